@@ -1,0 +1,1 @@
+"""Chaos Advisor: advises on and runs chaos experiments on Kubernetes."""

@@ -1,0 +1,44 @@
+"""The design step: a designer proposes, the policy guards, the survivors are saved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agent.config import Policy
+from agent.errors import SpecInvalid
+from agent.models import Candidate, ExperimentSpec, Inventory, Rejection
+from agent.policy import screen
+from agent.ports import Designer
+
+
+def design(
+    inventory: Inventory, designer: Designer, policy: Policy, *, count: int
+) -> tuple[list[Candidate], list[Rejection]]:
+    """Ranked, policy-checked candidates and the rejected ones (never silently dropped)."""
+    return screen(designer.propose(inventory, count), inventory, policy)
+
+
+def save(candidates: list[Candidate], directory: Path) -> list[Candidate]:
+    """Write each spec to ``<directory>/<slug>.json`` in the seed's shape; return them with paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for c in candidates:
+        path = directory / f"{c.spec.slug}.json"
+        path.write_text(json.dumps(c.spec.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+        out.append(c.model_copy(update={"saved_path": str(path)}))
+    return out
+
+
+def load_spec(path: Path) -> ExperimentSpec:
+    """Read a saved spec; a bad file is a SpecInvalid naming the file and the field."""
+    try:
+        return ExperimentSpec.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SpecInvalid(f"{path}: cannot read it ({e.strerror})") from None
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise SpecInvalid(f"{path} {field}: {first['msg']} (got {first.get('input')!r})") from None

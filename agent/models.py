@@ -1,0 +1,360 @@
+"""Domain models: what crosses module boundaries.
+
+YAML, JSON, Kubernetes objects and LLM output become these once, at the edge. Everything here is
+JSON-shaped so it can live in the checkpointed graph state (``model_dump(mode="json")``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Tier = Literal["edge", "business", "data", "queue"]
+Criticality = Literal["low", "medium", "high"]
+RiskLevel = Literal["low", "medium", "high"]
+WorkloadKind = Literal["Deployment", "StatefulSet"]
+
+
+class Fault(StrEnum):
+    """LitmusChaos experiment names (chaos-charts 3.18.0 ``faults/kubernetes/<name>``)."""
+
+    POD_DELETE = "pod-delete"
+    CONTAINER_KILL = "container-kill"
+    POD_CPU_HOG = "pod-cpu-hog"
+    POD_MEMORY_HOG = "pod-memory-hog"
+    POD_NETWORK_LATENCY = "pod-network-latency"
+    POD_NETWORK_LOSS = "pod-network-loss"
+    POD_NETWORK_CORRUPTION = "pod-network-corruption"
+    POD_NETWORK_DUPLICATION = "pod-network-duplication"
+    POD_DNS_ERROR = "pod-dns-error"
+    DISK_FILL = "disk-fill"
+    NODE_DRAIN = "node-drain"
+
+
+class Frozen(BaseModel):
+    """Base for value objects: immutable, unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+class Probe(Frozen):
+    """A readiness or liveness probe; ``initial_delay_s`` is how long a new pod stays NotReady."""
+
+    initial_delay_s: int = 0
+    period_s: int = 10
+
+
+class Container(Frozen):
+    """One container's resources (None = not set in the manifest) and probes."""
+
+    name: str
+    image: str
+    cpu_request_m: int | None = None
+    cpu_limit_m: int | None = None
+    memory_request_mib: int | None = None
+    memory_limit_mib: int | None = None
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+
+
+class Workload(Frozen):
+    """A Deployment or StatefulSet as discovered."""
+
+    kind: WorkloadKind
+    name: str
+    namespace: str
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    pod_labels: dict[str, str] = {}
+    replicas: int
+    ready_replicas: int
+    containers: list[Container] = []
+
+
+class KubeService(Frozen):
+    """A Kubernetes Service."""
+
+    name: str
+    namespace: str
+    selector: dict[str, str] = {}
+    ports: list[int] = []
+    type: str = "ClusterIP"
+
+
+class Pod(Frozen):
+    """A pod with its top-level owner (Deployment via its ReplicaSet, or StatefulSet)."""
+
+    name: str
+    namespace: str
+    labels: dict[str, str] = {}
+    owner_kind: str | None = None
+    owner_name: str | None = None
+    ready: bool
+    restarts: int = 0
+    node: str | None = None
+
+
+class Dependency(Frozen):
+    """``source`` calls ``target``; only synchronous calls propagate errors and latency."""
+
+    source: str
+    target: str
+    protocol: str = "http"
+    sync: bool = True
+
+
+class Target(Frozen):
+    """A service of the stack: stack.yaml's view merged with what the cluster runs."""
+
+    name: str
+    namespace: str
+    tier: Tier
+    criticality: Criticality
+    type: str
+    store: str | None = None
+    selector: dict[str, str]
+    workload: Workload | None = None
+    pods: list[Pod] = []
+
+
+class LitmusInstall(Frozen):
+    """What of LitmusChaos the cluster has: CRDs and ChaosExperiments per namespace."""
+
+    crds: list[str] = []
+    experiments: dict[str, list[str]] = {}
+
+
+class Inventory(Frozen):
+    """Everything discovery found, plus the dependency graph."""
+
+    cluster: str
+    discovered_at: datetime
+    targets: list[Target]
+    workloads: list[Workload]
+    services: list[KubeService]
+    pods: list[Pod]
+    dependencies: list[Dependency]
+    litmus: LitmusInstall = LitmusInstall()
+
+    def target(self, name: str) -> Target | None:
+        """The stack target called ``name``, if any."""
+        return next((t for t in self.targets if t.name == name), None)
+
+    def callers(self, name: str, *, sync_only: bool = True) -> list[str]:
+        """Services that call ``name`` directly."""
+        return sorted(
+            d.source for d in self.dependencies if d.target == name and (d.sync or not sync_only)
+        )
+
+    def upstream(self, name: str) -> list[str]:
+        """Every service that reaches ``name`` through synchronous calls (its blast radius)."""
+        seen: set[str] = set()
+        frontier = [name]
+        while frontier:
+            for caller in self.callers(frontier.pop()):
+                if caller not in seen:
+                    seen.add(caller)
+                    frontier.append(caller)
+        return sorted(seen)
+
+
+# --- experiment specs --------------------------------------------------------------------------
+
+
+class TargetSelector(Frozen):
+    """Which pods the fault hits: Litmus ``appinfo`` (appns, applabel, appkind)."""
+
+    service: str
+    namespace: str
+    labels: dict[str, str] = Field(min_length=1)
+    kind: Literal["deployment", "statefulset"] = "deployment"
+
+    @property
+    def label_selector(self) -> str:
+        """The labels as a Kubernetes label selector, e.g. ``name=carts``."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+
+class Parameters(Frozen):
+    """Fault parameters; each maps to the upstream Litmus env variable named in the comment."""
+
+    duration_s: int = Field(gt=0)  # TOTAL_CHAOS_DURATION
+    pods_affected_perc: int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
+    chaos_interval_s: int | None = Field(None, gt=0)  # CHAOS_INTERVAL
+    force: bool | None = None  # FORCE
+    network_latency_ms: int | None = Field(None, gt=0)  # NETWORK_LATENCY
+    jitter_ms: int | None = Field(None, ge=0)  # JITTER
+    cpu_cores: int | None = Field(None, gt=0)  # CPU_CORES
+    cpu_load_pct: int | None = Field(None, gt=0, le=100)  # CPU_LOAD
+
+
+class AbortThreshold(Frozen):
+    """Stop the experiment when the watched service crosses either limit."""
+
+    service: str
+    error_rate_pct: float | None = Field(None, gt=0, le=100)
+    latency_p95_ms: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> AbortThreshold:
+        if self.error_rate_pct is None and self.latency_p95_ms is None:
+            raise ValueError("set error_rate_pct or latency_p95_ms (or both)")
+        return self
+
+
+class ExperimentSpec(Frozen):
+    """One proposed experiment, in the seed's JSON shape plus a rationale."""
+
+    title: str = Field(min_length=3, max_length=120)
+    description: str
+    env: Literal["k8s"] = "k8s"
+    action: Fault
+    target_selector: TargetSelector
+    parameters: Parameters
+    abort_threshold: AbortThreshold | None
+    expected_impact: str
+    risk_level: RiskLevel
+    chaos_engine: Literal["litmus"] = "litmus"
+    rationale: str = ""
+
+    @property
+    def slug(self) -> str:
+        """File-name form of the title, e.g. ``catalogue-pod-delete``."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
+
+
+class Candidate(Frozen):
+    """A ranked spec with its score; ``rank`` is 1-based."""
+
+    rank: int
+    score: float
+    spec: ExperimentSpec
+    saved_path: str | None = None
+
+
+class Rejection(Frozen):
+    """A candidate the policy refused, kept to show the user."""
+
+    title: str
+    rule: str
+    reason: str
+
+
+# --- approval ------------------------------------------------------------------------------------
+
+
+class ApprovalRequest(Frozen):
+    """The interrupt payload: what a human is asked to decide."""
+
+    run_id: str
+    candidates: list[str]
+    question: str = "Which experiment should run?"
+
+
+class Decision(Frozen):
+    """A human's answer to an ApprovalRequest; ``choice`` is the 1-based candidate rank."""
+
+    verdict: Literal["approve", "reject"]
+    choice: int | None = Field(None, ge=1)
+    approver: str = Field(min_length=1)
+    channel: Literal["cli", "slack", "chat"]
+    at: datetime
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _choice_when_approving(self) -> Decision:
+        if self.verdict == "approve" and self.choice is None:
+            raise ValueError("an approval must name the experiment (choice)")
+        return self
+
+
+# --- execution and monitoring ----------------------------------------------------------------------
+
+
+class EngineRef(Frozen):
+    """Where an applied ChaosEngine lives; ``created`` is False when it already existed."""
+
+    name: str
+    namespace: str
+    uid: str
+    created: bool
+
+
+class EngineStatus(Frozen):
+    """The engine's and its ChaosResult's state, as the operator reports them."""
+
+    engine_state: str
+    engine_status: str | None = None
+    experiment_status: str | None = None
+    phase: str | None = None
+    verdict: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the operator considers the run over (completed, stopped or errored)."""
+        return self.engine_status in {"completed", "stopped"} or self.phase in {
+            "Completed",
+            "Stopped",
+            "Error",
+            "Completed_With_Probe_Failure",
+        }
+
+
+class Signals(Frozen):
+    """One service's SLO signals at one instant; None = not measured."""
+
+    error_rate_pct: float | None = None
+    latency_p95_ms: float | None = None
+    cpu_millicores: float | None = None
+    memory_mib: float | None = None
+    ready_replicas: int | None = None
+    replicas: int | None = None
+
+
+class Sample(Frozen):
+    """All services' signals at one tick."""
+
+    tick: int
+    at: datetime
+    services: dict[str, Signals]
+
+
+EventKind = Literal[
+    "discovered",
+    "designed",
+    "notified",
+    "approved",
+    "rejected",
+    "dry_run",
+    "applied",
+    "engine_found",
+    "chaos_running",
+    "first_deviation",
+    "threshold_breached",
+    "abort_requested",
+    "stopped",
+    "completed",
+    "recovered",
+    "recovery_timeout",
+    "metrics_lost",
+    "failed",
+    "reported",
+]
+
+
+class RunEvent(Frozen):
+    """A timestamped event of a run, for the timeline."""
+
+    at: datetime
+    kind: EventKind
+    detail: str = ""
+
+
+Outcome = Literal["completed", "aborted", "rejected", "failed"]

@@ -1,0 +1,125 @@
+"""Ports: the small interfaces through which the graph meets the outside world.
+
+Adapters implement them (``agent.adapters``); only ``agent.wiring`` builds adapters, from
+Settings, and hands them on in a frozen :class:`Deps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from agent.models import (
+    Candidate,
+    EngineRef,
+    EngineStatus,
+    Inventory,
+    KubeService,
+    LitmusInstall,
+    Pod,
+    Rejection,
+    Signals,
+    Workload,
+)
+
+if TYPE_CHECKING:
+    from agent.runs import RunStore
+    from agent.config import Settings
+    from agent.litmus import ChaosEngineManifest
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    """What a cluster runs in the namespaces asked for."""
+
+    server: str
+    workloads: list[Workload]
+    services: list[KubeService]
+    pods: list[Pod]
+    litmus: LitmusInstall
+
+
+class Cluster(Protocol):
+    """The Kubernetes API as the agent uses it."""
+
+    def snapshot(self, namespaces: list[str]) -> ClusterSnapshot:
+        """List workloads, services, pods and the Litmus install in ``namespaces``."""
+        ...
+
+    def apply_engine(self, manifest: ChaosEngineManifest, *, dry_run: bool) -> EngineRef:
+        """Create the ChaosEngine (or only validate it server-side when ``dry_run``)."""
+        ...
+
+    def find_engine(self, namespace: str, name: str) -> EngineRef | None:
+        """The engine called ``name``, if it exists."""
+        ...
+
+    def engine_status(self, namespace: str, name: str, experiment: str) -> EngineStatus:
+        """The engine's state and its ChaosResult's phase and verdict."""
+        ...
+
+    def stop_engine(self, namespace: str, name: str) -> None:
+        """Patch ``spec.engineState: stop``."""
+        ...
+
+
+class Metrics(Protocol):
+    """Named SLO signals per service."""
+
+    def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
+        """Current signals of ``services``; raises MetricsUnavailable when none can be read."""
+        ...
+
+
+class Clock(Protocol):
+    """Time as the run sees it: the wall clock, or the twin's virtual clock."""
+
+    def now(self) -> datetime:
+        """The current time (timezone-aware UTC)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        ...
+
+
+class Notifier(Protocol):
+    """Where people see candidates, progress and the result."""
+
+    def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
+        """Show the ranked candidates awaiting approval."""
+        ...
+
+    def progress(self, run_id: str, title: str, line: str) -> None:
+        """Show a progress line of a running experiment."""
+        ...
+
+    def finished(self, run_id: str, tldr: str, report: Path) -> None:
+        """Show the one-line result and the report's path."""
+        ...
+
+
+class Designer(Protocol):
+    """Proposes candidate experiments for an inventory."""
+
+    name: str
+
+    def propose(self, inventory: Inventory, count: int) -> list[Candidate]:
+        """Up to ``count`` ranked candidates (rank 1 first)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a graph node may use, built once by ``agent.wiring``."""
+
+    settings: Settings
+    cluster: Cluster
+    metrics: Metrics
+    clock: Clock
+    notifier: Notifier
+    designer: Designer
+    store: RunStore
+    metrics_source: str = "metrics"  # shown in reports: where the signals came from

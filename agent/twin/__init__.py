@@ -1,0 +1,19 @@
+"""The Sock Shop twin: a small, faithful stand-in for a Kubernetes cluster running Sock Shop
+with LitmusChaos, served over HTTP on 127.0.0.1 for the real `kubernetes` client and kubectl.
+
+    from agent.twin import TwinServer
+    with TwinServer(Path(".chaos-advisor/twin/sock-shop.json")) as twin:
+        twin.url  # "http://127.0.0.1:PORT"
+
+Modules: server (HTTP, TwinServer), api (routing, /twin/v1), crud (API server rules),
+store (state file), state (models), seed (manifests -> cluster), pods / workloads (pods and
+controllers at a virtual time), operator / records / faults (Litmus emulation), model (SLO
+signals), topology (service graph), schema / selectors / patch / units / tables (API details).
+"""
+
+from __future__ import annotations
+
+from agent.twin.seed import DEFAULT_MANIFESTS
+from agent.twin.server import TwinServer
+
+__all__ = ["DEFAULT_MANIFESTS", "TwinServer"]

@@ -1,0 +1,156 @@
+"""The resources the twin serves and the discovery documents that describe them.
+
+One table drives routing, discovery (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`) and
+the kinds of list responses, so what kubectl discovers is exactly what the twin answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+READ_VERBS = ("get", "list")
+CUSTOM_VERBS = ("create", "delete", "get", "list", "patch", "update")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One served resource type."""
+
+    group: str
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...] = READ_VERBS
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Where the state stores this resource's objects."""
+        return f"{self.group or 'core'}/{self.version}/{self.plural}"
+
+    @property
+    def api_version(self) -> str:
+        """`v1`, `apps/v1`, ... as written in objects."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_kind(self) -> str:
+        """The kind of a list response (`PodList`)."""
+        return f"{self.kind}List"
+
+    @property
+    def custom(self) -> bool:
+        """Custom resources keep apiVersion/kind on list items and are validated by schema."""
+        return self.group == "litmuschaos.io"
+
+    def allows(self, verb: str) -> bool:
+        """Whether the verb is served for this resource."""
+        return verb in self.verbs
+
+
+LITMUS = "litmuschaos.io"
+ALL = ("all",)  # `kubectl get all` lists the resources in this category
+RESOURCES: tuple[Resource, ...] = (
+    Resource("", "v1", "namespaces", "namespace", "Namespace", False,
+             ("create", "get", "list"), ("ns",)),
+    Resource("", "v1", "nodes", "node", "Node", False, READ_VERBS, ("no",)),
+    Resource("", "v1", "pods", "pod", "Pod", True, READ_VERBS, ("po",), ALL),
+    Resource("", "v1", "services", "service", "Service", True, READ_VERBS, ("svc",), ALL),
+    Resource("apps", "v1", "deployments", "deployment", "Deployment", True, READ_VERBS,
+             ("deploy",), ALL),
+    Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, READ_VERBS, ("rs",),
+             ALL),
+    Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, READ_VERBS,
+             ("sts",), ALL),
+    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+             "customresourcedefinition", "CustomResourceDefinition", False, READ_VERBS,
+             ("crd", "crds")),
+    Resource(LITMUS, "v1alpha1", "chaosengines", "chaosengine", "ChaosEngine", True,
+             CUSTOM_VERBS),
+    Resource(LITMUS, "v1alpha1", "chaosexperiments", "chaosexperiment", "ChaosExperiment", True,
+             CUSTOM_VERBS),
+    Resource(LITMUS, "v1alpha1", "chaosresults", "chaosresult", "ChaosResult", True,
+             CUSTOM_VERBS),
+)
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
+    ("apps", "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),
+)
+
+
+def find(group: str, version: str, plural: str) -> Resource | None:
+    """The resource served at /api(s)/<group>/<version>/<plural>, if any."""
+    for resource in RESOURCES:
+        if (resource.group, resource.version, resource.plural) == (group, version, plural):
+            return resource
+    return None
+
+
+def by_kind(kind: str) -> Resource | None:
+    """The resource of a kind (used when seeding from manifests)."""
+    return next((r for r in RESOURCES if r.kind == kind), None)
+
+
+def served_group_version(group: str, version: str) -> bool:
+    """Whether /api(s)/<group>/<version> exists."""
+    return any((r.group, r.version) == (group, version) for r in RESOURCES)
+
+
+def api_versions() -> dict[str, Any]:
+    """GET /api."""
+    return {
+        "kind": "APIVersions", "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    }
+
+
+def api_group_list() -> dict[str, Any]:
+    """GET /apis."""
+    groups = []
+    for group, version in GROUP_VERSIONS:
+        gv = {"groupVersion": f"{group}/{version}", "version": version}
+        groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group(group: str) -> dict[str, Any] | None:
+    """GET /apis/<group>."""
+    for name, version in GROUP_VERSIONS:
+        if name == group:
+            gv = {"groupVersion": f"{group}/{version}", "version": version}
+            return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": [gv],
+                    "preferredVersion": gv}
+    return None
+
+
+def api_resource_list(group: str, version: str) -> dict[str, Any]:
+    """GET /api/v1 or /apis/<group>/<version>."""
+    resources = []
+    for r in RESOURCES:
+        if (r.group, r.version) != (group, version):
+            continue
+        entry: dict[str, Any] = {
+            "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
+            "kind": r.kind, "verbs": list(r.verbs),
+        }
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.categories:
+            entry["categories"] = list(r.categories)
+        resources.append(entry)
+    group_version = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+            "resources": resources}
+
+
+def version_info() -> dict[str, str]:
+    """GET /version: kubectl's dispatcher picks a client version from this."""
+    return {
+        "major": "1", "minor": "30", "gitVersion": "v1.30.0-twin",
+        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+        "buildDate": "2024-04-17T00:00:00Z", "goVersion": "go1.22.2", "compiler": "gc",
+        "platform": "linux/amd64",
+    }

@@ -1,0 +1,1 @@
+"""One module per graph node; each returns a typed partial update of RunState."""

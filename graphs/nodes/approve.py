@@ -1,0 +1,35 @@
+"""approve: pause for a human. Nothing before interrupt() has side effects: it re-runs on resume."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from agent.approval import validate
+from agent.models import ApprovalRequest, Decision
+from agent.ports import Deps
+from graphs.nodes.common import candidates, event
+from graphs.state import RunState
+
+
+def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
+    deps = runtime.context
+    titles = [c.spec.title for c in candidates(state)]
+    request = ApprovalRequest(run_id=state["run_id"], candidates=titles)
+    decision = Decision.model_validate(interrupt(request.model_dump(mode="json")))
+    validate(decision, request, deps.settings.policy)
+    if decision.verdict == "reject":
+        who = f"{decision.channel}:{decision.approver}"
+        return {
+            "decision": decision.model_dump(mode="json"),
+            "outcome": "rejected",
+            "reason": f"rejected by {who}" + (f": {decision.note}" if decision.note else ""),
+            "events": [event(deps, "rejected", f"by {who}", at=decision.at)],
+        }
+    title = titles[(decision.choice or 1) - 1]
+    who = f"{decision.channel}:{decision.approver}"
+    return {
+        "decision": decision.model_dump(mode="json"),
+        # Stamped with the decision's own time: when the human decided, not when the graph resumed.
+        "events": [event(deps, "approved", f"{title!r} by {who}", at=decision.at)],
+    }

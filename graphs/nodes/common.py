@@ -1,0 +1,51 @@
+"""Helpers shared by nodes: typed views of the state and event records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent.models import (
+    Candidate,
+    Decision,
+    EventKind,
+    ExperimentSpec,
+    Inventory,
+    RunEvent,
+    Sample,
+)
+from agent.ports import Deps
+from graphs.state import RunState
+
+
+def event(
+    deps: Deps, kind: EventKind, detail: str = "", *, at: datetime | None = None
+) -> dict[str, object]:
+    """A timeline event stamped with the run's clock (or ``at``), ready for ``events``."""
+    return RunEvent(at=at or deps.clock.now(), kind=kind, detail=detail).model_dump(mode="json")
+
+
+def inventory(state: RunState) -> Inventory:
+    return Inventory.model_validate(state["inventory"])
+
+
+def candidates(state: RunState) -> list[Candidate]:
+    return [Candidate.model_validate(c) for c in state.get("candidates", [])]
+
+
+def decision(state: RunState) -> Decision | None:
+    raw = state.get("decision")
+    return Decision.model_validate(raw) if raw else None
+
+
+def chosen_spec(state: RunState) -> ExperimentSpec:
+    """The spec the approver picked."""
+    d = decision(state)
+    assert d is not None and d.choice is not None, "execute runs only after an approval"
+    return candidates(state)[d.choice - 1].spec
+
+
+def read_sample(deps: Deps, inv: Inventory, spec: ExperimentSpec, *, tick: int) -> Sample:
+    """Signals of every stack service in the target's namespace, now."""
+    ns = spec.target_selector.namespace
+    names = [t.name for t in inv.targets if t.namespace == ns]
+    return Sample(tick=tick, at=deps.clock.now(), services=deps.metrics.read(ns, names))

@@ -1,0 +1,83 @@
+"""execute: render the ChaosEngine, dry-run it server-side, apply it once.
+
+Idempotent: the engine's name derives from the run id, so a re-run (after a crash between
+apply and checkpoint) finds the engine it created instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from agent.errors import ChaosAdvisorError, ClusterError
+from agent.litmus import ChaosEngineManifest, render
+from agent.models import ExperimentSpec, Inventory
+from agent.ports import Deps
+from graphs.nodes.common import chosen_spec, event, inventory, read_sample
+from graphs.state import RunState
+
+
+def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
+    deps = runtime.context
+    spec = chosen_spec(state)
+    inv = inventory(state)
+    litmus = deps.settings.litmus
+    manifest = render(
+        spec,
+        run_id=state["run_id"],
+        service_account=litmus.chaos_service_account,
+        cleanup=litmus.job_cleanup_policy,
+        litmus_version=litmus.version,
+    )
+    try:
+        return {"manifest": manifest.model_dump(mode="json")} | _apply(deps, state, inv, spec, manifest)
+    except ChaosAdvisorError as e:
+        return {
+            "manifest": manifest.model_dump(mode="json"),
+            "outcome": "failed",
+            "reason": str(e),
+            "events": [event(deps, "failed", str(e))],
+        }
+
+
+def _apply(
+    deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec, manifest: ChaosEngineManifest
+) -> RunState:
+    events = []
+    existing = deps.cluster.find_engine(manifest.namespace, manifest.name)
+    if existing is not None:
+        engine = existing
+        baseline = state.get("baseline") or read_sample(deps, inv, spec, tick=0).model_dump(mode="json")
+        events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
+    else:
+        _require_litmus(inv, spec)
+        baseline = read_sample(deps, inv, spec, tick=0).model_dump(mode="json")
+        deps.cluster.apply_engine(manifest, dry_run=True)
+        events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
+        engine = deps.cluster.apply_engine(manifest, dry_run=False)
+        events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
+    now = deps.clock.now().isoformat()
+    return {
+        "engine": engine.model_dump(mode="json"),
+        "baseline": baseline,
+        "phase": "running",
+        "tick": 0,
+        "last_metrics_at": now,
+        "last_progress_at": now,
+        "deviated": False,
+        "events": events,
+    }
+
+
+def _require_litmus(inv: Inventory, spec: ExperimentSpec) -> None:
+    ns = spec.target_selector.namespace
+    if "chaosengines.litmuschaos.io" not in inv.litmus.crds:
+        raise ClusterError(
+            "LitmusChaos is not installed (no chaosengines.litmuschaos.io CRD); install the "
+            "operator and its CRDs (chaos-operator deploy/chaos_crds.yaml and operator.yaml, "
+            "or the litmuschaos Helm chart), then retry"
+        )
+    if spec.action.value not in inv.litmus.experiments.get(ns, []):
+        raise ClusterError(
+            f"ChaosExperiment {spec.action.value!r} is not installed in namespace {ns}; apply "
+            f"chaos-charts faults/kubernetes/{spec.action.value}/fault.yaml there (Litmus 3.18)"
+        )

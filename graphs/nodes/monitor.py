@@ -1,0 +1,151 @@
+"""monitor: one tick of the watch loop (the loop itself is a graph edge back to this node).
+
+Each tick lets one poll interval pass, reads the signals and the engine, and moves the phase:
+running -> (breach: stop the engine) stopping -> recovering -> done, or running -> recovering
+when the engine completes. Losing metrics longer than the grace period aborts: never run blind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from langgraph.runtime import Runtime
+
+from agent.errors import ClusterError, MetricsUnavailable
+from agent.monitor import breach, deviations, recovered, summary_line
+from agent.models import EngineRef, EngineStatus, ExperimentSpec, Sample
+from agent.ports import Deps
+from graphs.nodes.common import chosen_spec, event, inventory, read_sample
+from graphs.state import RunState
+
+
+def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
+    deps = runtime.context
+    deps.clock.sleep(deps.settings.monitor.poll_interval_s)
+    spec = chosen_spec(state)
+    tick = state.get("tick", 0) + 1
+    update: RunState = {"tick": tick, "events": []}
+    sample = _read(deps, state, spec, tick, update)
+    status = _status(deps, state, spec)
+    if status is not None:
+        update["engine_status"] = status.model_dump(mode="json")
+    phase = state.get("phase", "running")
+    if phase == "running":
+        _while_running(deps, state, spec, sample, status, update)
+    elif phase == "stopping":
+        _while_stopping(deps, state, status, update)
+    else:
+        _while_recovering(deps, state, sample, update)
+    if tick >= deps.settings.monitor.max_ticks and update.get("phase", phase) != "done":
+        _give_up(deps, state, update)
+    _progress(deps, state, spec, sample, update)
+    return update
+
+
+def _read(deps: Deps, state: RunState, spec: ExperimentSpec, tick: int, update: RunState) -> Sample | None:
+    try:
+        sample = read_sample(deps, inventory(state), spec, tick=tick)
+    except MetricsUnavailable as e:
+        update["metrics_error"] = str(e)
+        return None
+    deps.store.append(state["run_id"], sample)
+    update["last_sample"] = sample.model_dump(mode="json")
+    update["last_metrics_at"] = sample.at.isoformat()
+    update["metrics_error"] = None
+    return sample
+
+
+def _status(deps: Deps, state: RunState, spec: ExperimentSpec) -> EngineStatus | None:
+    engine = EngineRef.model_validate(state["engine"])
+    try:
+        return deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value)
+    except ClusterError:
+        return None  # judged again next tick; losing the engine does not hide the metrics
+
+
+def _while_running(
+    deps: Deps,
+    state: RunState,
+    spec: ExperimentSpec,
+    sample: Sample | None,
+    status: EngineStatus | None,
+    update: RunState,
+) -> None:
+    events = update["events"]
+    if sample is None:
+        lost_for = (deps.clock.now() - _at(state.get("last_metrics_at"))).total_seconds()
+        if lost_for > deps.settings.monitor.metrics_grace_s:
+            events.append(event(deps, "metrics_lost", f"no metrics for {lost_for:.0f} s: {update.get('metrics_error')}"))
+            _abort(deps, state, f"metrics lost for {lost_for:.0f} s (grace {deps.settings.monitor.metrics_grace_s:g} s)", update)
+        return
+    baseline = Sample.model_validate(state["baseline"])
+    moved = deviations(sample, baseline)
+    if moved and not state.get("deviated"):
+        update["deviated"] = True
+        events.append(event(deps, "first_deviation", ", ".join(moved)))
+    assert spec.abort_threshold is not None
+    why = breach(sample, spec.abort_threshold)
+    if why:
+        events.append(event(deps, "threshold_breached", why))
+        _abort(deps, state, why, update)
+    elif status is not None and status.finished:
+        events.append(event(deps, "completed", f"engine {status.engine_status}, verdict {status.verdict}"))
+        update |= {"phase": "recovering", "outcome": "completed", "chaos_ended_at": sample.at.isoformat()}
+
+
+def _abort(deps: Deps, state: RunState, why: str, update: RunState) -> None:
+    update |= {"phase": "stopping", "outcome": "aborted", "reason": why}
+    _request_stop(deps, state, update)
+
+
+def _request_stop(deps: Deps, state: RunState, update: RunState) -> None:
+    engine = EngineRef.model_validate(state["engine"])
+    try:
+        deps.cluster.stop_engine(engine.namespace, engine.name)
+    except ClusterError as e:  # the abort path must not crash: retried at the next tick
+        update["events"].append(event(deps, "failed", f"stop failed, retrying next tick: {e}"))
+        return
+    update["events"].append(event(deps, "abort_requested", "patched engineState: stop"))
+
+
+def _while_stopping(deps: Deps, state: RunState, status: EngineStatus | None, update: RunState) -> None:
+    if status is None or status.engine_state != "stop":
+        _request_stop(deps, state, update)
+    if status is not None and status.finished:
+        update["events"].append(event(deps, "stopped", f"engine {status.engine_status}, verdict {status.verdict}"))
+        update |= {"phase": "recovering", "chaos_ended_at": deps.clock.now().isoformat()}
+
+
+def _while_recovering(deps: Deps, state: RunState, sample: Sample | None, update: RunState) -> None:
+    baseline = Sample.model_validate(state["baseline"])
+    if sample is not None and recovered(sample, baseline):
+        update["events"].append(event(deps, "recovered", "every service back within its baseline"))
+        update["phase"] = "done"
+        return
+    waited = (deps.clock.now() - _at(state.get("chaos_ended_at"))).total_seconds()
+    if waited >= deps.settings.monitor.recovery_timeout_s:
+        still = ", ".join(deviations(sample, baseline)) if sample else "unknown (no metrics)"
+        update["events"].append(event(deps, "recovery_timeout", f"after {waited:.0f} s still off: {still}"))
+        update["phase"] = "done"
+
+
+def _give_up(deps: Deps, state: RunState, update: RunState) -> None:
+    if update.get("phase", state.get("phase")) == "running":
+        _abort(deps, state, f"monitor reached max_ticks ({deps.settings.monitor.max_ticks})", update)
+    update["phase"] = "done"
+
+
+def _progress(deps: Deps, state: RunState, spec: ExperimentSpec, sample: Sample | None, update: RunState) -> None:
+    now = deps.clock.now()
+    last = _at(state.get("last_progress_at"))
+    if sample is None or (now - last).total_seconds() < deps.settings.monitor.update_interval_s:
+        return
+    assert spec.abort_threshold is not None
+    line = summary_line(sample, spec.abort_threshold.service)
+    deps.notifier.progress(state["run_id"], spec.title, line)
+    update["last_progress_at"] = now.isoformat()
+
+
+def _at(text: str | None) -> datetime:
+    assert text, "set by execute before the first tick"
+    return datetime.fromisoformat(text)

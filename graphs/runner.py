@@ -1,0 +1,80 @@
+"""Start, inspect and resume runs (LangGraph threads; the thread id is the run id).
+
+Every invoke uses ``durability="sync"``: a checkpoint is on disk before the next step starts,
+so an approval is never lost to a crash of the step after it (NOTES.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from langchain_core.runnables import RunnableConfig
+
+from agent.approval import validate
+from agent.errors import ApprovalError
+from agent.models import ApprovalRequest, Decision
+from agent.ports import Deps
+from graphs.state import RunState
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Where a run stands after an invoke."""
+
+    run_id: str
+    state: RunState
+    waiting: ApprovalRequest | None
+
+
+def new_run_id() -> str:
+    """A short, random, DNS-safe run id (it becomes part of the ChaosEngine's name)."""
+    return secrets.token_hex(4)
+
+
+def config(run_id: str, deps: Deps | None = None) -> RunnableConfig:
+    ticks = deps.settings.monitor.max_ticks if deps else 500
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": ticks + 50}
+
+
+def start(
+    graph: CompiledStateGraph, deps: Deps, *, run_id: str, count: int, cluster: dict[str, object]
+) -> RunView:
+    """Run from discover until the approval interrupt (or the end)."""
+    initial: RunState = {"run_id": run_id, "count": count, "cluster": cluster, "events": []}
+    graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")
+    return view(graph, run_id)
+
+
+def view(graph: CompiledStateGraph, run_id: str) -> RunView:
+    """The run's latest checkpoint; raises ApprovalError for an unknown run."""
+    snapshot = graph.get_state(config(run_id))
+    if not snapshot.values:
+        raise ApprovalError(f"no run {run_id!r}; list paused runs with: python -m agent approvals")
+    waiting = next(
+        (ApprovalRequest.model_validate(i.value) for i in snapshot.interrupts), None
+    )
+    return RunView(run_id=run_id, state=snapshot.values, waiting=waiting)
+
+
+def resume(graph: CompiledStateGraph, deps: Deps, run_id: str, decision: Decision) -> RunView:
+    """Answer a paused run's approval; a run that is not waiting changes nothing."""
+    current = view(graph, run_id)
+    if current.waiting is None:
+        outcome = current.state.get("outcome") or "running"
+        raise ApprovalError(f"run {run_id} is not waiting for approval (it is {outcome}); nothing changed")
+    validate(decision, current.waiting, deps.settings.policy)
+    graph.invoke(
+        Command(resume=decision.model_dump(mode="json")), config(run_id, deps), context=deps, durability="sync"
+    )
+    return view(graph, run_id)
+
+
+def paused(graph: CompiledStateGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
+    """Every run waiting for an approval."""
+    threads = {c.config["configurable"]["thread_id"] for c in checkpointer.list(None)}
+    runs = [view(graph, t) for t in sorted(threads)]
+    return [r for r in runs if r.waiting is not None]

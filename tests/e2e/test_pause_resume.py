@@ -1,0 +1,73 @@
+"""The main loop across processes: pause at the approval in one, resume in another."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from kubernetes import client
+
+from agent.twin import TwinServer
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def engines(workdir: Path) -> list[str]:
+    """ChaosEngines in the twin the runs used, read through the real kubernetes client."""
+    with TwinServer(workdir / ".chaos-advisor" / "twin" / "sock-shop.json") as twin:
+        api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=twin.url)))
+        found = api.list_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosengines")
+    return [e["metadata"]["name"] for e in found["items"]]
+
+
+def test_pause_in_one_process_resume_in_another(cli: Cli, workdir: Path) -> None:
+    first = cli("run-graph", "--twin")
+    assert first.returncode == 0, first.stderr + first.stdout
+    assert "waits for approval" in first.stdout
+    run_id = re.search(r"resume (\w+) --approve N", first.stdout).group(1)  # type: ignore[union-attr]
+    saved = sorted(p.name for p in (workdir / "experiments").glob("*.json"))
+    assert len(saved) == 3
+    assert engines(workdir) == []  # nothing touched the cluster before the approval
+
+    listed = cli("approvals")
+    assert run_id in listed.stdout
+
+    second = cli("resume", run_id, "--approve", "1")
+    assert second.returncode == 0, second.stderr + second.stdout
+    assert engines(workdir) == [f"ca-{run_id}"]
+
+    report = (workdir / "reports" / "latest.md").read_text()
+    dated = list((workdir / "reports").glob(f"*_{run_id}.md"))
+    assert len(dated) == 1 and dated[0].read_text() == report
+    assert "```mermaid\nsequenceDiagram" in report
+    assert "## Timeline" in report and "## Impact vs baseline" in report
+    timeline = report.split("## Timeline")[1].split("##")[0]
+    # Steps before the interrupt did not re-run on resume; execute ran once.
+    assert timeline.count("| discovered |") == 1
+    assert timeline.count("| notified |") == 1
+    assert timeline.count("| applied |") == 1
+    assert "| approved |" in timeline
+
+    again = cli("resume", run_id, "--approve", "1")
+    assert again.returncode == 1
+    assert "not waiting for approval" in again.stdout
+    assert engines(workdir) == [f"ca-{run_id}"]
+
+
+def test_reject_writes_an_honest_report_and_applies_nothing(cli: Cli, workdir: Path) -> None:
+    out = cli("run-graph", "--twin", "--reject")
+    assert out.returncode == 0, out.stderr + out.stdout
+    report = (workdir / "reports" / "latest.md").read_text()
+    assert "rejected" in report
+    assert "No chaos was injected" in report
+    assert engines(workdir) == []
+
+
+def test_config_error_is_one_line_without_traceback(cli: Cli, workdir: Path) -> None:
+    (workdir / "stack.yaml").write_text("policy:\n  max_duration: 10\n")
+    out = cli("inventory", "--twin")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "policy.max_duration: unknown key; did you mean 'max_duration_s'?" in out.stdout

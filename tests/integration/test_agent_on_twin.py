@@ -1,0 +1,184 @@
+"""The agent's own adapters and graph against the twin, through the real kubernetes client."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.runtime import Runtime
+from rich.console import Console
+
+from agent.config import Settings, load_settings
+from agent.discovery import discover
+from agent.errors import DryRunFailed, NotFound
+from agent.litmus import render
+from agent.models import AbortThreshold, Candidate, Decision, ExperimentSpec, Fault, Inventory, Parameters, TargetSelector
+from agent.planner import PlannerDesigner
+from agent.policy import check
+from agent.ports import Deps
+from agent.wiring import ClusterBinding, open_deps
+from graphs import runner
+from graphs.builder import build
+from graphs.nodes.execute import execute
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
+    return load_settings(tmp_path / "stack.yaml")
+
+
+@pytest.fixture
+def deps(settings: Settings) -> Iterator[Deps]:
+    with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
+        yield d
+
+
+class OneSpec:
+    """A designer that proposes exactly the given spec (a real Designer, not a mock)."""
+
+    name = "fixed"
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self.spec = spec
+
+    def propose(self, inventory: Inventory, count: int) -> list[Candidate]:
+        return [Candidate(rank=1, score=1.0, spec=self.spec)]
+
+
+def catalogue_delete(max_front_end_errors: float) -> ExperimentSpec:
+    return ExperimentSpec(
+        title="Catalogue pod delete",
+        description="Delete the catalogue pod.",
+        action=Fault.POD_DELETE,
+        target_selector=TargetSelector(service="catalogue", namespace="sock-shop", labels={"name": "catalogue"}),
+        parameters=Parameters(duration_s=30, chaos_interval_s=30, force=False),
+        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=max_front_end_errors),
+        expected_impact="catalogue down ~180 s",
+        risk_level="medium",
+    )
+
+
+def decide(deps: Deps, choice: int | None) -> Decision:
+    verdict = "approve" if choice else "reject"
+    return Decision(verdict=verdict, choice=choice, approver="tester", channel="cli", at=deps.clock.now())  # type: ignore[arg-type]
+
+
+def run_to_end(deps: Deps, run_id: str = "t0000001") -> runner.RunView:
+    graph = build(InMemorySaver())
+    paused = runner.start(graph, deps, run_id=run_id, count=3, cluster={"twin": True})
+    assert paused.waiting is not None
+    return runner.resume(graph, deps, run_id, decide(deps, 1))
+
+
+def engines(deps: Deps) -> list[dict[str, object]]:
+    from kubernetes import client
+
+    api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=deps.cluster.server)))  # type: ignore[attr-defined]
+    items: list[dict[str, object]] = api.list_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosengines")["items"]
+    return items
+
+
+def test_discovery_finds_the_upstream_sock_shop(deps: Deps) -> None:
+    inv = discover(deps)
+    assert sum(w.kind == "Deployment" for w in inv.workloads) == 14
+    assert len(inv.services) == 14
+    assert all(t.workload is not None and len(t.pods) == 1 for t in inv.targets)
+    front = inv.target("front-end")
+    assert front and front.workload and front.workload.labels == {}  # upstream: no Deployment labels
+    catalogue = inv.target("catalogue")
+    assert catalogue and catalogue.workload
+    assert catalogue.workload.containers[0].readiness and catalogue.workload.containers[0].readiness.initial_delay_s == 180
+    assert catalogue.workload.containers[0].cpu_limit_m == 200
+    assert catalogue.workload.containers[0].memory_limit_mib == 200
+    assert "pod-delete" in inv.litmus.experiments["sock-shop"]
+    assert "chaosengines.litmuschaos.io" in inv.litmus.crds
+
+
+def test_planner_candidates_pass_the_policy_on_the_real_inventory(deps: Deps) -> None:
+    inv = discover(deps)
+    cands = PlannerDesigner().propose(inv, 3)
+    assert {c.spec.action for c in cands} == {Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG}
+    for c in cands:
+        check(c.spec, inv, deps.settings.policy)
+    delete = next(c.spec for c in cands if c.spec.action == Fault.POD_DELETE)
+    assert delete.target_selector.service in {"catalogue", "payment", "user"}  # the 180 s readiness delays
+
+
+def test_dry_run_stores_nothing_and_an_invalid_engine_fails_it(deps: Deps) -> None:
+    manifest = render(catalogue_delete(50), run_id="dry00001", service_account="litmus-admin", cleanup="retain")
+    deps.cluster.apply_engine(manifest, dry_run=True)
+    assert deps.cluster.find_engine("sock-shop", manifest.name) is None
+    bad = manifest.model_copy(update={"appkind": "cronjob"})
+    with pytest.raises(DryRunFailed, match="appkind"):
+        deps.cluster.apply_engine(bad, dry_run=True)
+    gone = manifest.model_copy(update={"namespace": "nowhere", "appns": "nowhere"})
+    with pytest.raises(NotFound):
+        deps.cluster.apply_engine(gone, dry_run=True)
+
+
+def test_full_run_completes_and_execute_is_idempotent(deps: Deps) -> None:
+    view = run_to_end(deps)
+    state = view.state
+    assert state["outcome"] == "completed"
+    kinds = [e["kind"] for e in state["events"]]
+    assert kinds.count("applied") == 1 and "completed" in kinds and "recovered" in kinds
+    assert [e["metadata"]["name"] for e in engines(deps)] == ["ca-t0000001"]
+    # A repeated execute (a crash before its checkpoint) finds the engine instead of creating one.
+    again = execute(state, Runtime(context=deps))
+    assert [e["kind"] for e in again["events"]] == ["engine_found"]
+    assert len(engines(deps)) == 1
+    assert Path(state["report_path"]).exists()
+
+
+def test_breach_aborts_with_engine_state_stop(deps: Deps) -> None:
+    deps = replace(deps, designer=OneSpec(catalogue_delete(max_front_end_errors=5)))
+    state = run_to_end(deps, "t0000002").state
+    assert state["outcome"] == "aborted"
+    assert state["reason"].startswith("front-end error rate")
+    kinds = [e["kind"] for e in state["events"]]
+    assert kinds.index("threshold_breached") < kinds.index("abort_requested") < kinds.index("stopped")
+    [engine] = engines(deps)
+    assert engine["spec"]["engineState"] == "stop"  # type: ignore[index]
+    assert state["engine_status"]["verdict"] == "Stopped"
+    report = Path(state["report_path"]).read_text()
+    assert "aborted (front-end error rate" in report
+
+
+class LosingMetrics:
+    """Wraps the twin's metrics and loses them after ``good`` reads. A fake that stands in for a
+    metrics backend going away; the twin itself cannot be told to fail yet (issue 7 adds that)."""
+
+    def __init__(self, inner: object, good: int) -> None:
+        self.inner, self.left = inner, good
+
+    def read(self, namespace: str, services: list[str]) -> dict[str, object]:
+        from agent.errors import MetricsUnavailable
+
+        if self.left <= 0:
+            raise MetricsUnavailable("backend gone")
+        self.left -= 1
+        return self.inner.read(namespace, services)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_losing_metrics_aborts_after_the_grace_period(deps: Deps) -> None:
+    deps = replace(deps, designer=OneSpec(catalogue_delete(90)), metrics=LosingMetrics(deps.metrics, good=2))
+    state = run_to_end(deps, "t0000003").state
+    assert state["outcome"] == "aborted"
+    assert state["reason"].startswith("metrics lost for 20 s")  # grace 15 s, poll 5 s: 4 missing ticks
+    assert engines(deps)[0]["spec"]["engineState"] == "stop"  # type: ignore[index]
+
+
+def test_rejection_applies_nothing(deps: Deps) -> None:
+    graph = build(InMemorySaver())
+    runner.start(graph, deps, run_id="t0000004", count=3, cluster={"twin": True})
+    state = runner.resume(graph, deps, "t0000004", decide(deps, None)).state
+    assert state["outcome"] == "rejected"
+    assert engines(deps) == []

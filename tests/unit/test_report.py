@@ -1,0 +1,71 @@
+"""The report is written from the run's data: its numbers are the samples' numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agent.models import Decision, RunEvent, Sample, Signals
+from agent.report import RunRecord, impacts, render, tldr
+from tests.factories import T0, spec
+
+
+def at(s: int) -> object:
+    return T0 + timedelta(seconds=s)
+
+
+def sample(tick: int, web_err: float, api_ready: int) -> Sample:
+    return Sample(
+        tick=tick,
+        at=at(tick * 5),  # type: ignore[arg-type]
+        services={
+            "web": Signals(error_rate_pct=web_err, latency_p95_ms=100, ready_replicas=1, replicas=1),
+            "api": Signals(error_rate_pct=0.2, latency_p95_ms=20, ready_replicas=api_ready, replicas=2),
+        },
+    )
+
+
+def record(**changes: object) -> RunRecord:
+    events = [
+        RunEvent(at=at(-10), kind="approved", detail="by cli:ann"),  # type: ignore[arg-type]
+        RunEvent(at=at(0), kind="applied", detail="ChaosEngine created"),  # type: ignore[arg-type]
+        RunEvent(at=at(30), kind="completed", detail="verdict Pass"),  # type: ignore[arg-type]
+        RunEvent(at=at(45), kind="recovered"),  # type: ignore[arg-type]
+    ]
+    base = dict(
+        run_id="r1", outcome="completed", reason=None, spec=spec(),
+        decision=Decision(verdict="approve", choice=1, approver="ann", channel="cli", at=at(-10)),  # type: ignore[arg-type]
+        events=events, baseline=sample(0, 0.5, 2),
+        samples=[sample(1, 0.5, 2), sample(2, 23.4, 1), sample(3, 12.0, 1), sample(9, 0.6, 2)],
+        manifest=None, verdict="Pass", source="test signals",
+    )
+    return RunRecord(**(base | changes))  # type: ignore[arg-type]
+
+
+def test_impacts_are_baseline_peak_end_of_the_samples() -> None:
+    web = next(p for p in impacts(record()) if p.service == "web" and p.signal == "error_rate_pct")
+    assert (web.baseline, web.peak, web.end) == (0.5, 23.4, 0.6)
+    assert web.at == at(10)
+    assert not any(p.service == "api" and p.signal == "error_rate_pct" for p in impacts(record()))
+
+
+def test_tldr_in_the_seed_form() -> None:
+    assert tldr(record()) == (
+        "Finding: Api pod delete caused 23.4% errors in web (baseline 0.5%), completed; recovered after 45 s"
+    )
+
+
+def test_report_sections_and_numbers() -> None:
+    md = render(record())
+    assert md.startswith("# Chaos report: Api pod delete")
+    for heading in ("## Summary", "## What happened", "## Timeline", "## Impact vs baseline", "## Sequence"):
+        assert heading in md
+    assert "| web | error rate | 0.5% | 23.4% | 0.6% |" in md
+    assert "| Chaos duration | 30 s |" in md
+    assert "T+10s" in md  # the peak, relative to the injection
+
+
+def test_rejected_run_says_nothing_was_injected() -> None:
+    md = render(record(outcome="rejected", reason="rejected by cli:ann", spec=None, events=[], baseline=None, samples=[]))
+    assert "No chaos was injected: rejected by cli:ann." in md
+    assert "No samples were taken, so the impact is not known." in md
+    assert tldr(record(outcome="rejected", reason="by ann", spec=None, samples=[])) == "Finding: run r1 rejected (by ann)"

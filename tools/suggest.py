@@ -1,0 +1,34 @@
+"""Tool: propose ranked, policy-checked experiments (nothing is applied)."""
+
+from __future__ import annotations
+
+from langchain_core.tools import BaseTool, tool
+from pydantic import BaseModel
+
+from agent.design import design
+from agent.discovery import discover
+from agent.models import Candidate, Rejection
+from agent.ports import Deps
+
+
+class Suggestions(BaseModel):
+    """Candidates that passed the policy, and the ones it refused with the rule."""
+
+    candidates: list[Candidate]
+    rejected: list[Rejection]
+
+
+def suggest_tool(deps: Deps) -> BaseTool:
+    @tool(parse_docstring=True)
+    def suggest_experiments(count: int = 3) -> Suggestions:
+        """Propose ranked chaos experiments for the current stack; read-only.
+
+        Args:
+            count: How many candidates, 1 to 20.
+        """
+        if not 1 <= count <= 20:
+            raise ValueError("count must be between 1 and 20")
+        allowed, rejected = design(discover(deps), deps.designer, deps.settings.policy, count=count)
+        return Suggestions(candidates=allowed, rejected=rejected)
+
+    return suggest_experiments
