@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from agent.models import Decision
     from agent.ports import Deps
     from agent.wiring import ClusterBinding
+    from graphs.builder import RunGraph
     from graphs.runner import RunView
 
 app = typer.Typer(
@@ -73,12 +74,12 @@ def _binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
 
 
 @contextmanager
-def _graph(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[object, Deps, object]]:
+def _graph(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunGraph, Deps]]:
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
     with open_checkpointer(settings) as saver, open_deps(settings, binding, console=console) as deps:
-        yield build(saver), deps, saver
+        yield build(saver), deps
 
 
 @app.command()
@@ -108,7 +109,7 @@ def run_graph(
 
     settings = _settings(config)
     binding = _binding(twin, manifests)
-    with _graph(settings, binding) as (graph, deps, _):
+    with _graph(settings, binding) as (graph, deps):
         run_id = runner.new_run_id()
         console.print(f"Run [bold]{run_id}[/bold] on {'the Sock Shop twin' if binding.twin else 'the cluster'}")
         view = runner.start(graph, deps, run_id=run_id, count=count, cluster=binding.model_dump(mode="json"))
@@ -134,7 +135,7 @@ def resume(
     with open_checkpointer(settings) as saver:
         view = runner.view(build(saver), run_id)
     binding = ClusterBinding.model_validate(view.state.get("cluster") or {})
-    with _graph(settings, binding) as (graph, deps, _):
+    with _graph(settings, binding) as (graph, deps):
         _finish(runner.resume(graph, deps, run_id, _decision(deps, approve=approve, note=note)))
 
 
@@ -187,7 +188,7 @@ def twin(
             console.print("stopped")
 
 
-def _decide(graph: object, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
+def _decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
     from graphs import runner
 
     if view.waiting is None:
@@ -206,7 +207,7 @@ def _decide(graph: object, deps: Deps, view: RunView, *, approve: int | None, re
             console.print(f"Left paused. Later: python -m agent resume {view.run_id} --approve N")
             return
         approve, reject = (None, True) if answer == 0 else (answer, False)
-    _finish(runner.resume(graph, deps, view.run_id, _decision(deps, approve=approve)))  # type: ignore[arg-type]
+    _finish(runner.resume(graph, deps, view.run_id, _decision(deps, approve=approve)))
 
 
 def _ask(n: int) -> int | None:

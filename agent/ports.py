@@ -25,9 +25,9 @@ from agent.models import (
 )
 
 if TYPE_CHECKING:
-    from agent.runs import RunStore
     from agent.config import Settings
     from agent.litmus import ChaosEngineManifest
+    from agent.runs import RunStore
 
 
 @dataclass(frozen=True)

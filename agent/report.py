@@ -86,7 +86,15 @@ def tldr(record: RunRecord) -> str:
     recovery = _recovery_s(record)
     rec = f"; recovered after {recovery:.0f} s" if recovery is not None else "; recovery not observed"
     if worst is None:
-        return f"Finding: {title} caused no error-rate change beyond 5 points ({record.outcome}){rec}"
+        slow = max(
+            (p for p in impacts(record) if p.signal == "latency_p95_ms"), key=lambda p: p.peak, default=None
+        )
+        if slow is not None:
+            return (
+                f"Finding: {title} raised {slow.service} p95 to {slow.peak:.0f} ms "
+                f"(baseline {slow.baseline:.0f} ms) without errors, {record.outcome}{rec}"
+            )
+        return f"Finding: {title} caused no error or latency change beyond the limits ({record.outcome}){rec}"
     return (
         f"Finding: {title} caused {worst.peak:.1f}% errors in {worst.service} "
         f"(baseline {worst.baseline:.1f}%), {record.outcome}{rec}"

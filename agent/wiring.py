@@ -67,17 +67,15 @@ def open_deps(
     from agent.runs import RunStore
 
     store = RunStore(settings.path(settings.paths.state_dir) / "runs")
-    common = {
-        "settings": settings,
-        "notifier": TerminalNotifier(console),
-        "designer": PlannerDesigner(),
-        "store": store,
-    }
+    notifier, designer = TerminalNotifier(console), PlannerDesigner()
     if not binding.twin:
         from agent.adapters.clock import SystemClock
 
         cluster = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context)
-        yield Deps(cluster=cluster, metrics=NoMetrics(), clock=SystemClock(), metrics_source="none", **common)
+        yield Deps(
+            settings=settings, cluster=cluster, metrics=NoMetrics(), clock=SystemClock(),
+            notifier=notifier, designer=designer, store=store, metrics_source="none",
+        )
         return
     from agent.adapters.twin import TwinClock, TwinMetrics
     from agent.twin import TwinServer
@@ -89,11 +87,14 @@ def open_deps(
     with TwinServer(twin_state_path(settings, binding), manifests=manifests, seed=settings.twin.seed) as twin:
         url = twin.url
         yield Deps(
+            settings=settings,
+            notifier=notifier,
+            designer=designer,
+            store=store,
             cluster=connect(host=url, kubeconfig=None, context=None),
             metrics=TwinMetrics(url),
             clock=TwinClock(url, speed=settings.twin.speed if realtime else None),
             metrics_source=f"the Sock Shop twin's signals ({url})",
-            **common,
         )
 
 

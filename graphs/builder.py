@@ -20,8 +20,10 @@ from graphs.nodes.notify import notify
 from graphs.routing import after_approve, after_design, after_execute, after_monitor
 from graphs.state import RunState
 
+RunGraph = CompiledStateGraph[RunState, Deps, RunState, RunState]
 
-def build(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
+
+def build(checkpointer: BaseCheckpointSaver | None) -> RunGraph:
     """The compiled run graph; pass the same checkpointer to resume a run from any process."""
     g = StateGraph(RunState, context_schema=Deps)
     g.add_node("discover", discover)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
 
 from agent.approval import validate
 from agent.errors import ApprovalError
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
+from graphs.builder import RunGraph
 from graphs.state import RunState
 
 
@@ -41,15 +41,15 @@ def config(run_id: str, deps: Deps | None = None) -> RunnableConfig:
 
 
 def start(
-    graph: CompiledStateGraph, deps: Deps, *, run_id: str, count: int, cluster: dict[str, object]
+    graph: RunGraph, deps: Deps, *, run_id: str, count: int, cluster: dict[str, object]
 ) -> RunView:
     """Run from discover until the approval interrupt (or the end)."""
     initial: RunState = {"run_id": run_id, "count": count, "cluster": cluster, "events": []}
-    graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")
+    graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
     return view(graph, run_id)
 
 
-def view(graph: CompiledStateGraph, run_id: str) -> RunView:
+def view(graph: RunGraph, run_id: str) -> RunView:
     """The run's latest checkpoint; raises ApprovalError for an unknown run."""
     snapshot = graph.get_state(config(run_id))
     if not snapshot.values:
@@ -57,10 +57,11 @@ def view(graph: CompiledStateGraph, run_id: str) -> RunView:
     waiting = next(
         (ApprovalRequest.model_validate(i.value) for i in snapshot.interrupts), None
     )
-    return RunView(run_id=run_id, state=snapshot.values, waiting=waiting)
+    state: RunState = snapshot.values  # type: ignore[assignment]
+    return RunView(run_id=run_id, state=state, waiting=waiting)
 
 
-def resume(graph: CompiledStateGraph, deps: Deps, run_id: str, decision: Decision) -> RunView:
+def resume(graph: RunGraph, deps: Deps, run_id: str, decision: Decision) -> RunView:
     """Answer a paused run's approval; a run that is not waiting changes nothing."""
     current = view(graph, run_id)
     if current.waiting is None:
@@ -68,12 +69,15 @@ def resume(graph: CompiledStateGraph, deps: Deps, run_id: str, decision: Decisio
         raise ApprovalError(f"run {run_id} is not waiting for approval (it is {outcome}); nothing changed")
     validate(decision, current.waiting, deps.settings.policy)
     graph.invoke(
-        Command(resume=decision.model_dump(mode="json")), config(run_id, deps), context=deps, durability="sync"
+        Command(resume=decision.model_dump(mode="json")),
+        config(run_id, deps),
+        context=deps,  # type: ignore[arg-type]  # langgraph's overloads type context as None
+        durability="sync",
     )
     return view(graph, run_id)
 
 
-def paused(graph: CompiledStateGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
+def paused(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
     """Every run waiting for an approval."""
     threads = {c.config["configurable"]["thread_id"] for c in checkpointer.list(None)}
     runs = [view(graph, t) for t in sorted(threads)]

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Set up, then run every test (unit, integration against the twin, end-to-end CLI).
+# Set up, then run every check: lint (ruff), types (mypy), and all tests (unit, integration
+# against the twin through the real kubernetes client, end-to-end CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+.venv/bin/ruff check --quiet .
+.venv/bin/mypy --no-error-summary agent graphs tools prompts
 exec .venv/bin/python -m pytest "$@"

@@ -6,6 +6,7 @@ List calls are paginated (``limit`` + ``continue``) so large clusters stream in 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -107,7 +108,7 @@ class KubeCluster:
             kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": TIMEOUT_S}
             if token:
                 kwargs["_continue"] = token
-            page = self._call(lambda: call(namespace, **kwargs), f"list in {namespace}")
+            page = self._call(functools.partial(call, namespace, **kwargs), f"list in {namespace}")
             yield from page.items
             token = page.metadata._continue if page.metadata else None
             if not token:

@@ -23,7 +23,11 @@ from agent.twin.pods import POD_KEY, okey, render_pod
 from agent.twin.records import ENGINE_KEY
 from agent.twin.resources import Resource
 from agent.twin.schema import validate_custom_object, validate_metadata, validate_name
-from agent.twin.selectors import labels_match, parse_field_selector, parse_label_selector
+from agent.twin.selectors import (
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+)
 from agent.twin.state import KObj, State, rfc3339
 from agent.twin.workloads import STATUS_RENDERERS, render_workload
 

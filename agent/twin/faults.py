@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.twin.pods import NODE_KEY, POD_KEY, okey, replace_pod, restart_container, top_owner
+from agent.twin.pods import (
+    NODE_KEY,
+    POD_KEY,
+    okey,
+    replace_pod,
+    restart_container,
+    top_owner,
+)
 from agent.twin.selectors import labels_match, parse_label_selector
 from agent.twin.state import FaultRun, KObj, State, Target
 from agent.twin.units import cpu_millicores, memory_mib

@@ -18,7 +18,14 @@ import math
 from dataclasses import dataclass, field
 
 from agent.twin.faults import NODE_CPU_M, CallEffect, PodEffect, limit_m, pod_effects
-from agent.twin.pods import DEPLOY_KEY, STS_KEY, is_ready, is_serving, okey, workload_pods
+from agent.twin.pods import (
+    DEPLOY_KEY,
+    STS_KEY,
+    is_ready,
+    is_serving,
+    okey,
+    workload_pods,
+)
 from agent.twin.state import KObj, ServiceModel, State
 from agent.twin.units import memory_mib
 
@@ -73,7 +80,7 @@ def _pod_usage(model: ServiceModel, pod: KObj, serving_share: float, starting: b
     base = max(model.cpu_m * serving_share, STARTUP_CPU_M if starting else 0.0,
                IDLE_SHARE * model.cpu_m)
     demand = base + effect.cpu_extra_m
-    limits = (container.get("resources") or {}).get("limits") or {}  # type: ignore[union-attr]
+    limits = (container.get("resources") or {}).get("limits") or {}  # type: ignore[union-attr,attr-defined]
     mem_cap = memory_mib(limits.get("memory")) or float("inf")  # type: ignore[union-attr]
     memory = min(mem_cap, model.memory_mib + effect.memory_extra_mib)
     return min(cap, demand), memory, max(1.0, demand / cap)

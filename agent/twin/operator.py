@@ -12,12 +12,25 @@ closing RAMP_TIME. Pods already restarting keep restarting after a run ends or i
 from __future__ import annotations
 
 from agent.twin.faults import (
-    REPEATING_FAULTS, SUPPORTED_FAULTS, FaultError, act, drain, number, select_targets,
+    REPEATING_FAULTS,
+    SUPPORTED_FAULTS,
+    FaultError,
+    act,
+    drain,
+    number,
+    select_targets,
 )
 from agent.twin.pods import okey
 from agent.twin.records import (
-    ENGINE_KEY, EXPERIMENT_KEY, engine_of, finish_result, mark_targets, set_finalizer,
-    start_result, touch, write_engine_status,
+    ENGINE_KEY,
+    EXPERIMENT_KEY,
+    engine_of,
+    finish_result,
+    mark_targets,
+    set_finalizer,
+    start_result,
+    touch,
+    write_engine_status,
 )
 from agent.twin.state import FaultRun, KObj, State, Step, rfc3339, stable_suffix
 
@@ -76,7 +89,7 @@ def _params(experiment: KObj | None, entry: dict[str, object]) -> dict[str, str]
     experiments[].spec.components.env (litmus-go reads the merged values)."""
     defaults = ((experiment or {}).get("spec") or {}).get("definition", {}).get("env") or []
     spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
-    overrides = ((spec or {}).get("components") or {}).get("env") or []  # type: ignore[union-attr]
+    overrides = ((spec or {}).get("components") or {}).get("env") or []  # type: ignore[union-attr,attr-defined]
     params = {str(e["name"]): str(e.get("value") or "") for e in defaults if "name" in e}
     params.update({str(e["name"]): str(e.get("value") or "") for e in overrides if "name" in e})
     return params

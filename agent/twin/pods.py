@@ -12,7 +12,14 @@ import copy
 import hashlib
 from typing import Any
 
-from agent.twin.state import KObj, PodRuntime, State, Termination, rfc3339, stable_suffix
+from agent.twin.state import (
+    KObj,
+    PodRuntime,
+    State,
+    Termination,
+    rfc3339,
+    stable_suffix,
+)
 
 POD_KEY = "core/v1/pods"
 NODE_KEY = "core/v1/nodes"

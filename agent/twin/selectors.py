@@ -45,7 +45,9 @@ class Requirement:
 
 def _split_terms(text: str) -> list[str]:
     """Split on commas that are not inside a `( ... )` value set."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += char == "("
         depth -= char == ")"

@@ -11,8 +11,17 @@ import copy
 from typing import Any
 
 from agent.twin.pods import (
-    DEPLOY_KEY, POD_KEY, RS_KEY, STS_KEY, controller_of, is_ready, new_pod, okey,
-    owner_reference, replicaset_name, workload_pods,
+    DEPLOY_KEY,
+    POD_KEY,
+    RS_KEY,
+    STS_KEY,
+    controller_of,
+    is_ready,
+    new_pod,
+    okey,
+    owner_reference,
+    replicaset_name,
+    workload_pods,
 )
 from agent.twin.state import KObj, State, rfc3339, stable_suffix
 

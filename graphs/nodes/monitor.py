@@ -12,8 +12,8 @@ from datetime import datetime
 from langgraph.runtime import Runtime
 
 from agent.errors import ClusterError, MetricsUnavailable
-from agent.monitor import breach, deviations, recovered, summary_line
 from agent.models import EngineRef, EngineStatus, ExperimentSpec, Sample
+from agent.monitor import breach, deviations, recovered, summary_line
 from agent.ports import Deps
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState

@@ -17,7 +17,16 @@ from agent.config import Settings, load_settings
 from agent.discovery import discover
 from agent.errors import DryRunFailed, NotFound
 from agent.litmus import render
-from agent.models import AbortThreshold, Candidate, Decision, ExperimentSpec, Fault, Inventory, Parameters, TargetSelector
+from agent.models import (
+    AbortThreshold,
+    Candidate,
+    Decision,
+    ExperimentSpec,
+    Fault,
+    Inventory,
+    Parameters,
+    TargetSelector,
+)
 from agent.planner import PlannerDesigner
 from agent.policy import check
 from agent.ports import Deps

@@ -69,3 +69,17 @@ def test_rejected_run_says_nothing_was_injected() -> None:
     assert "No chaos was injected: rejected by cli:ann." in md
     assert "No samples were taken, so the impact is not known." in md
     assert tldr(record(outcome="rejected", reason="by ann", spec=None, samples=[])) == "Finding: run r1 rejected (by ann)"
+
+
+def test_tldr_names_latency_when_errors_did_not_move() -> None:
+    slow = [
+        Sample(tick=i, at=at(i * 5), services={  # type: ignore[arg-type]
+            "web": Signals(error_rate_pct=0.5, latency_p95_ms=lat, ready_replicas=1, replicas=1),
+            "api": Signals(error_rate_pct=0.2, latency_p95_ms=20, ready_replicas=2, replicas=2),
+        })
+        for i, lat in enumerate([100, 945, 120], 1)
+    ]
+    assert tldr(record(samples=slow)) == (
+        "Finding: Api pod delete raised web p95 to 945 ms (baseline 100 ms) without errors, completed; "
+        "recovered after 45 s"
+    )

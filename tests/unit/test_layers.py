@@ -1,0 +1,50 @@
+"""Import rules of STYLE.md, checked on the source: layers point one way, clients stay in adapters."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS = ("kubernetes", "slack_sdk", "slack_bolt", "langchain_openai", "prometheus_api_client")
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def modules(*dirs: str) -> list[Path]:
+    return [p for d in dirs for p in (ROOT / d).rglob("*.py")]
+
+
+def test_third_party_clients_only_in_adapters() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in modules("agent", "tools", "graphs", "prompts")
+        if "adapters" not in p.parts
+        and any(m.split(".")[0] in CLIENTS for m in imports(p))
+    ]
+    assert offenders == []
+
+
+def test_tools_never_import_graphs_and_core_never_imports_upward() -> None:
+    assert [p.name for p in modules("tools") if any(m.startswith("graphs") for m in imports(p))] == []
+    core = [p for p in modules("agent") if p.name != "cli.py"]
+    upward = [str(p.relative_to(ROOT)) for p in core if any(m.split(".")[0] in ("graphs", "tools") for m in imports(p))]
+    assert upward == []
+
+
+def test_no_module_reads_the_environment_outside_settings() -> None:
+    readers = [
+        str(p.relative_to(ROOT))
+        for p in modules("agent", "tools", "graphs", "prompts")
+        if "os.environ" in p.read_text() or "os.getenv" in p.read_text()
+    ]
+    assert readers == []
