@@ -55,9 +55,35 @@ class TargetService(Section):
         return self.selector or {service_label: self.name}
 
 
+class PromQueries(Section):
+    """PromQL templates; ``{namespace}``, ``{service}``, ``{label}`` (the service label) and
+    ``{window}`` are filled in. Defaults: Sock Shop's own series (FACTS.md section 3)."""
+
+    error_rate_pct: str = (
+        '100 * sum(rate(request_duration_seconds_count{{kubernetes_namespace="{namespace}",'
+        '{label}="{service}",status_code=~"5.."}}[{window}])) / sum(rate(request_duration_seconds_count'
+        '{{kubernetes_namespace="{namespace}",{label}="{service}",route!="metrics"}}[{window}]))'
+    )
+    latency_p95_ms: str = (
+        "1000 * histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket"
+        '{{kubernetes_namespace="{namespace}",{label}="{service}",route!="metrics"}}[{window}])))'
+    )
+    cpu_millicores: str = (
+        '1000 * sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}",'
+        'pod=~"{service}-.*",container!="",container!="POD"}}[{window}]))'
+    )
+    memory_mib: str = (
+        'sum(container_memory_working_set_bytes{{namespace="{namespace}",pod=~"{service}-.*",'
+        'container!="",container!="POD"}}) / 1048576'
+    )
+
+
 class Prometheus(Section):
     url: str = "http://127.0.0.1:9090"
     service_label: str = Field("name", description="label that names a service on its series")
+    window: str = Field("1m", description="rate() window of the queries")
+    timeout_s: float = Field(5.0, gt=0, description="per query; a slow Prometheus counts as missing")
+    queries: PromQueries = PromQueries()
 
 
 class Monitoring(Section):
@@ -91,6 +117,7 @@ class Policy(Section):
     actions: list[Fault] = [Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG]
     max_duration_s: int = Field(300, gt=0, description="longest chaos allowed, seconds")
     max_pods_affected_perc: int = Field(50, ge=0, le=100)
+    max_pods_affected: int = Field(2, ge=1, description="pods one experiment may hit, counted")
     allow_high_risk: bool = Field(False, description="disk-fill and node-drain need this opt-in")
     approvers: list[str] = Field(
         ["cli:*"], description="who may approve: 'cli:<user>', 'slack:<id>', '<channel>:*'"
@@ -119,10 +146,13 @@ class Slack(Section):
 
 
 class LLM(Section):
-    enabled: bool = False
+    enabled: bool = Field(False, description="design (and narrate) with a model; else the planner")
     model: str = "gpt-4o-mini"
     temperature: float = Field(0.2, ge=0, le=2)
-    base_url: str | None = None
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; env OPENAI_BASE_URL")
+    api_key: SecretStr | None = Field(None, description="env OPENAI_API_KEY")
+    timeout_s: float = Field(30.0, gt=0, description="per request; then the planner takes over")
+    max_prompt_tokens: int = Field(6000, gt=500, description="budget of the design prompt")
 
 
 class Checkpoint(Section):
@@ -179,6 +209,15 @@ class Settings(BaseSettings):
         return p if p.is_absolute() else (self.base_dir / p)
 
 
+class OpenAIEnv(BaseSettings):
+    """The conventional OpenAI variables, used when stack.yaml leaves them unset."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENAI_", extra="ignore")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+
+
 def load_settings(path: Path) -> Settings:
     """Read stack.yaml (and the environment) into Settings, or raise a ConfigError that names
     the file, the field path, the bad value and the fix."""
@@ -197,9 +236,14 @@ def load_settings(path: Path) -> Settings:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(data).__name__}")
     try:
-        return Settings(**data, base_dir=path.resolve().parent)
+        settings = Settings(**data, base_dir=path.resolve().parent)
     except ValidationError as e:
         raise ConfigError(_describe(path, e)) from None
+    env = OpenAIEnv()
+    llm = settings.llm.model_copy(
+        update={"api_key": settings.llm.api_key or env.api_key, "base_url": settings.llm.base_url or env.base_url}
+    )
+    return settings.model_copy(update={"llm": llm})
 
 
 def _describe(path: Path, error: ValidationError) -> str:

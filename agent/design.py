@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from agent.config import Policy
 from agent.errors import SpecInvalid
-from agent.models import Candidate, ExperimentSpec, Inventory, Rejection
+from agent.models import Candidate, ExperimentSpec, Inventory, Proposal, Rejection
 from agent.policy import screen
 from agent.ports import Designer
 
 
-def design(
-    inventory: Inventory, designer: Designer, policy: Policy, *, count: int
-) -> tuple[list[Candidate], list[Rejection]]:
+@dataclass(frozen=True)
+class Design:
+    """The outcome of the design step."""
+
+    candidates: list[Candidate]
+    rejected: list[Rejection]
+    proposal: Proposal
+
+
+def design(inventory: Inventory, designer: Designer, policy: Policy, *, count: int) -> Design:
     """Ranked, policy-checked candidates and the rejected ones (never silently dropped)."""
-    return screen(designer.propose(inventory, count), inventory, policy)
+    proposal = designer.propose(inventory, count)
+    allowed, rejected = screen(proposal.candidates, inventory, policy)
+    return Design(candidates=allowed, rejected=rejected, proposal=proposal)
 
 
 def save(candidates: list[Candidate], directory: Path) -> list[Candidate]:

@@ -7,28 +7,17 @@ the run id, so a repeated execute finds its own engine instead of creating a sec
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.catalog import PARAMETER_ENV
 from agent.models import ExperimentSpec, Parameters
 
 API_VERSION = "litmuschaos.io/v1alpha1"
 MANAGED_BY = "chaos-advisor"
 RUN_LABEL = "chaos-advisor.io/run-id"
-
-# Parameters field -> upstream env variable name.
-_ENV_NAMES: dict[str, str] = {
-    "duration_s": "TOTAL_CHAOS_DURATION",
-    "pods_affected_perc": "PODS_AFFECTED_PERC",
-    "chaos_interval_s": "CHAOS_INTERVAL",
-    "force": "FORCE",
-    "network_latency_ms": "NETWORK_LATENCY",
-    "jitter_ms": "JITTER",
-    "cpu_cores": "CPU_CORES",
-    "cpu_load_pct": "CPU_LOAD",
-}
-
 
 class EnvVar(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -98,11 +87,16 @@ def result_name(engine: str, experiment: str) -> str:
 def env_for(parameters: Parameters) -> list[EnvVar]:
     """Upstream env overrides for the parameters that are set."""
     out: list[EnvVar] = []
-    for field, env in _ENV_NAMES.items():
+    for field, env in PARAMETER_ENV.items():
         value = getattr(parameters, field)
         if value is None:
             continue
-        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, list):
+            text = json.dumps(value)  # TARGET_HOSTNAMES is a JSON list upstream
+        else:
+            text = str(value)
         out.append(EnvVar(name=env, value=text))
     return out
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Tier = Literal["edge", "business", "data", "queue"]
 Criticality = Literal["low", "medium", "high"]
@@ -33,6 +33,14 @@ class Fault(StrEnum):
     POD_DNS_ERROR = "pod-dns-error"
     DISK_FILL = "disk-fill"
     NODE_DRAIN = "node-drain"
+
+
+_ALIASES = {
+    "pod-kill": Fault.POD_DELETE,
+    "network-delay": Fault.POD_NETWORK_LATENCY,
+    "network-loss": Fault.POD_NETWORK_LOSS,
+    "network-corruption": Fault.POD_NETWORK_CORRUPTION,
+}
 
 
 class Frozen(BaseModel):
@@ -183,16 +191,51 @@ class TargetSelector(Frozen):
 
 
 class Parameters(Frozen):
-    """Fault parameters; each maps to the upstream Litmus env variable named in the comment."""
+    """Fault parameters; each maps to the upstream Litmus env variable named in
+    ``agent.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
 
     duration_s: int = Field(gt=0)  # TOTAL_CHAOS_DURATION
     pods_affected_perc: int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
     chaos_interval_s: int | None = Field(None, gt=0)  # CHAOS_INTERVAL
     force: bool | None = None  # FORCE
-    network_latency_ms: int | None = Field(None, gt=0)  # NETWORK_LATENCY
-    jitter_ms: int | None = Field(None, ge=0)  # JITTER
-    cpu_cores: int | None = Field(None, gt=0)  # CPU_CORES
+    network_latency_ms: int | None = Field(None, gt=0, le=60_000)  # NETWORK_LATENCY
+    jitter_ms: int | None = Field(None, ge=0, le=60_000)  # JITTER
+    packet_loss_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_LOSS_PERCENTAGE
+    packet_corruption_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_CORRUPTION_PERCENTAGE
+    packet_duplication_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_DUPLICATION_PERCENTAGE
+    destination_hosts: str | None = Field(None, pattern=r"^[a-z0-9.,-]*$")  # DESTINATION_HOSTS
+    cpu_cores: int | None = Field(None, gt=0, le=64)  # CPU_CORES
     cpu_load_pct: int | None = Field(None, gt=0, le=100)  # CPU_LOAD
+    memory_consumption_mb: int | None = Field(None, gt=0, le=65_536)  # MEMORY_CONSUMPTION
+    number_of_workers: int | None = Field(None, gt=0, le=64)  # NUMBER_OF_WORKERS
+    fill_percentage: int | None = Field(None, gt=0, le=100)  # FILL_PERCENTAGE
+    signal: Literal["SIGKILL", "SIGTERM"] | None = None  # SIGNAL
+    target_hostnames: list[str] | None = None  # TARGET_HOSTNAMES (a JSON list; empty = all)
+    target_node: str | None = Field(None, pattern=r"^[a-z0-9.-]*$")  # TARGET_NODE
+
+    def set_fields(self) -> list[str]:
+        """Names of the parameters given a value (``duration_s`` always is)."""
+        return [name for name in type(self).model_fields if getattr(self, name) not in (None, 0)]
+
+
+SignalName = Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib"]
+
+
+class ExpectedSignal(Frozen):
+    """A prediction: ``service``'s ``signal`` should peak near ``peak`` (its unit: %, ms, m, MiB)."""
+
+    service: str
+    signal: SignalName
+    peak: float = Field(ge=0)
+
+
+class Hypothesis(Frozen):
+    """What the experiment should show, stated before it runs so the report can check it."""
+
+    statement: str
+    affected_services: list[str]
+    expected: list[ExpectedSignal] = []
+    recovery_s: float = Field(ge=0, description="expected time from injection to full recovery")
 
 
 class AbortThreshold(Frozen):
@@ -223,6 +266,13 @@ class ExperimentSpec(Frozen):
     risk_level: RiskLevel
     chaos_engine: Literal["litmus"] = "litmus"
     rationale: str = ""
+    hypothesis: Hypothesis | None = None
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _seed_aliases(cls, value: object) -> object:
+        # The seed's names (pod-kill, network-delay, network-loss, network-corruption).
+        return _ALIASES.get(value, value) if isinstance(value, str) else value
 
     @property
     def slug(self) -> str:
@@ -237,6 +287,23 @@ class Candidate(Frozen):
     score: float
     spec: ExperimentSpec
     saved_path: str | None = None
+
+
+class LLMUsage(Frozen):
+    """Tokens a designer or narrator spent, as the endpoint reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+
+class Proposal(Frozen):
+    """A designer's answer: candidates, which designer made them, and any notice for the user."""
+
+    designer: str
+    candidates: list[Candidate]
+    notice: str | None = None
+    usage: LLMUsage = LLMUsage()
 
 
 class Rejection(Frozen):

@@ -18,6 +18,7 @@ from agent.models import (
     Fault,
     Inventory,
     Parameters,
+    Proposal,
     RiskLevel,
     Target,
     TargetSelector,
@@ -44,7 +45,11 @@ class PlannerDesigner:
     def __init__(self, *, edge_service: str | None = None) -> None:
         self._edge = edge_service
 
-    def propose(self, inventory: Inventory, count: int) -> list[Candidate]:
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        return Proposal(designer=self.name, candidates=self.rank(inventory, count))
+
+    def rank(self, inventory: Inventory, count: int) -> list[Candidate]:
+        """Up to ``count`` candidates, best first."""
         edge = self._edge or _edge_of(inventory)
         ideas = [
             idea

@@ -6,6 +6,7 @@ guard reads only typed fields (namespace, action, numbers, selectors) and the co
 
 from __future__ import annotations
 
+from agent.catalog import unused_parameters
 from agent.config import HIGH_RISK_FAULTS, Policy
 from agent.errors import SpecRejected
 from agent.models import Candidate, ExperimentSpec, Inventory, Rejection
@@ -35,12 +36,24 @@ def check(spec: ExperimentSpec, inventory: Inventory, policy: Policy) -> None:
             "policy.max_pods_affected_perc",
             f"{spec.parameters.pods_affected_perc}% of pods exceeds {policy.max_pods_affected_perc}%",
         )
+    unused = unused_parameters(spec)
+    if unused:
+        raise SpecRejected(
+            "parameters", f"{', '.join(unused)} do(es) not apply to {spec.action.value}; remove them"
+        )
     if spec.abort_threshold is None:
         raise SpecRejected("abort_threshold", "every experiment needs an abort condition")
-    _check_target(spec, inventory)
+    matched = _check_target(spec, inventory)
+    hit = max(1, matched * spec.parameters.pods_affected_perc // 100)
+    if hit > policy.max_pods_affected:
+        raise SpecRejected(
+            "policy.max_pods_affected",
+            f"{spec.parameters.pods_affected_perc}% of {matched} pods is {hit} pods, over {policy.max_pods_affected}",
+        )
 
 
-def _check_target(spec: ExperimentSpec, inventory: Inventory) -> None:
+def _check_target(spec: ExperimentSpec, inventory: Inventory) -> int:
+    """Check the target and the watched service exist; return how many pods the selector matches."""
     sel = spec.target_selector
     target = inventory.target(sel.service)
     if target is None or target.namespace != sel.namespace:
@@ -58,6 +71,7 @@ def _check_target(spec: ExperimentSpec, inventory: Inventory) -> None:
             "abort_threshold.service",
             f"{spec.abort_threshold.service!r} is not a known service to watch",
         )
+    return len(matched)
 
 
 def screen(

@@ -19,6 +19,7 @@ from agent.models import (
     KubeService,
     LitmusInstall,
     Pod,
+    Proposal,
     Rejection,
     Signals,
     Workload,
@@ -106,8 +107,8 @@ class Designer(Protocol):
 
     name: str
 
-    def propose(self, inventory: Inventory, count: int) -> list[Candidate]:
-        """Up to ``count`` ranked candidates (rank 1 first)."""
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        """Up to ``count`` ranked candidates (rank 1 first), with any notice and token usage."""
         ...
 
 

@@ -18,6 +18,7 @@ class RunState(TypedDict, total=False):
     inventory: dict[str, object]  # Inventory
     candidates: list[dict[str, object]]  # [Candidate]
     rejected: list[dict[str, object]]  # [Rejection]
+    llm_usage: dict[str, object]  # LLMUsage of the design step
     decision: dict[str, object] | None  # Decision
     manifest: dict[str, object] | None  # ChaosEngineManifest
     engine: dict[str, object] | None  # EngineRef

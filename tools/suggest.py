@@ -16,6 +16,7 @@ class Suggestions(BaseModel):
 
     candidates: list[Candidate]
     rejected: list[Rejection]
+    notice: str | None = None
 
 
 def suggest_tool(deps: Deps) -> BaseTool:
@@ -28,7 +29,9 @@ def suggest_tool(deps: Deps) -> BaseTool:
         """
         if not 1 <= count <= 20:
             raise ValueError("count must be between 1 and 20")
-        allowed, rejected = design(discover(deps), deps.designer, deps.settings.policy, count=count)
-        return Suggestions(candidates=allowed, rejected=rejected)
+        result = design(discover(deps), deps.designer, deps.settings.policy, count=count)
+        return Suggestions(
+            candidates=result.candidates, rejected=result.rejected, notice=result.proposal.notice
+        )
 
     return suggest_experiments

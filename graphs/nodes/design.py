@@ -13,14 +13,16 @@ from graphs.state import RunState
 
 def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
-    allowed, rejected = run_design(
-        inventory(state), deps.designer, deps.settings.policy, count=state.get("count", 3)
-    )
-    saved = save(allowed, deps.settings.path(deps.settings.paths.experiments))
-    detail = f"{deps.designer.name}: {len(saved)} candidate(s), {len(rejected)} rejected by policy"
+    result = run_design(inventory(state), deps.designer, deps.settings.policy, count=state.get("count", 3))
+    saved = save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
+    p = result.proposal
+    detail = f"{p.designer}: {len(saved)} candidate(s), {len(result.rejected)} rejected by policy"
+    if p.notice:
+        detail += f"; {p.notice}"
     update: RunState = {
         "candidates": [c.model_dump(mode="json") for c in saved],
-        "rejected": [r.model_dump(mode="json") for r in rejected],
+        "rejected": [r.model_dump(mode="json") for r in result.rejected],
+        "llm_usage": p.usage.model_dump(mode="json"),
         "events": [event(deps, "designed", detail)],
     }
     if not saved:

@@ -25,6 +25,7 @@ from agent.models import (
     Fault,
     Inventory,
     Parameters,
+    Proposal,
     TargetSelector,
 )
 from agent.planner import PlannerDesigner
@@ -58,8 +59,8 @@ class OneSpec:
     def __init__(self, spec: ExperimentSpec) -> None:
         self.spec = spec
 
-    def propose(self, inventory: Inventory, count: int) -> list[Candidate]:
-        return [Candidate(rank=1, score=1.0, spec=self.spec)]
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=self.spec)])
 
 
 def catalogue_delete(max_front_end_errors: float) -> ExperimentSpec:
@@ -113,7 +114,7 @@ def test_discovery_finds_the_upstream_sock_shop(deps: Deps) -> None:
 
 def test_planner_candidates_pass_the_policy_on_the_real_inventory(deps: Deps) -> None:
     inv = discover(deps)
-    cands = PlannerDesigner().propose(inv, 3)
+    cands = PlannerDesigner().rank(inv, 3)
     assert {c.spec.action for c in cands} == {Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG}
     for c in cands:
         check(c.spec, inv, deps.settings.policy)

@@ -39,7 +39,8 @@ def test_action_not_allowed() -> None:
 
 def test_high_risk_needs_opt_in_even_when_listed() -> None:
     assert rule_of(spec(action=Fault.NODE_DRAIN)) == "policy.allow_high_risk"
-    check(spec(action=Fault.NODE_DRAIN), shop(), POLICY.model_copy(update={"allow_high_risk": True}))
+    drain = spec(action=Fault.NODE_DRAIN, parameters=Parameters(duration_s=30))
+    check(drain, shop(), POLICY.model_copy(update={"allow_high_risk": True}))
 
 
 def test_duration_over_the_maximum() -> None:
@@ -73,3 +74,18 @@ def test_screen_keeps_rejections_and_reranks_survivors() -> None:
     allowed, rejected = screen(cands, shop(), POLICY)
     assert [(c.rank, c.spec.title) for c in allowed] == [(1, "Api pod delete")]
     assert [(r.title, r.rule) for r in rejected] == [("Bad one", "policy.actions")]
+
+
+def test_parameters_the_fault_does_not_take_are_refused() -> None:
+    p = Parameters(duration_s=30, network_latency_ms=2000)
+    with pytest.raises(SpecRejected, match="network_latency_ms do\\(es\\) not apply to pod-delete"):
+        check(spec(parameters=p), shop(), POLICY)
+
+
+def test_counted_blast_radius() -> None:
+    # api has 2 replicas: 50% is one pod, 100% would be two (the limit here is one).
+    strict = POLICY.model_copy(update={"max_pods_affected_perc": 100, "max_pods_affected": 1})
+    check(spec(parameters=Parameters(duration_s=30, pods_affected_perc=50)), shop(), strict)
+    with pytest.raises(SpecRejected) as e:
+        check(spec(parameters=Parameters(duration_s=30, pods_affected_perc=100)), shop(), strict)
+    assert e.value.rule == "policy.max_pods_affected"
