@@ -179,3 +179,15 @@ def _cpu_hog(inv: Inventory, t: Target, edge: str) -> Idea | None:
 
 
 _IDEAS: list[Callable[[Inventory, Target, str], Idea | None]] = [_pod_delete, _latency, _cpu_hog]
+
+
+def score_spec(inventory: Inventory, spec: ExperimentSpec) -> tuple[float, list[str]]:
+    """Code's ranking of any designer's spec: blast radius x criticality, with the reasons.
+
+    The LLM designer proposes; this decides the order, so a model cannot promote its own pick.
+    Targets not in the inventory score 0 (the policy rejects them anyway).
+    """
+    target = inventory.target(spec.target_selector.service)
+    if target is None:
+        return 0.0, ["target not in the inventory"]
+    return _base(inventory, target)
