@@ -95,6 +95,42 @@ def inventory(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifes
     render_inventory(console, inv)
 
 
+@app.command()
+def suggest(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    twin: TwinOpt = False,
+    manifests: ManifestsOpt = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="How many experiments.")] = 3,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Save specs here (default: paths.experiments).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
+) -> None:
+    """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
+    from agent.adapters.terminal import print_candidates
+    from agent.design import design, save
+    from agent.discovery import discover
+    from agent.wiring import open_deps
+
+    settings = _settings(config)
+    with open_deps(settings, _binding(twin, manifests), console=console) as deps:
+        result = design(discover(deps), deps.designer, settings.policy, count=count)
+    candidates = result.candidates
+    if not dry_run:
+        candidates = save(candidates, output or settings.path(settings.paths.experiments))
+    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice)
+    if dry_run:
+        console.print("dry run: nothing saved")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of an experiment spec (the files `suggest` saves and `run` takes)."""
+    import json
+
+    from agent.models import ExperimentSpec
+
+    typer.echo(json.dumps(ExperimentSpec.model_json_schema(), indent=2))
+
+
 @app.command("run-graph")
 def run_graph(
     config: ConfigOpt = DEFAULT_CONFIG,

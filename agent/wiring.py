@@ -67,7 +67,7 @@ def open_deps(
     from agent.runs import RunStore
 
     store = RunStore(settings.path(settings.paths.state_dir) / "runs")
-    notifier, designer = TerminalNotifier(console), PlannerDesigner()
+    notifier, designer = TerminalNotifier(console), PlannerDesigner(actions=settings.policy.actions)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
 

@@ -16,26 +16,38 @@ class TerminalNotifier:
         self._console = console
 
     def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
-        self._console.print(f"[bold]Run {run_id}: {len(candidates)} proposed experiment(s)[/bold]")
-        for c in candidates:
-            s = c.spec
-            sel = s.target_selector
-            self._console.print(
-                f"\n[bold]{c.rank}. {s.title}[/bold]  ({s.action.value} on {sel.namespace}/{sel.service}, "
-                f"risk {s.risk_level}, {s.parameters.duration_s} s, score {c.score:g})",
-                highlight=False,
-            )
-            self._console.print(f"   {s.description}", highlight=False)
-            self._console.print(f"   why: {s.rationale}", highlight=False)
-            self._console.print(f"   expected: {s.expected_impact}", highlight=False)
-            if c.saved_path:
-                self._console.print(f"   saved: {c.saved_path}", highlight=False)
-        for r in rejected:
-            self._console.print(f"[yellow]rejected[/yellow] {r.title}: {r.rule}: {r.reason}", highlight=False)
-        self._console.print()
+        self._console.print(f"[bold]Run {run_id}[/bold]")
+        print_candidates(self._console, candidates, rejected)
 
     def progress(self, run_id: str, title: str, line: str) -> None:
         self._console.print(f"🔄 {title} - RUNNING / {line}")
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:
         self._console.print(f"[bold]{tldr}[/bold]\nReport: {report}")
+
+
+def print_candidates(
+    console: Console, candidates: list[Candidate], rejected: list[Rejection], *, notice: str | None = None
+) -> None:
+    """The ranked list in the seed's shape: title, description, action, target, risk, duration, file."""
+    if notice:
+        console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+    console.print(f"[bold]{len(candidates)} proposed experiment(s)[/bold]")
+    for c in candidates:
+        s = c.spec
+        sel = s.target_selector
+        console.print(f"\n[bold]📋 {c.rank}. {s.title}[/bold]  (score {c.score:g})", highlight=False)
+        console.print(f"   {s.description}", highlight=False)
+        console.print(
+            f"   Action: {s.action.value} • Target: {sel.namespace}/{sel.service} ({sel.label_selector}) • "
+            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s",
+            highlight=False,
+        )
+        console.print(f"   Why: {s.rationale}", highlight=False)
+        if s.hypothesis:
+            console.print(f"   Hypothesis: {s.hypothesis.statement}; recovery ≤ {s.hypothesis.recovery_s:.0f} s", highlight=False)
+        if c.saved_path:
+            console.print(f"   File: {c.saved_path}", highlight=False)
+    for r in rejected:
+        console.print(f"[yellow]rejected[/yellow] {r.title}: {r.rule}: {r.reason}", highlight=False)
+    console.print()

@@ -114,12 +114,15 @@ def test_discovery_finds_the_upstream_sock_shop(deps: Deps) -> None:
 
 def test_planner_candidates_pass_the_policy_on_the_real_inventory(deps: Deps) -> None:
     inv = discover(deps)
-    cands = PlannerDesigner().rank(inv, 3)
-    assert {c.spec.action for c in cands} == {Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG}
+    cands = PlannerDesigner(actions=deps.settings.policy.actions).rank(inv, 6)
+    assert len({c.spec.action for c in cands}) >= 5  # varied
     for c in cands:
         check(c.spec, inv, deps.settings.policy)
-    delete = next(c.spec for c in cands if c.spec.action == Fault.POD_DELETE)
-    assert delete.target_selector.service in {"catalogue", "payment", "user"}  # the 180 s readiness delays
+    # Upstream facts the planner must see: 500 MB (Litmus default) > 200Mi limit of payment/user/
+    # catalogue means an OOM kill; the single-replica MongoDB behind carts has the widest reach.
+    assert cands[0].spec.title == "Carts-Db pod delete"
+    hog = next(c.spec for c in cands if c.spec.action == Fault.POD_MEMORY_HOG)
+    assert "500 MB against a 200 MiB limit: an OOM kill" in hog.rationale
 
 
 def test_dry_run_stores_nothing_and_an_invalid_engine_fails_it(deps: Deps) -> None:
