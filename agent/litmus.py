@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.catalog import PARAMETER_ENV
-from agent.models import ExperimentSpec, Parameters
+from agent.catalog import CATALOG, PARAMETER_ENV
+from agent.models import ExperimentSpec, Fault, Parameters
 
 API_VERSION = "litmuschaos.io/v1alpha1"
 MANAGED_BY = "chaos-advisor"
@@ -84,10 +84,11 @@ def result_name(engine: str, experiment: str) -> str:
     return f"{engine}-{experiment}"
 
 
-def env_for(parameters: Parameters) -> list[EnvVar]:
-    """Upstream env overrides for the parameters that are set."""
+def env_for(fault: Fault, parameters: Parameters) -> list[EnvVar]:
+    """Upstream env overrides for the set parameters that ``fault`` takes."""
     out: list[EnvVar] = []
-    for field, env in PARAMETER_ENV.items():
+    for field in CATALOG[fault].parameters:
+        env = PARAMETER_ENV[field]
         value = getattr(parameters, field)
         if value is None:
             continue
@@ -121,6 +122,6 @@ def render(
         appkind=sel.kind,
         service_account=service_account,
         cleanup=cleanup,
-        env=env_for(spec.parameters),
+        env=env_for(spec.action, spec.parameters),
         litmus_version=litmus_version,
     )
