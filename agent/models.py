@@ -424,4 +424,4 @@ class RunEvent(Frozen):
     detail: str = ""
 
 
-Outcome = Literal["completed", "aborted", "rejected", "failed"]
+Outcome = Literal["completed", "aborted", "rejected", "failed", "dry_run"]

@@ -16,7 +16,7 @@ def after_approve(state: RunState) -> Literal["execute", "narrate"]:
 
 
 def after_execute(state: RunState) -> Literal["monitor", "narrate"]:
-    return "monitor" if state.get("engine") and not state.get("outcome") == "failed" else "narrate"
+    return "monitor" if state.get("engine") and state.get("outcome") not in ("failed", "dry_run") else "narrate"
 
 
 def after_monitor(state: RunState) -> Literal["monitor", "narrate"]:

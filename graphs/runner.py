@@ -15,7 +15,7 @@ from langgraph.types import Command
 
 from agent.approval import validate
 from agent.errors import ApprovalError
-from agent.models import ApprovalRequest, Decision
+from agent.models import ApprovalRequest, Decision, ExperimentSpec
 from agent.ports import Deps
 from graphs.builder import RunGraph
 from graphs.state import RunState
@@ -41,10 +41,25 @@ def config(run_id: str, deps: Deps | None = None) -> RunnableConfig:
 
 
 def start(
-    graph: RunGraph, deps: Deps, *, run_id: str, count: int, cluster: dict[str, object]
+    graph: RunGraph,
+    deps: Deps,
+    *,
+    run_id: str,
+    count: int,
+    cluster: dict[str, object],
+    preset: ExperimentSpec | None = None,
+    dry_run: bool = False,
 ) -> RunView:
-    """Run from discover until the approval interrupt (or the end)."""
-    initial: RunState = {"run_id": run_id, "count": count, "cluster": cluster, "events": []}
+    """Run from discover until the approval interrupt (or the end). With ``preset`` the spec
+    replaces the designer (still policy-checked); ``dry_run`` stops after the server dry-run."""
+    initial: RunState = {
+        "run_id": run_id,
+        "count": count,
+        "cluster": cluster,
+        "preset": preset.model_dump(mode="json") if preset else None,
+        "dry_run": dry_run,
+        "events": [],
+    }
     graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
     return view(graph, run_id)
 

@@ -14,6 +14,8 @@ Phase = Literal["designed", "running", "stopping", "recovering", "done"]
 class RunState(TypedDict, total=False):
     run_id: str
     count: int
+    preset: dict[str, object] | None  # ExperimentSpec from a file (`run SPEC`): no designer
+    dry_run: bool  # stop after the server-side dry-run
     cluster: dict[str, object]  # how this run reaches its cluster (twin or kubeconfig)
     inventory: dict[str, object]  # Inventory
     candidates: list[dict[str, object]]  # [Candidate]

@@ -6,6 +6,7 @@ from langgraph.runtime import Runtime
 
 from agent.design import design as run_design
 from agent.design import save
+from agent.models import Candidate, ExperimentSpec, Inventory, Proposal
 from agent.ports import Deps
 from graphs.nodes.common import event, inventory
 from graphs.state import RunState
@@ -13,8 +14,11 @@ from graphs.state import RunState
 
 def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
-    result = run_design(inventory(state), deps.designer, deps.settings.policy, count=state.get("count", 3))
-    saved = save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
+    preset = state.get("preset")
+    designer = Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer
+    result = run_design(inventory(state), designer, deps.settings.policy, count=state.get("count", 3))
+    # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
+    saved = result.candidates if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
     p = result.proposal
     detail = f"{p.designer}: {len(saved)} candidate(s), {len(result.rejected)} rejected by policy"
     if p.notice:
@@ -26,5 +30,18 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
         "events": [event(deps, "designed", detail)],
     }
     if not saved:
-        update |= {"outcome": "failed", "reason": "no candidate passed the policy"}
+        why = "; ".join(f"{r.title}: {r.rule}: {r.reason}" for r in result.rejected)
+        update |= {"outcome": "failed", "reason": "no candidate passed the policy" + (f" ({why})" if why else "")}
     return update
+
+
+class Given:
+    """The designer of `run SPEC`: the spec from the file, checked by the same policy."""
+
+    name = "spec file"
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self._spec = spec
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=0.0, spec=self._spec)])

@@ -53,6 +53,9 @@ def _apply(
         baseline = read_sample(deps, inv, spec, tick=0).model_dump(mode="json")
         deps.cluster.apply_engine(manifest, dry_run=True)
         events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
+        if state.get("dry_run"):
+            reason = "dry run: the server accepted the ChaosEngine; nothing was applied"
+            return {"outcome": "dry_run", "reason": reason, "baseline": baseline, "events": events}
         engine = deps.cluster.apply_engine(manifest, dry_run=False)
         events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()

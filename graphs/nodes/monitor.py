@@ -89,8 +89,17 @@ def _while_running(
         events.append(event(deps, "threshold_breached", why))
         _abort(deps, state, why, update)
     elif status is not None and status.finished:
-        events.append(event(deps, "completed", f"engine {status.engine_status}, verdict {status.verdict}"))
-        update |= {"phase": "recovering", "outcome": "completed", "chaos_ended_at": sample.at.isoformat()}
+        detail = f"engine {status.engine_status}, verdict {status.verdict}"
+        ended: RunState = {"phase": "recovering", "chaos_ended_at": sample.at.isoformat()}
+        if status.verdict == "Stopped" or status.engine_status == "stopped":
+            events.append(event(deps, "stopped", f"{detail}: stopped from outside this monitor"))
+            reason = "stopped from outside the monitor (python -m agent abort, or engineState patched)"
+            update |= ended
+            update |= {"outcome": "aborted", "reason": reason}
+        else:
+            events.append(event(deps, "completed", detail))
+            update |= ended
+            update["outcome"] = "completed"
 
 
 def _abort(deps: Deps, state: RunState, why: str, update: RunState) -> None:

@@ -1,0 +1,106 @@
+"""What the CLI commands share: the console, options, settings, graph and decisions."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.models import Decision
+    from agent.ports import Deps
+    from agent.wiring import ClusterBinding
+    from graphs.builder import RunGraph
+    from graphs.runner import RunView
+
+console = Console()
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="stack.yaml to use.")]
+TwinOpt = Annotated[bool, typer.Option("--twin", help="Use the embedded Sock Shop twin instead of a cluster.")]
+ManifestsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--manifests", help="Seed the twin from these manifests (repeat the option); implies --twin."),
+]
+DEFAULT_CONFIG = Path("stack.yaml")
+
+
+def load_config(path: Path) -> Settings:
+    """Settings from ``path`` (stack.yaml) and the environment."""
+    from agent.config import load_settings
+
+    return load_settings(path)
+
+
+def cluster_binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
+    from agent.wiring import ClusterBinding
+
+    return ClusterBinding(twin=twin or bool(manifests), manifests=[str(m.resolve()) for m in manifests] if manifests else None)
+
+
+@contextmanager
+def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunGraph, Deps]]:
+    from agent.wiring import open_checkpointer, open_deps
+    from graphs.builder import build
+
+    with open_checkpointer(settings) as saver, open_deps(settings, binding, console=console) as deps:
+        yield build(saver), deps
+
+
+def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
+    from graphs import runner
+
+    if view.waiting is None:
+        finish(view)
+        return
+    if approve is None and not reject:
+        if not sys.stdin.isatty():
+            console.print(
+                f"Run {view.run_id} waits for approval. Continue from any terminal with:\n"
+                f"  python -m agent resume {view.run_id} --approve N   (1..{len(view.waiting.candidates)})\n"
+                f"  python -m agent resume {view.run_id} --reject"
+            )
+            return
+        answer = ask(len(view.waiting.candidates))
+        if answer is None:
+            console.print(f"Left paused. Later: python -m agent resume {view.run_id} --approve N")
+            return
+        approve, reject = (None, True) if answer == 0 else (answer, False)
+    finish(runner.resume(graph, deps, view.run_id, decision(deps, approve=approve)))
+
+
+def ask(n: int) -> int | None:
+    from rich.prompt import Prompt
+
+    choices = [str(i) for i in range(1, n + 1)] + ["r", "q"]
+    answer = Prompt.ask(f"Approve which experiment? 1-{n}, r = reject, q = leave paused", choices=choices, console=console)
+    return None if answer == "q" else 0 if answer == "r" else int(answer)
+
+
+def decision(deps: Deps, *, approve: int | None, note: str = "") -> Decision:
+    from agent.models import Decision
+
+    return Decision(
+        verdict="approve" if approve is not None else "reject",
+        choice=approve,
+        approver=getpass.getuser(),
+        channel="cli",
+        at=deps.clock.now(),
+        note=note,
+    )
+
+
+def finish(view: RunView) -> None:
+    s = view.state
+    if view.waiting is not None:
+        console.print(f"Run {view.run_id} still waits for approval.")
+        return
+    console.print(f"Run {view.run_id}: {s.get('outcome')}" + (f" ({s['reason']})" if s.get("reason") else ""))
+    if s.get("report_path"):
+        console.print(f"Report: {s['report_path']}")

@@ -1,0 +1,118 @@
+"""`status` and `abort` of a run, from its checkpoint and the live cluster.
+
+Both work from any process: the run's checkpoint says which cluster and engine it uses.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.config import Settings
+from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
+from agent.litmus import engine_name
+from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
+from agent.ports import Deps
+from agent.wiring import ClusterBinding, open_checkpointer, open_deps
+
+
+def _load(settings: Settings, run_id: str) -> dict[str, object]:
+    from graphs import runner
+    from graphs.builder import build
+
+    with open_checkpointer(settings) as saver:
+        return dict(runner.view(build(saver), run_id).state)
+
+
+def _engine(state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
+    """The run's engine (from the checkpoint, else derived from the run id) and experiment."""
+    raw = state.get("decision")
+    decision = Decision.model_validate(raw) if raw else None
+    if decision is None or decision.choice is None:
+        return None, None
+    spec = Candidate.model_validate(state["candidates"][decision.choice - 1]).spec  # type: ignore[index]
+    engine = state.get("engine")
+    if engine:
+        return EngineRef.model_validate(engine), spec.action.value
+    # Approved but no engine recorded: it may have been applied just before a crash.
+    return EngineRef(name=engine_name(run_id), namespace=spec.target_selector.namespace, uid="", created=False), spec.action.value
+
+
+def show_status(console: Console, settings: Settings, run_id: str) -> None:
+    """Print state, engine status (live when reachable) and the latest signals."""
+    state = _load(settings, run_id)
+    ref, experiment = _engine(state, run_id)
+    table = Table(title=f"Run {run_id}", show_header=False)
+    table.add_row("phase", str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")))
+    table.add_row("outcome", str(state.get("outcome") or "running"))
+    if state.get("reason"):
+        table.add_row("reason", str(state["reason"]))
+    binding = ClusterBinding.model_validate(state.get("cluster") or {})
+    live: EngineStatus | None = None
+    sample: Sample | None = None
+    if ref and experiment:
+        table.add_row("engine", f"{ref.namespace}/{ref.name}")
+        with open_deps(settings, binding, console=console, realtime=False) as deps:
+            live = _live_status(deps, ref, experiment)
+            sample = _live_sample(deps, state, ref.namespace)
+    recorded = state.get("engine_status")
+    status = live or (EngineStatus.model_validate(recorded) if recorded else None)
+    if status:
+        table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({'live' if live else 'last recorded'})")
+        table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
+    if sample is None and state.get("last_sample"):
+        sample = Sample.model_validate(state["last_sample"])
+    if sample:
+        for name, s in sorted(sample.services.items()):
+            table.add_row(
+                f"  {name}",
+                f"errors {s.error_rate_pct if s.error_rate_pct is not None else '-'}% | p95 "
+                f"{s.latency_p95_ms if s.latency_p95_ms is not None else '-'} ms | ready {s.ready_replicas}/{s.replicas}",
+            )
+    if state.get("report_path"):
+        table.add_row("report", str(state["report_path"]))
+    console.print(table)
+
+
+def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | None:
+    try:
+        return deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+    except ClusterError:
+        return None
+
+
+def _live_sample(deps: Deps, state: dict[str, object], namespace: str) -> Sample | None:
+    inv = state.get("inventory") or {}
+    names = [t["name"] for t in inv.get("targets", []) if t["namespace"] == namespace]  # type: ignore[attr-defined]
+    try:
+        return Sample(tick=-1, at=deps.clock.now(), services=deps.metrics.read(namespace, names))
+    except MetricsUnavailable:
+        return None
+
+
+def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: float) -> None:
+    """Patch the run's engine to stop and wait (on the run's clock) for the Stopped verdict."""
+    state = _load(settings, run_id)
+    ref, experiment = _engine(state, run_id)
+    if ref is None or experiment is None:
+        raise ApprovalError(f"run {run_id} has no approved experiment, so nothing to abort")
+    binding = ClusterBinding.model_validate(state.get("cluster") or {})
+    with open_deps(settings, binding, console=console, realtime=False) as deps:
+        if deps.cluster.find_engine(ref.namespace, ref.name) is None:
+            console.print(f"Run {run_id}: no engine {ref.namespace}/{ref.name}; nothing is running")
+            return
+        deps.cluster.stop_engine(ref.namespace, ref.name)
+        console.print(f"Patched {ref.namespace}/{ref.name}: engineState: stop")
+        waited = 0.0
+        while True:
+            st = deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+            if st.verdict == "Stopped" or st.finished:
+                console.print(f"Run {run_id}: engine {st.engine_status}, ChaosResult {st.phase} / verdict {st.verdict}")
+                return
+            if waited >= timeout_s:
+                raise ClusterError(
+                    f"engine {ref.namespace}/{ref.name} was told to stop but its ChaosResult still says "
+                    f"{st.phase}/{st.verdict} after {timeout_s:g} s; check the Litmus operator"
+                )
+            deps.clock.sleep(1.0)
+            waited += 1.0
