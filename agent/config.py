@@ -57,12 +57,16 @@ class TargetService(Section):
 
 class PromQueries(Section):
     """PromQL templates; ``{namespace}``, ``{service}``, ``{label}`` (the service label) and
-    ``{window}`` are filled in. Defaults: Sock Shop's own series (FACTS.md section 3)."""
+    ``{window}`` are filled in. Defaults: Sock Shop's own series (FACTS.md section 3). Errors
+    are ``or vector(0)``: a service that never failed has no 5xx series, which is 0 %, while no
+    traffic at all stays "not measured". ``pod=~`` matches a Deployment's pods
+    (``<svc>-<hash>-<suffix>``) and a StatefulSet's (``<svc>-<ordinal>``), not ``<svc>-db-...``."""
 
     error_rate_pct: str = (
-        '100 * sum(rate(request_duration_seconds_count{{kubernetes_namespace="{namespace}",'
-        '{label}="{service}",status_code=~"5.."}}[{window}])) / sum(rate(request_duration_seconds_count'
-        '{{kubernetes_namespace="{namespace}",{label}="{service}",route!="metrics"}}[{window}]))'
+        '100 * (sum(rate(request_duration_seconds_count{{kubernetes_namespace="{namespace}",'
+        '{label}="{service}",status_code=~"5.."}}[{window}])) or vector(0)) / sum(rate('
+        'request_duration_seconds_count{{kubernetes_namespace="{namespace}",{label}="{service}",'
+        'route!="metrics"}}[{window}]))'
     )
     latency_p95_ms: str = (
         "1000 * histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket"
@@ -70,11 +74,13 @@ class PromQueries(Section):
     )
     cpu_millicores: str = (
         '1000 * sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}",'
-        'pod=~"{service}-.*",container!="",container!="POD"}}[{window}]))'
+        'pod=~"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}|{service}-[0-9]+",container!="",'
+        'container!="POD"}}[{window}]))'
     )
     memory_mib: str = (
-        'sum(container_memory_working_set_bytes{{namespace="{namespace}",pod=~"{service}-.*",'
-        'container!="",container!="POD"}}) / 1048576'
+        'sum(container_memory_working_set_bytes{{namespace="{namespace}",'
+        'pod=~"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}|{service}-[0-9]+",container!="",'
+        'container!="POD"}}) / 1048576'
     )
 
 
@@ -126,6 +132,7 @@ class Policy(Section):
 
 class MonitorSettings(Section):
     poll_interval_s: float = Field(5.0, gt=0, description="seconds between monitor ticks")
+    baseline_window_s: float = Field(30.0, ge=0, description="steady state measured before chaos")
     metrics_grace_s: float = Field(15.0, ge=0, description="abort after this long without metrics")
     recovery_timeout_s: float = Field(300.0, ge=0, description="watch recovery this long after chaos")
     update_interval_s: float = Field(30.0, gt=0, description="progress notifications, seconds")

@@ -238,18 +238,52 @@ class Hypothesis(Frozen):
     recovery_s: float = Field(ge=0, description="expected time from injection to full recovery")
 
 
+Comparison = Literal[">", "<", ">=", "<="]
+
+
+class AbortCondition(Frozen):
+    """Abort when ``service``'s ``signal`` compares true against ``value`` (its unit: %, ms, m,
+    MiB). ``service`` "*" means any service of the sample (the stack overall)."""
+
+    signal: SignalName
+    op: Comparison = ">"
+    value: float
+    service: str = "*"
+
+    def holds(self, observed: float) -> bool:
+        """True when ``observed`` meets the condition (i.e. the run must stop)."""
+        return {
+            ">": observed > self.value,
+            "<": observed < self.value,
+            ">=": observed >= self.value,
+            "<=": observed <= self.value,
+        }[self.op]
+
+
 class AbortThreshold(Frozen):
-    """Stop the experiment when the watched service crosses either limit."""
+    """Stop the experiment when any condition holds. ``service`` with ``error_rate_pct`` /
+    ``latency_p95_ms`` is the seed's shorthand (">" on the watched service); ``conditions`` adds
+    any number of others."""
 
     service: str
     error_rate_pct: float | None = Field(None, gt=0, le=100)
     latency_p95_ms: float | None = Field(None, gt=0)
+    conditions: list[AbortCondition] = []
 
     @model_validator(mode="after")
     def _one_limit(self) -> AbortThreshold:
-        if self.error_rate_pct is None and self.latency_p95_ms is None:
-            raise ValueError("set error_rate_pct or latency_p95_ms (or both)")
+        if self.error_rate_pct is None and self.latency_p95_ms is None and not self.conditions:
+            raise ValueError("set error_rate_pct, latency_p95_ms or conditions (at least one)")
         return self
+
+    def all_conditions(self) -> list[AbortCondition]:
+        """The shorthand limits as conditions, then the explicit ones."""
+        out = []
+        if self.error_rate_pct is not None:
+            out.append(AbortCondition(signal="error_rate_pct", value=self.error_rate_pct, service=self.service))
+        if self.latency_p95_ms is not None:
+            out.append(AbortCondition(signal="latency_p95_ms", value=self.latency_p95_ms, service=self.service))
+        return out + self.conditions
 
 
 class ExperimentSpec(Frozen):

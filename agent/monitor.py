@@ -5,6 +5,8 @@ Kept free of I/O so each rule is unit-tested on plain samples.
 
 from __future__ import annotations
 
+import statistics
+
 from agent.models import AbortThreshold, Sample, Signals
 
 # A change this large against the baseline counts as a deviation (percentage points / ms).
@@ -14,28 +16,30 @@ LATENCY_DEVIATION_FLOOR_MS = 50.0
 
 
 def breach(sample: Sample, threshold: AbortThreshold) -> str | None:
-    """Why ``sample`` crosses the abort threshold, or None."""
-    s = sample.services.get(threshold.service)
-    if s is None:
-        return f"no signal for {threshold.service}, the watched service"
-    if (
-        threshold.error_rate_pct is not None
-        and s.error_rate_pct is not None
-        and s.error_rate_pct > threshold.error_rate_pct
-    ):
-        return (
-            f"{threshold.service} error rate {s.error_rate_pct:.1f}% > "
-            f"{threshold.error_rate_pct:g}%"
-        )
-    if (
-        threshold.latency_p95_ms is not None
-        and s.latency_p95_ms is not None
-        and s.latency_p95_ms > threshold.latency_p95_ms
-    ):
-        return (
-            f"{threshold.service} p95 {s.latency_p95_ms:.0f} ms > {threshold.latency_p95_ms:g} ms"
-        )
+    """Why ``sample`` crosses the abort threshold (the first condition that holds), or None.
+
+    A watched service with no signal at all is a breach: the run must not go on blind.
+    """
+    for c in threshold.all_conditions():
+        services = sorted(sample.services) if c.service == "*" else [c.service]
+        for name in services:
+            s = sample.services.get(name)
+            if s is None:
+                return f"no signal for {name}, a watched service"
+            observed = getattr(s, c.signal)
+            if observed is not None and c.holds(observed):
+                return f"{name} {LABELS[c.signal]} {_fmt(c.signal, observed)} {c.op} {_fmt(c.signal, c.value)}"
     return None
+
+
+LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
+
+
+def _fmt(signal: str, v: float) -> str:
+    if signal == "error_rate_pct":
+        return f"{v:.1f}%" if v != int(v) else f"{v:g}%"
+    unit = {"latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB"}[signal]
+    return f"{v:.0f}{unit}"
 
 
 def deviations(sample: Sample, baseline: Sample) -> list[str]:
@@ -77,3 +81,22 @@ def summary_line(sample: Sample, service: str) -> str:
     err = "n/a" if s.error_rate_pct is None else f"{s.error_rate_pct:.1f}%"
     lat = "n/a" if s.latency_p95_ms is None else f"{s.latency_p95_ms:.0f}ms"
     return f"{service} Error Rate: {err} | Latency: {lat}"
+
+
+def steady_state(samples: list[Sample]) -> Sample:
+    """The baseline: per service and signal, the median over the pre-chaos window (robust to
+    one noisy tick); stamped with the last sample's time and tick 0."""
+    names = sorted({n for s in samples for n in s.services})
+    fields = list(Signals.model_fields)
+    services = {}
+    for name in names:
+        values = {}
+        for f in fields:
+            seen = [getattr(s.services[name], f) for s in samples if name in s.services]
+            seen = [v for v in seen if v is not None]
+            values[f] = statistics.median(seen) if seen else None
+        for f in ("ready_replicas", "replicas"):
+            v = values[f]
+            values[f] = None if v is None else int(v)
+        services[name] = Signals(**values)
+    return Sample(tick=0, at=samples[-1].at, services=services)

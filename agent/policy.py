@@ -66,11 +66,10 @@ def _check_target(spec: ExperimentSpec, inventory: Inventory) -> int:
     if not matched:
         raise SpecRejected("inventory", f"selector {sel.label_selector} matches no pod in {sel.namespace}")
     assert spec.abort_threshold is not None
-    if inventory.target(spec.abort_threshold.service) is None:
-        raise SpecRejected(
-            "abort_threshold.service",
-            f"{spec.abort_threshold.service!r} is not a known service to watch",
-        )
+    watched = {spec.abort_threshold.service} | {c.service for c in spec.abort_threshold.conditions}
+    for name in sorted(watched - {"*"}):
+        if inventory.target(name) is None:
+            raise SpecRejected("abort_threshold.service", f"{name!r} is not a known service to watch")
     return len(matched)
 
 

@@ -21,6 +21,7 @@ from agent.models import (
     Pod,
     Proposal,
     Rejection,
+    Sample,
     Signals,
     Workload,
 )
@@ -94,7 +95,11 @@ class Notifier(Protocol):
         ...
 
     def progress(self, run_id: str, title: str, line: str) -> None:
-        """Show a progress line of a running experiment."""
+        """Show a progress line of a running experiment (every ``update_interval_s``)."""
+        ...
+
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
+        """See every monitor tick (a live view may redraw; others may ignore it)."""
         ...
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.live import Live
+from rich.table import Table
 
-from agent.models import Candidate, Rejection
+from agent.models import Candidate, Rejection, Sample
 
 
 class TerminalNotifier:
@@ -14,6 +16,7 @@ class TerminalNotifier:
 
     def __init__(self, console: Console) -> None:
         self._console = console
+        self._live: Live | None = None
 
     def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
         self._console.print(f"[bold]Run {run_id}[/bold]")
@@ -22,7 +25,18 @@ class TerminalNotifier:
     def progress(self, run_id: str, title: str, line: str) -> None:
         self._console.print(f"🔄 {title} - RUNNING / {line}")
 
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
+        if not self._console.is_terminal:
+            return  # logs and pipes get the progress lines only
+        if self._live is None:
+            self._live = Live(console=self._console, refresh_per_second=4, transient=True)
+            self._live.start()
+        self._live.update(signals_table(f"{title} — {phase}", sample))
+
     def finished(self, run_id: str, tldr: str, report: Path) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
         self._console.print(f"[bold]{tldr}[/bold]\nReport: {report}")
 
 
@@ -51,3 +65,23 @@ def print_candidates(
     for r in rejected:
         console.print(f"[yellow]rejected[/yellow] {r.title}: {r.rule}: {r.reason}", highlight=False)
     console.print()
+
+
+def signals_table(title: str, sample: Sample | None) -> Table:
+    """One row per service: errors, p95, CPU, memory, ready pods."""
+    table = Table(title=title, title_justify="left")
+    for column in ("service", "errors %", "p95 ms", "CPU m", "memory MiB", "ready"):
+        table.add_column(column, justify="right" if column != "service" else "left")
+    if sample is None:
+        table.add_row("(no metrics this tick)", "", "", "", "", "")
+        return table
+    for name, s in sorted(sample.services.items()):
+        table.add_row(
+            name, _num(s.error_rate_pct, 1), _num(s.latency_p95_ms, 0), _num(s.cpu_millicores, 0),
+            _num(s.memory_mib, 0), f"{s.ready_replicas}/{s.replicas}" if s.replicas is not None else "-",
+        )
+    return table
+
+
+def _num(v: float | None, digits: int) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"

@@ -10,7 +10,8 @@ from langgraph.runtime import Runtime
 
 from agent.errors import ChaosAdvisorError, ClusterError
 from agent.litmus import ChaosEngineManifest, render
-from agent.models import ExperimentSpec, Inventory
+from agent.models import ExperimentSpec, Inventory, Sample
+from agent.monitor import breach, steady_state
 from agent.ports import Deps
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
@@ -50,7 +51,15 @@ def _apply(
         events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
     else:
         _require_litmus(inv, spec)
-        baseline = read_sample(deps, inv, spec, tick=0).model_dump(mode="json")
+        steady = _baseline(deps, state["run_id"], inv, spec)
+        baseline = steady.model_dump(mode="json")
+        assert spec.abort_threshold is not None
+        already = breach(steady, spec.abort_threshold)
+        if already:
+            raise SteadyStateBreached(
+                f"steady state already breaches the abort threshold before any chaos ({already}); "
+                "nothing was applied: fix the system or the threshold first"
+            )
         deps.cluster.apply_engine(manifest, dry_run=True)
         events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
         if state.get("dry_run"):
@@ -69,6 +78,24 @@ def _apply(
         "deviated": False,
         "events": events,
     }
+
+
+class SteadyStateBreached(ChaosAdvisorError):
+    """The system is already outside its abort threshold: running chaos would prove nothing."""
+
+
+def _baseline(deps: Deps, run_id: str, inv: Inventory, spec: ExperimentSpec) -> Sample:
+    """Signals over the baseline window before chaos (ticks -n+1..0), reduced to their median."""
+    m = deps.settings.monitor
+    n = max(1, round(m.baseline_window_s / m.poll_interval_s))
+    samples = []
+    for i in range(n):
+        if i:
+            deps.clock.sleep(m.poll_interval_s)
+        sample = read_sample(deps, inv, spec, tick=i - n + 1)
+        deps.store.append(run_id, sample)
+        samples.append(sample)
+    return steady_state(samples)
 
 
 def _require_litmus(inv: Inventory, spec: ExperimentSpec) -> None:

@@ -39,6 +39,7 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     if tick >= deps.settings.monitor.max_ticks and update.get("phase", phase) != "done":
         _give_up(deps, state, update)
     _progress(deps, state, spec, sample, update)
+    deps.notifier.observe(state["run_id"], spec.title, str(update.get("phase", phase)), sample)
     return update
 
 

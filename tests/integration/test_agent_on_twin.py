@@ -182,7 +182,7 @@ class LosingMetrics:
 
 
 def test_losing_metrics_aborts_after_the_grace_period(deps: Deps) -> None:
-    deps = replace(deps, designer=OneSpec(catalogue_delete(90)), metrics=LosingMetrics(deps.metrics, good=2))
+    deps = replace(deps, designer=OneSpec(catalogue_delete(90)), metrics=LosingMetrics(deps.metrics, good=8))  # 6 baseline reads, 2 ticks
     state = run_to_end(deps, "t0000003").state
     assert state["outcome"] == "aborted"
     assert state["reason"].startswith("metrics lost for 20 s")  # grace 15 s, poll 5 s: 4 missing ticks
@@ -194,4 +194,16 @@ def test_rejection_applies_nothing(deps: Deps) -> None:
     runner.start(graph, deps, run_id="t0000004", count=3, cluster={"twin": True})
     state = runner.resume(graph, deps, "t0000004", decide(deps, None)).state
     assert state["outcome"] == "rejected"
+    assert engines(deps) == []
+
+
+def test_steady_state_precheck_refuses_a_system_already_breaching(deps: Deps) -> None:
+    from agent.models import AbortCondition
+
+    spec = catalogue_delete(90).model_copy(update={"abort_threshold": AbortThreshold(
+        service="front-end", conditions=[AbortCondition(signal="latency_p95_ms", op=">", value=1.0, service="front-end")],
+    )})
+    state = run_to_end(replace(deps, designer=OneSpec(spec)), "t0000005").state
+    assert state["outcome"] == "failed"
+    assert state["reason"].startswith("steady state already breaches the abort threshold before any chaos (front-end p95")
     assert engines(deps) == []

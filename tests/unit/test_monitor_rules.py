@@ -39,3 +39,35 @@ def test_recovered_when_nothing_deviates() -> None:
 
 def test_progress_line_in_the_seed_form() -> None:
     assert summary_line(sample(web=Signals(error_rate_pct=2.34, latency_p95_ms=187.2)), "web") == "web Error Rate: 2.3% | Latency: 187ms"
+
+
+def test_conditions_with_operators_per_service_or_overall() -> None:
+    from agent.models import AbortCondition
+
+    s = sample(
+        web=Signals(error_rate_pct=1.0, latency_p95_ms=100, cpu_millicores=250, memory_mib=90),
+        api=Signals(error_rate_pct=0.1, latency_p95_ms=20, cpu_millicores=40, memory_mib=400),
+    )
+    t = AbortThreshold(service="web", conditions=[
+        AbortCondition(signal="cpu_millicores", op=">=", value=250, service="web"),
+    ])
+    assert breach(s, t) == "web CPU 250m >= 250m"
+    overall = AbortThreshold(service="web", conditions=[AbortCondition(signal="memory_mib", op=">", value=300)])
+    assert breach(s, overall) == "api memory 400 MiB > 300 MiB"
+    low = AbortThreshold(service="web", conditions=[AbortCondition(signal="latency_p95_ms", op="<", value=10, service="api")])
+    assert breach(s, low) is None
+    several = AbortThreshold(service="web", error_rate_pct=50, conditions=[
+        AbortCondition(signal="latency_p95_ms", op="<=", value=20, service="api"),
+    ])
+    assert breach(s, several) == "api p95 20 ms <= 20 ms"
+
+
+def test_steady_state_is_the_median_of_the_window() -> None:
+    from agent.monitor import steady_state
+
+    window = [
+        sample(web=Signals(error_rate_pct=v, latency_p95_ms=100 + v, ready_replicas=1, replicas=1))
+        for v in (0.5, 40.0, 0.7)  # one noisy tick does not move the baseline
+    ]
+    base = steady_state(window).services["web"]
+    assert base.error_rate_pct == 0.7 and base.latency_p95_ms == 100.7 and base.ready_replicas == 1
