@@ -16,9 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
 from agent.config import Settings
-from agent.errors import ConfigError, MetricsUnavailable
-from agent.models import Signals
-from agent.ports import Deps
+from agent.errors import ConfigError
+from agent.ports import Deps, Designer
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -42,15 +41,16 @@ def twin_state_path(settings: Settings, binding: ClusterBinding) -> Path:
     return root / f"custom-{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
 
 
-class NoMetrics:
-    """Metrics for a real cluster before a Prometheus adapter is configured: always unavailable,
-    so execute refuses to start (it needs a baseline) rather than run blind."""
+def build_designer(settings: Settings) -> Designer:
+    """The LLM designer (the planner its fallback) when ``llm.enabled``; else the planner."""
+    from agent.planner import PlannerDesigner
 
-    def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
-        raise MetricsUnavailable(
-            "no metrics adapter for real clusters yet (the Prometheus adapter is not built); "
-            "use --twin, which has its own signals"
-        )
+    planner = PlannerDesigner(actions=settings.policy.actions)
+    if not settings.llm.enabled:
+        return planner
+    from agent.adapters.llm_designer import LLMDesigner
+
+    return LLMDesigner(settings.llm, fallback=planner, policy=settings.policy)
 
 
 @contextmanager
@@ -63,18 +63,19 @@ def open_deps(
     """
     from agent.adapters.kube import connect
     from agent.adapters.terminal import TerminalNotifier
-    from agent.planner import PlannerDesigner
     from agent.runs import RunStore
 
     store = RunStore(settings.path(settings.paths.state_dir) / "runs")
-    notifier, designer = TerminalNotifier(console), PlannerDesigner(actions=settings.policy.actions)
+    notifier, designer = TerminalNotifier(console), build_designer(settings)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
+        from agent.adapters.prometheus import PrometheusMetrics
 
         cluster = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context)
+        metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
         yield Deps(
-            settings=settings, cluster=cluster, metrics=NoMetrics(), clock=SystemClock(),
-            notifier=notifier, designer=designer, store=store, metrics_source="none",
+            settings=settings, cluster=cluster, metrics=metrics, clock=SystemClock(),
+            notifier=notifier, designer=designer, store=store, metrics_source=metrics.url,
         )
         return
     from agent.adapters.twin import TwinClock, TwinMetrics

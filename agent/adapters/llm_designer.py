@@ -1,0 +1,304 @@
+"""The LLM designer: a model proposes experiments; code checks, converts and ranks them.
+
+Flow of :meth:`LLMDesigner.propose`::
+
+    prompt (inventory summary as quoted data, allowed actions, limits, count)
+      -> one structured-output call (json_schema, strict)
+      -> valid?  -> ExperimentSpecs (selectors from the inventory) -> ranked by score_spec
+      -> invalid -> ONE retry carrying the validation errors -> still invalid -> fallback
+    endpoint down / timeout / HTTP 429, 5xx, auth -> fallback at once (max_retries=0)
+
+The fallback (the offline planner) answers with a notice naming the cause, so the user always
+gets candidates and knows who designed them. At most two requests are made per proposal.
+
+Errors met here, and what becomes of them (none leaves this module)::
+
+    openai.APITimeoutError                          -> fallback: "timed out after N s"
+    openai.APIConnectionError                       -> fallback: "unreachable at URL"
+    openai.AuthenticationError, PermissionDenied    -> fallback: "refused the API key (HTTP 401)"
+    openai.RateLimitError                           -> fallback: "rate-limited the request (HTTP 429)"
+    openai.APIStatusError (5xx, other 4xx)          -> fallback: "failed with HTTP N"
+    LLMOutputInvalid (JSON, schema, unknown action) -> one retry, then fallback
+
+The schema is sent as a JSON schema built from the pydantic models below (not the class itself):
+with a class, the openai client validates the answer inside the request, so an invalid answer
+raises a pydantic error before LangChain hands back the raw message and its token usage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+from langchain_openai import ChatOpenAI
+from pydantic import ValidationError
+
+from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
+from agent.catalog import CATALOG
+from agent.config import HIGH_RISK_FAULTS, LLM, Policy
+from agent.errors import ChaosAdvisorError, LLMOutputInvalid
+from agent.models import (
+    Candidate,
+    ExperimentSpec,
+    Inventory,
+    LLMUsage,
+    Proposal,
+    TargetSelector,
+)
+from agent.planner import score_spec
+from agent.ports import Designer
+from agent.summary import clean, count_tokens, summarise
+from prompts import render
+
+MAX_ERRORS = 8  # validation errors quoted back to the model
+MIN_SUMMARY_TOKENS = 300  # the inventory always gets this much, even under a tiny budget
+# Counts are cl100k's; gpt-4o's o200k came within 1% of them on these prompts, and chat framing
+# adds a few tokens per message: keep 5% of llm.max_prompt_tokens in hand.
+HEADROOM = 0.95
+
+
+class _EndpointFailed(ChaosAdvisorError):
+    """The endpoint gave no usable answer (never leaves this module: the fallback takes over)."""
+
+
+@dataclass(frozen=True)
+class DesignPrompt:
+    """The two messages of a design request, and what the response schema costs on top."""
+
+    system: str
+    user: str
+    schema_tokens: int
+
+    @property
+    def message_tokens(self) -> int:
+        return count_tokens(self.system) + count_tokens(self.user)
+
+    @property
+    def tokens(self) -> int:
+        """Everything the request sends: messages and schema (what ``llm.max_prompt_tokens`` bounds)."""
+        return self.message_tokens + self.schema_tokens
+
+
+@dataclass(frozen=True)
+class _Answer:
+    text: str
+    parsed: object | None
+    parse_error: str | None
+    usage: LLMUsage
+
+
+def build_prompt(inventory: Inventory, *, policy: Policy, count: int, max_tokens: int) -> DesignPrompt:
+    """The design prompt; the inventory summary gets whatever ``max_tokens`` leaves over after the
+    instructions and the response schema."""
+    system, actions = render("design_system"), allowed_actions(policy)
+
+    def user(summary: str) -> str:
+        return render("design", inventory=summary, count=count, actions=actions,
+                      max_duration_s=policy.max_duration_s)
+
+    schema = count_tokens(json.dumps(strict_schema()))
+    overhead = count_tokens(system) + count_tokens(user("")) + schema
+    budget = int(max_tokens * HEADROOM) - overhead
+    summary = summarise(inventory, budget_tokens=max(MIN_SUMMARY_TOKENS, budget))
+    return DesignPrompt(system=system, user=user(summary), schema_tokens=schema)
+
+
+def allowed_actions(policy: Policy) -> str:
+    """One line per fault the policy allows: what it tests and the parameters it takes."""
+    lines = []
+    for fault, info in CATALOG.items():
+        if fault not in policy.actions or (fault in HIGH_RISK_FAULTS and not policy.allow_high_risk):
+            continue
+        params = ", ".join(_bounded(p, policy) for p in info.parameters)
+        lines.append(f"- {fault.value} (risk {info.risk}): tests {info.tests}. Parameters: {params}")
+    return "\n".join(lines) or "- none: the policy allows no action; answer with no experiments"
+
+
+def _bounded(parameter: str, policy: Policy) -> str:
+    if parameter == "pods_affected_perc":
+        return (f"pods_affected_perc (0 = one pod; at most {policy.max_pods_affected_perc} % "
+                f"and {policy.max_pods_affected} pods)")
+    return parameter
+
+
+class LLMDesigner:
+    """Implements :class:`agent.ports.Designer` with an OpenAI-compatible chat model."""
+
+    name = "llm"
+
+    def __init__(self, settings: LLM, *, fallback: Designer, policy: Policy) -> None:
+        self._settings = settings
+        self._fallback = fallback
+        self._policy = policy
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        usage = LLMUsage()
+        if self._settings.api_key is None:
+            return self._fall_back(inventory, count, "has no API key (set llm.api_key or OPENAI_API_KEY)", usage)
+        prompt = build_prompt(inventory, policy=self._policy, count=count,
+                              max_tokens=self._settings.max_prompt_tokens)
+        messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
+        model, problem = self._model(), ""
+        for _attempt in range(2):
+            try:
+                answer = self._ask(model, messages)
+            except _EndpointFailed as e:
+                return self._fall_back(inventory, count, str(e), usage)
+            usage = _plus(usage, answer.usage)
+            try:
+                specs = _specs(answer, inventory)
+            except LLMOutputInvalid as e:
+                problem = str(e)
+                messages += [AIMessage(answer.text), HumanMessage(render("design_retry", errors=problem))]
+                continue
+            return self._ranked(inventory, specs, count, usage)
+        short = clean(problem.splitlines()[0] if problem else "no answer", 160)
+        return self._fall_back(inventory, count, f"output invalid twice ({short})", usage, prefix="LLM")
+
+    def _ranked(self, inventory: Inventory, specs: list[ExperimentSpec], count: int, usage: LLMUsage) -> Proposal:
+        scored = sorted(((score_spec(inventory, s), s) for s in specs), key=lambda x: (-x[0][0], x[1].title))
+        candidates = [
+            Candidate(rank=n, score=round(score, 2),
+                      spec=spec.model_copy(update={"rationale": _with_reasons(spec.rationale, reasons)}))
+            for n, ((score, reasons), spec) in enumerate(scored[:count], 1)
+        ]
+        notice = (f"the model proposed {len(specs)} experiments; the {count} best by score are shown"
+                  if len(specs) > count else None)
+        return Proposal(designer=self.name, candidates=candidates, notice=notice, usage=usage)
+
+    def _fall_back(self, inventory: Inventory, count: int, why: str, usage: LLMUsage,
+                   *, prefix: str = "LLM endpoint") -> Proposal:
+        proposal = self._fallback.propose(inventory, count)
+        notice = f"{prefix} {why}; the offline {self._fallback.name} designed these"
+        return proposal.model_copy(update={"notice": notice, "usage": usage})
+
+    def _model(self) -> Runnable[list[BaseMessage], Any]:
+        """The chat model bound to the response schema; no client retries (we retry only on
+        invalid output, once), so a failing endpoint costs one request."""
+        s = self._settings
+        chat = ChatOpenAI(model=s.model, temperature=s.temperature, base_url=s.base_url,
+                          api_key=s.api_key, timeout=s.timeout_s, max_retries=0)
+        return chat.with_structured_output(strict_schema(), method="json_schema", include_raw=True)
+
+    def _ask(self, model: Runnable[list[BaseMessage], Any], messages: list[BaseMessage]) -> _Answer:
+        """One request; endpoint failures become _EndpointFailed with a readable cause."""
+        try:
+            result = model.invoke(messages)
+        except openai.OpenAIError as e:
+            raise _EndpointFailed(self._cause(e)) from e
+        assert isinstance(result, dict)
+        raw = result["raw"]
+        error = result.get("parsing_error")
+        return _Answer(
+            text=raw.content if isinstance(raw.content, str) else str(raw.content),
+            parsed=result.get("parsed"),
+            parse_error=f"not valid JSON for the schema ({clean(str(error), 200)})" if error else None,
+            usage=_usage_of(raw),
+        )
+
+    def _cause(self, e: openai.OpenAIError) -> str:
+        s = self._settings
+        if isinstance(e, openai.APITimeoutError):
+            return f"timed out after {s.timeout_s:g} s (llm.timeout_s)"
+        if isinstance(e, openai.APIConnectionError):
+            return f"is unreachable at {s.base_url or 'the default OpenAI URL'} ({clean(str(e.__cause__ or e), 120)})"
+        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
+            return f"refused the API key (HTTP {e.status_code}); check llm.api_key or OPENAI_API_KEY"
+        if isinstance(e, openai.RateLimitError):
+            return "rate-limited the request (HTTP 429)"
+        if isinstance(e, openai.NotFoundError):
+            return f"does not serve model {s.model!r} (HTTP 404); check llm.model"
+        if isinstance(e, openai.APIStatusError):
+            return f"failed with HTTP {e.status_code} ({clean(e.message, 120)})"
+        return f"failed ({type(e).__name__}: {clean(str(e), 120)})"
+
+
+def _usage_of(raw: Any) -> LLMUsage:
+    meta = getattr(raw, "usage_metadata", None) or {}
+    return LLMUsage(prompt_tokens=meta.get("input_tokens", 0),
+                    completion_tokens=meta.get("output_tokens", 0), calls=1)
+
+
+def _plus(a: LLMUsage, b: LLMUsage) -> LLMUsage:
+    return LLMUsage(prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+                    completion_tokens=a.completion_tokens + b.completion_tokens, calls=a.calls + b.calls)
+
+
+def _with_reasons(rationale: str, reasons: list[str]) -> str:
+    return f"{rationale} [ranked by code: {'; '.join(reasons)}]" if rationale else f"ranked by code: {'; '.join(reasons)}"
+
+
+# --- model output -> specs -----------------------------------------------------------------------
+
+
+def _specs(answer: _Answer, inventory: Inventory) -> list[ExperimentSpec]:
+    """The answer as ExperimentSpecs, or LLMOutputInvalid listing what to fix."""
+    if answer.parse_error or answer.parsed is None:
+        raise LLMOutputInvalid(answer.parse_error or "the answer was empty")
+    try:
+        design = LLMDesign.model_validate(answer.parsed)
+    except ValidationError as e:
+        raise LLMOutputInvalid(_describe(e, "")) from None
+    if not design.experiments:
+        raise LLMOutputInvalid("experiments: the list is empty; propose at least one experiment")
+    specs, errors = [], []
+    for i, item in enumerate(design.experiments):
+        try:
+            specs.append(to_spec(item, inventory))
+        except ValidationError as e:
+            errors.append(_describe(e, f"experiments[{i}]."))
+    if errors:
+        raise LLMOutputInvalid("\n".join(errors))
+    return specs
+
+
+def to_spec(item: LLMExperiment, inventory: Inventory) -> ExperimentSpec:
+    """One proposal as a spec. Namespace, labels and kind come from the inventory, never the model;
+    an unknown service keeps its name (in the inventory's namespace) so the policy refuses it visibly.
+    Free text is cleaned and cut; a ValidationError names the field (e.g. ``abort_threshold``)."""
+    h, abort = item.hypothesis, item.abort_threshold
+    return ExperimentSpec.model_validate({
+        "title": clean(item.title, 120),
+        "description": clean(item.description, 400),
+        "action": item.action,
+        "target_selector": _selector(item.target_service, inventory),
+        "parameters": item.parameters.model_dump(exclude_none=True),
+        "abort_threshold": {"service": clean(abort.service, 63), "error_rate_pct": abort.error_rate_pct,
+                            "latency_p95_ms": abort.latency_p95_ms},
+        "expected_impact": clean(item.expected_impact, 400),
+        "risk_level": item.risk_level,
+        "rationale": clean(item.rationale, 600),
+        "hypothesis": {
+            "statement": clean(h.statement, 400),
+            "affected_services": [clean(s, 63) for s in h.affected_services[:20]],
+            "expected": [{"service": clean(x.service, 63), "signal": x.signal, "peak": x.peak}
+                         for x in h.expected[:20]],
+            "recovery_s": h.recovery_s,
+        },
+    })
+
+
+def _selector(service: str, inventory: Inventory) -> TargetSelector:
+    target = inventory.target(service)
+    if target is None:
+        namespaces = Counter(t.namespace for t in inventory.targets).most_common(1)
+        name = clean(service, 63) or "(empty)"
+        return TargetSelector(service=name, namespace=namespaces[0][0] if namespaces else "unknown",
+                              labels={"name": name})
+    kind = "statefulset" if target.workload and target.workload.kind == "StatefulSet" else "deployment"
+    return TargetSelector(service=target.name, namespace=target.namespace, labels=target.selector, kind=kind)
+
+
+def _describe(error: ValidationError, prefix: str) -> str:
+    lines = []
+    for err in error.errors()[:MAX_ERRORS]:
+        where = prefix + ".".join(str(p) for p in err["loc"]) if err["loc"] else prefix.rstrip(".") or "(top level)"
+        got = clean(repr(err.get("input")), 80)
+        lines.append(f"{where}: {err['msg']} (got {got})")
+    more = error.error_count() - len(lines)
+    return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))

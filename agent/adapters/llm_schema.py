@@ -1,0 +1,105 @@
+"""What the model may answer: a strict-mode friendly schema (no free-form dicts, every field
+required, null for "not used"), checked once here and then converted into ExperimentSpecs.
+
+The model names a fault and a service; it never names a namespace, labels or a workload kind
+(code takes those from the inventory), and it never ranks (code does).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import openai
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.models import Fault, RiskLevel, SignalName
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LLMParameters(_Strict):
+    """The fields of ``agent.models.Parameters``, flat; null = not used by this action."""
+
+    duration_s: int = Field(description="seconds of chaos")
+    pods_affected_perc: int | None = Field(description="% of the target's pods; 0 or null = one pod")
+    chaos_interval_s: int | None = Field(description="seconds between repeated injections")
+    force: bool | None = Field(description="pod-delete: delete without grace period")
+    network_latency_ms: int | None = Field(description="added latency, ms")
+    jitter_ms: int | None = Field(description="latency jitter, ms")
+    packet_loss_pct: int | None = Field(description="% of packets dropped")
+    packet_corruption_pct: int | None = Field(description="% of packets corrupted")
+    packet_duplication_pct: int | None = Field(description="% of packets duplicated")
+    destination_hosts: str | None = Field(description="comma-separated hosts the network fault hits; null = all")
+    cpu_cores: int | None = Field(description="cores to burn")
+    cpu_load_pct: int | None = Field(description="load per core, %")
+    memory_consumption_mb: int | None = Field(description="memory to consume, MB")
+    number_of_workers: int | None = Field(description="stress workers")
+    fill_percentage: int | None = Field(description="% of the ephemeral-storage limit to fill")
+    signal: Literal["SIGKILL", "SIGTERM"] | None = Field(description="container-kill signal")
+    target_hostnames: list[str] | None = Field(description="pod-dns-error: names that stop resolving")
+    target_node: str | None = Field(description="node-drain: the node")
+
+
+class LLMAbort(_Strict):
+    """Stop when ``service`` crosses either limit (null = that limit unused; set at least one)."""
+
+    service: str
+    error_rate_pct: float | None = Field(description="%")
+    latency_p95_ms: float | None = Field(description="ms")
+
+
+class LLMExpected(_Strict):
+    service: str
+    signal: SignalName
+    peak: float = Field(description="in the signal's unit: %, ms, millicores or MiB")
+
+
+class LLMHypothesis(_Strict):
+    statement: str
+    affected_services: list[str]
+    expected: list[LLMExpected]
+    recovery_s: float = Field(description="seconds from injection to full recovery")
+
+
+class LLMExperiment(_Strict):
+    """One proposed experiment."""
+
+    title: str
+    description: str
+    action: Fault
+    target_service: str = Field(description="a service name listed in the cluster data")
+    parameters: LLMParameters
+    abort_threshold: LLMAbort
+    risk_level: RiskLevel
+    expected_impact: str
+    rationale: str
+    hypothesis: LLMHypothesis
+
+
+class LLMDesign(_Strict):
+    """The whole answer."""
+
+    experiments: list[LLMExperiment]
+
+
+def strict_schema() -> dict[str, Any]:
+    """``LLMDesign`` as an OpenAI ``json_schema`` response format (strict), built by the openai
+    client's own converter, which inlines ``$ref`` siblings and closes every object."""
+    function = openai.pydantic_function_tool(
+        LLMDesign, name="experiment_design", description="Proposed chaos experiments"
+    )["function"]
+    return {"name": function["name"], "description": function.get("description", ""),
+            "schema": _untitled(function["parameters"]), "strict": True}
+
+
+def _untitled(node: Any, *, names: bool = False) -> Any:
+    """The schema without pydantic's ``title`` keywords and the enum's docstring: tokens, no
+    meaning. ``names``: ``node`` maps property (or definition) names, which are kept as they are."""
+    if isinstance(node, dict):
+        return {k: _untitled(v, names=k in ("properties", "$defs") and not names) for k, v in node.items()
+                if names or (k != "title" and not (k == "description" and "enum" in node))}
+    if isinstance(node, list):
+        return [_untitled(v) for v in node]
+    return node
