@@ -1,4 +1,5 @@
-"""Request routing: the Kubernetes API subset plus the twin's own `/twin/v1` endpoints.
+"""Request routing: the Kubernetes API subset, the twin's own `/twin/v1` endpoints and the
+Prometheus exposition under `/metrics` (see `exposition`).
 
 Every request first lets the operator catch up with the virtual clock (`reconcile`), then is
 answered; a write reconciles again at once, so a new ChaosEngine is already initialized when
@@ -11,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agent.twin import crud, errors, openapi, resources
+from agent.twin import crud, errors, exposition, openapi, resources
 from agent.twin.errors import ApiError
 from agent.twin.model import signals
 from agent.twin.operator import reconcile
@@ -34,6 +35,7 @@ class Request:
     content_type: str = JSON
     accept: str = JSON
     body: bytes = b""
+    speed: float | None = None  # the answering server's virtual seconds per real second
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,11 @@ def _route(state: State, request: Request) -> tuple[Response, bool]:
         return Response(200, "ok", "text/plain"), False
     if parts[:2] == ["twin", "v1"]:
         return _twin(state, request, parts[2:])
+    if parts[:1] == ["metrics"] and request.method == "GET":
+        scraped = exposition.scrape(state, parts[1:], speed=request.speed)
+        if scraped is None:
+            raise errors.path_not_found()
+        return Response(200, scraped[0], exposition.CONTENT_TYPE), scraped[1]
     if parts[:2] == ["openapi", "v3"]:
         document = openapi.root() if len(parts) == 2 else openapi.group_version(
             "/".join(parts[2:]))

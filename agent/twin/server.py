@@ -34,9 +34,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], store: StateStore) -> None:
+    def __init__(self, address: tuple[str, int], store: StateStore, speed: float | None) -> None:
         super().__init__(address, _Handler)
-        self.store = store
+        self.store, self.speed = store, speed
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
@@ -75,6 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
             content_type=self.headers.get("Content-Type") or JSON,
             accept=self.headers.get("Accept") or JSON,
             body=self.rfile.read(length) if length else b"",
+            speed=self.server.speed,
         )
         try:
             with self.server.store.transaction() as tx:
@@ -145,7 +146,7 @@ class TwinServer:
             return self.url
         with self._store.transaction():
             pass  # creates the state file now, so a second process finds it
-        self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store)
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed)
         self._stopping.clear()
         serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                  name="twin-http", daemon=True)

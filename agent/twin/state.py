@@ -142,6 +142,22 @@ class Topology(BaseModel):
         return self.services.get(name, self.defaults)
 
 
+class Histogram(BaseModel):
+    """A cumulative request histogram (as a client library keeps one), all routes together."""
+
+    buckets: list[float] = Field(description="cumulative counts per bucket bound, +Inf last")
+    sum: float = Field(0.0, description="seconds observed")
+
+
+class ServiceCounters(BaseModel):
+    """The cumulative series one service exposes, integrated up to virtual time `t`."""
+
+    t: float
+    requests: dict[str, Histogram] = Field(
+        default_factory=dict, description="status_code -> histogram (created by the first request)")
+    cpu_seconds: dict[str, float] = Field(default_factory=dict, description="pod -> CPU seconds")
+
+
 class State(BaseModel):
     """Everything the twin persists in its state file."""
 
@@ -155,6 +171,8 @@ class State(BaseModel):
     pods: dict[str, PodRuntime] = Field(default_factory=dict, description="'ns/name' -> runtime")
     runs: list[FaultRun] = Field(default_factory=list)
     topology: Topology = Field(default_factory=Topology)
+    counters: dict[str, ServiceCounters] = Field(
+        default_factory=dict, description="'ns/service' -> exposed counters (see `exposition`)")
 
     def bump(self) -> str:
         """Next resourceVersion: a global counter, bumped on every write."""

@@ -1,0 +1,124 @@
+"""Metrics port over Prometheus' HTTP API (prometheus-api-client), for real clusters and the twin.
+
+Each signal is one PromQL template of ``k8s.monitoring.prometheus.queries`` with ``{namespace}``,
+``{service}``, ``{label}`` (``service_label``) and ``{window}`` filled in, asked as an instant
+query. Prometheus answers values as strings; an empty result (no series matched) or NaN (e.g.
+``histogram_quantile`` without traffic in the window) means "not measured" (None), never 0.
+``ready_replicas`` and ``replicas`` stay None: that is the Kubernetes API's business.
+
+Errors, all :class:`~agent.errors.MetricsUnavailable` with the cause (nothing from requests or
+prometheus_api_client leaks)::
+
+    connection refused, timeout_s exceeded,      the first one fails the whole read at once:
+    HTTP error, an answer that is not the API's  the other queries would wait for it too
+    Prometheus rejects a template (4xx)          names the template to fix in stack.yaml
+    a template matches several series            names it: it must aggregate to one value
+    every query came back empty                  no signal at all: check the labels
+"""
+
+from __future__ import annotations
+
+import math
+
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from agent.config import Prometheus
+from agent.errors import ConfigError, MetricsUnavailable
+from agent.models import Signals
+
+FIELD = "k8s.monitoring.prometheus.queries"
+DIGITS = {"error_rate_pct": 3, "latency_p95_ms": 2, "cpu_millicores": 1, "memory_mib": 1}
+
+
+class PrometheusMetrics:
+    """Implements :class:`agent.ports.Metrics` with one instant query per signal and service.
+
+    Args:
+        settings: ``k8s.monitoring.prometheus``; the templates are checked here, so a typo in a
+            placeholder is a ConfigError at start, not a blind monitor later.
+    """
+
+    def __init__(self, settings: Prometheus) -> None:
+        self.url = settings.url.rstrip("/")
+        self._settings = settings
+        self._templates: dict[str, str] = settings.queries.model_dump()
+        for name, template in self._templates.items():
+            try:
+                self._fill(template, "ns", "svc")
+            except (KeyError, IndexError, ValueError) as e:
+                raise ConfigError(
+                    f"{FIELD}.{name}: {template!r} has a bad placeholder ({e}); use only "
+                    "{namespace} {service} {label} {window}, and double literal braces {{ }}"
+                ) from None
+        # No retries: a failed query fails the read now, and the monitor's grace period decides.
+        self._client = PrometheusConnect(
+            self.url, disable_ssl=True, retry=Retry(total=0), timeout=settings.timeout_s  # type: ignore[arg-type]
+        )
+
+    def _fill(self, template: str, namespace: str, service: str) -> str:
+        s = self._settings
+        return template.format(namespace=namespace, service=service, label=s.service_label, window=s.window)
+
+    def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
+        out = {
+            service: Signals(**{name: self._query(name, namespace, service) for name in self._templates})
+            for service in services
+        }
+        if not any(v is not None for s in out.values() for v in s.model_dump().values()):
+            raise MetricsUnavailable(
+                f"Prometheus at {self.url} matched no series for {', '.join(services)} in {namespace}; "
+                f"check that it scrapes them and that k8s.monitoring.prometheus.service_label "
+                f"({self._settings.service_label!r}) is the label naming a service"
+            )
+        return out
+
+    def _query(self, name: str, namespace: str, service: str) -> float | None:
+        query = self._fill(self._templates[name], namespace, service)
+        where = f"Prometheus at {self.url}, {FIELD}.{name} for {namespace}/{service}"
+        try:
+            result = self._client.custom_query(query)
+        except PrometheusApiClientException as e:
+            fix = "; fix the template in stack.yaml" if "Status Code 4" in str(e) else ""
+            raise MetricsUnavailable(f"{where}: {e}{fix}") from e
+        except requests.RequestException as e:
+            reason = _reason(e)
+            if isinstance(e, requests.Timeout) or isinstance(reason, ReadTimeoutError):
+                raise MetricsUnavailable(f"{where}: no answer within {self._settings.timeout_s:g} s") from e
+            raise MetricsUnavailable(f"{where}: {type(reason).__name__}: {reason}") from e
+        except (ValueError, KeyError, TypeError) as e:
+            # ValueError/KeyError/TypeError: the body is not the API's JSON ({"data": {"result"}})
+            raise MetricsUnavailable(f"{where}: {type(e).__name__}: {e}") from e
+        value = _value(result, where)
+        return None if value is None else round(value, DIGITS.get(name, 3))
+
+
+def _reason(e: requests.RequestException) -> BaseException:
+    """The root cause, without the URL-encoded query that requests repeats in its message."""
+    inner = e.args[0] if e.args and isinstance(e.args[0], BaseException) else None
+    reason = getattr(inner, "reason", None)
+    return reason if isinstance(reason, BaseException) else inner or e
+
+
+def _value(result: object, where: str) -> float | None:
+    """The one number of an instant query's result; None for no series or NaN/Inf."""
+    if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
+        sample = result  # a scalar: [time, "value"]
+    elif isinstance(result, list) and all(isinstance(r, dict) for r in result):
+        if not result:
+            return None
+        if len(result) > 1:
+            raise MetricsUnavailable(
+                f"{where}: {len(result)} series matched; the template must aggregate to one "
+                "value (wrap it in sum(...) or max(...))"
+            )
+        sample = result[0].get("value")
+    else:
+        raise MetricsUnavailable(f"{where}: not an instant-query result: {str(result)[:200]}")
+    try:
+        value = float(sample[1])  # type: ignore[index]
+    except (TypeError, IndexError, ValueError) as e:
+        raise MetricsUnavailable(f"{where}: not an instant-query sample: {sample!r}") from e
+    return value if math.isfinite(value) else None

@@ -1,0 +1,374 @@
+"""The Prometheus adapter against a real Prometheus scraping the twin, and against broken ones.
+
+One twin runs its own clock at SPEED x real time (Prometheus scrapes in real time, so virtual
+time must move between scrapes) and one Prometheus scrapes it every 500 ms for the whole module;
+the adapter reads with a 5 s window. Each test waits on conditions with deadlines, and the chaos
+tests first wait until the stack is healthy again, so their order does not matter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from kubernetes import client
+from langgraph.checkpoint.memory import InMemorySaver
+from rich.console import Console
+
+from agent.adapters.kube import connect
+from agent.adapters.prometheus import PrometheusMetrics
+from agent.adapters.terminal import TerminalNotifier
+from agent.adapters.twin import TwinClock
+from agent.config import Prometheus, Settings, load_settings
+from agent.errors import ConfigError, MetricsUnavailable
+from agent.litmus import render
+from agent.models import (
+    AbortThreshold,
+    Candidate,
+    Decision,
+    ExperimentSpec,
+    Fault,
+    Inventory,
+    Parameters,
+    Proposal,
+    Signals,
+    TargetSelector,
+)
+from agent.ports import Deps
+from agent.runs import RunStore
+from agent.twin import TwinServer
+from graphs import runner
+from graphs.builder import build
+from tests.integration.prometheus_fixture import (
+    RunningPrometheus,
+    free_port,
+    poll_until,
+    run_prometheus,
+    scrape_config,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = "sock-shop"
+LITMUS = ("litmuschaos.io", "v1alpha1")
+TWIN_START = 1_800_000_000.0
+SPEED = 30.0  # virtual seconds per real second: catalogue's 182 s outage lasts ~6 s
+WINDOW_S = 5  # the adapter's rate() window, real seconds (10 scrapes)
+SERVICES = ["front-end", "catalogue", "carts", "orders", "payment", "shipping", "user", "queue-master",
+            "catalogue-db", "session-db"]
+APP = ["front-end", "catalogue", "carts", "orders", "payment", "shipping", "user"]  # export requests
+
+
+@dataclass
+class Stack:
+    """The twin at speed, the Prometheus scraping it, and the adapter reading it."""
+
+    twin_url: str
+    prometheus: RunningPrometheus
+    settings: Prometheus
+    metrics: PrometheusMetrics
+    custom: client.CustomObjectsApi
+
+    def read(self) -> dict[str, Signals]:
+        return self.metrics.read(NS, SERVICES)
+
+    def signals(self) -> dict[str, dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.twin_url}/twin/v1/signals?namespace={NS}", timeout=5) as r:
+            services: dict[str, dict[str, Any]] = json.loads(r.read())["services"]
+        return services
+
+    def window_full(self) -> bool:
+        """Every target has been scraped for longer than the window (a younger series reads low:
+        rate() extrapolates only half an interval past its first sample)."""
+        found = self.prometheus.query(f"min(count_over_time(up[{WINDOW_S + 1}s]))")
+        return bool(found) and float(found[0]["value"][1]) >= 2 * WINDOW_S + 1  # type: ignore[index]
+
+    def wait_healthy(self) -> None:
+        """Until the window holds no outage: the twin serves and Prometheus has forgotten errors."""
+        def healthy() -> bool:
+            if not self.window_full() or any(s["ready_replicas"] < s["replicas"] for s in self.signals().values()):
+                return False
+            read = self.read()
+            return all((read[n].error_rate_pct or 0) < 1 for n in ("front-end", "catalogue"))
+
+        poll_until(healthy, timeout_s=30, what="a healthy Sock Shop in Prometheus' window")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("prometheus")
+    with TwinServer(root / "twin.json", start_time=TWIN_START, speed=SPEED) as twin:
+        api = client.ApiClient(client.Configuration(host=twin.url))
+        services = client.CoreV1Api(api).list_namespaced_service(NS).items
+        annotated = [(NS, str(s.metadata.name)) for s in services
+                     if s.metadata and (s.metadata.annotations or {}).get("prometheus.io/scrape") == "true"]
+        config = scrape_config(twin.url.removeprefix("http://"), annotated, interval="500ms")
+        with run_prometheus(root / "prometheus", config, targets=len(annotated) + 1) as prom:
+            settings = Prometheus(url=prom.url, window=f"{WINDOW_S}s", timeout_s=2)
+            yield Stack(twin.url, prom, settings, PrometheusMetrics(settings), client.CustomObjectsApi(api))
+
+
+def catalogue_delete(*, duration_s: int, max_front_end_errors: float = 5) -> ExperimentSpec:
+    return ExperimentSpec(
+        title="Catalogue pod delete",
+        description="Delete the catalogue pod once.",
+        action=Fault.POD_DELETE,
+        target_selector=TargetSelector(service="catalogue", namespace=NS, labels={"name": "catalogue"}),
+        parameters=Parameters(duration_s=duration_s, chaos_interval_s=duration_s, force=False),
+        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=max_front_end_errors),
+        expected_impact="catalogue down ~180 s (readiness delay)",
+        risk_level="medium",
+    )
+
+
+# --- the real thing: Prometheus scraping the twin -----------------------------------------------
+
+
+def test_prometheus_sees_every_target_up(stack: Stack) -> None:
+    startup = stack.prometheus.startup
+    print(f"\nPrometheus: ready {startup.ready_s:.2f} s, first up==1 {startup.first_up_s:.2f} s, "
+          f"all {stack.prometheus.targets} up {startup.all_up_s:.2f} s after start")
+    up = stack.prometheus.query("up")
+    assert len(up) == stack.prometheus.targets and all(s["value"][1] == "1" for s in up)  # type: ignore[index]
+    endpoints = [s["metric"] for s in up if s["metric"]["job"] == "kubernetes-service-endpoints"]  # type: ignore[index]
+    assert set(APP) <= {m["name"] for m in endpoints}  # type: ignore[index]
+    assert {m["kubernetes_namespace"] for m in endpoints} == {NS}  # type: ignore[index]
+
+
+def test_adapter_reads_the_twins_signals_within_tolerance(stack: Stack) -> None:
+    poll_until(stack.window_full, timeout_s=20, what=f"a full {WINDOW_S} s window")
+    read, model = stack.read(), stack.signals()
+    for name in SERVICES:
+        got, want = read[name], model[name]
+        assert got.memory_mib == pytest.approx(want["memory_mib"], rel=0.08), name  # noise 3 % each
+        assert got.cpu_millicores == pytest.approx(want["cpu_millicores"], rel=0.12), name
+        assert got.ready_replicas is None and got.replicas is None  # the Kubernetes API's business
+        if name not in APP:  # no request_duration_seconds: not measured, not 0
+            assert got.error_rate_pct is None and got.latency_p95_ms is None, name
+            continue
+        assert got.error_rate_pct == pytest.approx(want["error_rate_pct"], abs=0.15), name
+        # default buckets cannot say less than 0.95 * 5 ms (payment's p95 is ~3 ms)
+        assert got.latency_p95_ms == pytest.approx(max(want["latency_p95_ms"], 4.75), rel=0.08), name
+
+
+def test_pod_delete_raises_catalogues_error_rate(stack: Stack) -> None:
+    stack.wait_healthy()
+    manifest = render(catalogue_delete(duration_s=60), run_id="prom0001", service_account="litmus-admin",
+                      cleanup="retain")
+    stack.custom.create_namespaced_custom_object(*LITMUS, NS, "chaosengines", manifest.body())
+    before = stack.read()["catalogue"].error_rate_pct or 0.0
+
+    def risen() -> float | None:
+        now = stack.read()["catalogue"].error_rate_pct
+        return now if now is not None and now > 30 else None
+
+    during = poll_until(risen, timeout_s=15, what="catalogue's error rate to pass 30 %")
+    assert before < 1 < during
+    assert stack.signals()["catalogue"]["ready_replicas"] == 0  # the model agrees why
+
+
+class FollowClock:
+    """The run's clock on a twin that moves its own clock (TwinServer speed): sleeping waits
+    until the twin's virtual clock has moved on, so the agent and Prometheus share one pace."""
+
+    def __init__(self, url: str) -> None:
+        self._twin = TwinClock(url, speed=None)
+
+    def now(self) -> datetime:
+        return self._twin.now()
+
+    def sleep(self, seconds: float) -> None:
+        until = self.now() + timedelta(seconds=seconds)
+        poll_until(lambda: self.now() >= until, timeout_s=10 + seconds / SPEED, what="the twin's clock")
+
+
+class OneSpec:
+    """A designer that proposes exactly the given spec (a real Designer, not a mock)."""
+
+    name = "fixed"
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self.spec = spec
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=self.spec)])
+
+
+def run_settings(tmp_path: Path, prometheus: Prometheus) -> Settings:
+    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
+    settings = load_settings(tmp_path / "stack.yaml")
+    monitoring = settings.k8s.monitoring.model_copy(update={"prometheus": prometheus})
+    return settings.model_copy(update={"k8s": settings.k8s.model_copy(update={"monitoring": monitoring})})
+
+
+def test_breach_seen_through_prometheus_aborts_the_run(stack: Stack, tmp_path: Path) -> None:
+    stack.wait_healthy()
+    settings = run_settings(tmp_path, stack.settings)
+    deps = Deps(
+        settings=settings,
+        cluster=connect(host=stack.twin_url, kubeconfig=None, context=None),
+        metrics=PrometheusMetrics(settings.k8s.monitoring.prometheus),
+        clock=FollowClock(stack.twin_url),
+        notifier=TerminalNotifier(Console(file=io.StringIO())),
+        designer=OneSpec(catalogue_delete(duration_s=240)),
+        store=RunStore(tmp_path / "runs"),
+        metrics_source=stack.prometheus.url,
+    )
+    graph = build(InMemorySaver())
+    paused = runner.start(graph, deps, run_id="prom0002", count=1, cluster={"twin": True})
+    assert paused.waiting is not None
+    decision = Decision(verdict="approve", choice=1, approver="tester", channel="cli", at=deps.clock.now())
+    state = runner.resume(graph, deps, "prom0002", decision).state
+    timeline = "\n".join(f"{e['at']} {e['kind']} {e['detail']}" for e in state["events"])
+    assert state["outcome"] == "aborted", timeline
+    assert str(state["reason"]).startswith("front-end error rate")
+    kinds = [e["kind"] for e in state["events"]]
+    assert kinds.index("threshold_breached") < kinds.index("abort_requested") < kinds.index("stopped")
+    engine = stack.custom.get_namespaced_custom_object(*LITMUS, NS, "chaosengines", "ca-prom0002")
+    assert engine["spec"]["engineState"] == "stop"  # type: ignore[index]
+
+
+# --- broken Prometheus: every failure is MetricsUnavailable with its cause -----------------------
+
+
+Answer = Callable[[dict[str, str]], tuple[int, str]]
+
+
+@pytest.fixture
+def fake_prometheus() -> Iterator[Callable[[Answer], str]]:
+    """Serve ``answer(query params) -> (status, body)`` on a loopback port; returns its URL."""
+    servers: list[ThreadingHTTPServer] = []
+    release = threading.Event()
+
+    def serve(answer: Answer) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                params = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                code, body = answer(params | {"_path": urlsplit(self.path).path})
+                if code == 0:  # hold the answer until the test ends
+                    release.wait(30)
+                    code, body = 200, "{}"
+                payload = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                try:
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up (the timeout test)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    release.set()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def vector(*values: str) -> str:
+    result = [{"metric": {"i": str(i)}, "value": [1.8e9, v]} for i, v in enumerate(values)]
+    return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
+
+
+def adapter(url: str, **kwargs: Any) -> PrometheusMetrics:
+    return PrometheusMetrics(Prometheus(url=url, **kwargs))
+
+
+def test_prometheus_down_is_metrics_unavailable_with_the_cause() -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(MetricsUnavailable, match="Connection refused|Failed to establish") as err:
+        adapter(url).read(NS, ["catalogue", "carts"])
+    assert url in str(err.value) and err.value.__cause__ is not None
+    assert time.monotonic() - started < 2  # no retries, and one failure ends the read
+
+
+@pytest.mark.parametrize(("code", "body", "cause"), [
+    (200, "<html>not Prometheus</html>", "JSONDecodeError"),
+    (200, '{"status": "success"}', "KeyError"),
+    (502, "bad gateway", "HTTP Status Code 502"),
+])
+def test_garbage_is_metrics_unavailable_with_the_cause(fake_prometheus: Callable[[Answer], str], code: int,
+                                                       body: str, cause: str) -> None:
+    url = fake_prometheus(lambda q: (code, body))
+    with pytest.raises(MetricsUnavailable, match=cause) as err:
+        adapter(url).read(NS, ["catalogue"])
+    assert "k8s.monitoring.prometheus.queries.error_rate_pct for sock-shop/catalogue" in str(err.value)
+    assert not isinstance(err.value.__cause__, MetricsUnavailable)
+
+
+def test_slow_prometheus_is_metrics_unavailable_after_timeout_s(fake_prometheus: Callable[[Answer], str]) -> None:
+    url = fake_prometheus(lambda q: (0, ""))
+    started = time.monotonic()
+    with pytest.raises(MetricsUnavailable, match="no answer within 0.3 s"):
+        adapter(url, timeout_s=0.3).read(NS, ["catalogue", "carts", "orders"])
+    assert time.monotonic() - started < 2  # the first timeout ends the read
+
+
+def test_empty_and_nan_are_not_measured_and_nothing_at_all_is_unavailable(
+        fake_prometheus: Callable[[Answer], str]) -> None:
+    def answer(q: dict[str, str]) -> tuple[int, str]:
+        query = q["query"]
+        if "histogram_quantile" in query:
+            return 200, vector("NaN")  # no traffic in the window
+        if "container_memory" in query and 'carts-' in query:
+            return 200, vector("330.5")
+        if "container_cpu" in query:
+            return 200, json.dumps({"status": "success", "data": {"resultType": "scalar",
+                                                                  "result": [1.8e9, "12.25"]}})
+        return 200, vector()  # no series matched
+
+    read = adapter(fake_prometheus(answer)).read(NS, ["carts", "payment"])
+    assert read["carts"] == Signals(cpu_millicores=12.2, memory_mib=330.5)  # round(12.25, 1)
+    assert read["payment"] == Signals(cpu_millicores=12.2)
+    with pytest.raises(MetricsUnavailable, match="matched no series for carts in sock-shop; .*prometheus.service_label \\('name'\\)"):
+        adapter(fake_prometheus(lambda q: (200, vector()))).read(NS, ["carts"])
+
+
+def test_template_errors_name_the_template(fake_prometheus: Callable[[Answer], str]) -> None:
+    rejected = json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error"})
+    with pytest.raises(MetricsUnavailable, match="queries.error_rate_pct .* 400 .* fix the template"):
+        adapter(fake_prometheus(lambda q: (400, rejected))).read(NS, ["carts"])
+    with pytest.raises(MetricsUnavailable, match="2 series matched; the template must aggregate"):
+        adapter(fake_prometheus(lambda q: (200, vector("1", "2")))).read(NS, ["carts"])
+    broken = Prometheus().queries.model_copy(update={"memory_mib": "sum(x{{pod='{pod}'}})"})
+    with pytest.raises(ConfigError, match="queries.memory_mib: .* bad placeholder"):
+        PrometheusMetrics(Prometheus(queries=broken))
+
+
+def test_twin_serves_the_exposition_routes(stack: Stack) -> None:
+    def get(path: str) -> tuple[int, str, str]:
+        try:
+            with urllib.request.urlopen(stack.twin_url + path, timeout=5) as r:
+                return r.status, r.headers["Content-Type"], r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, "", ""
+
+    code, kind, text = get(f"/metrics/{NS}/catalogue")
+    assert (code, kind) == (200, "text/plain; version=0.0.4; charset=utf-8")
+    assert 'request_duration_seconds_count{method="GET",route="catalogue",status_code="200",isWS="false"}' in text
+    assert get(f"/metrics/{NS}/catalogue-db")[::2] == (200, "")  # a database exports nothing
+    assert get(f"/metrics/{NS}/nothing")[0] == 404 and get("/metrics/nowhere/catalogue")[0] == 404
+    assert "container_cpu_usage_seconds_total{" in get("/metrics/cadvisor")[2]
+    assert f'kubernetes_namespace="{NS}",name="carts"' in get("/metrics")[2]
