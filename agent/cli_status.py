@@ -11,8 +11,9 @@ from rich.table import Table
 from agent.config import Settings
 from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
 from agent.litmus import engine_name
-from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
+from agent.models import Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
+from agent.runs import RunStore
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps
 
 
@@ -24,13 +25,17 @@ def _load(settings: Settings, run_id: str) -> dict[str, object]:
         return dict(runner.view(build(saver), run_id).state)
 
 
-def _engine(state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
+def _store(settings: Settings) -> RunStore:
+    return RunStore(settings.path(settings.paths.state_dir) / "runs")
+
+
+def _engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
     """The run's engine (from the checkpoint, else derived from the run id) and experiment."""
     raw = state.get("decision")
     decision = Decision.model_validate(raw) if raw else None
     if decision is None or decision.choice is None:
         return None, None
-    spec = Candidate.model_validate(state["candidates"][decision.choice - 1]).spec  # type: ignore[index]
+    spec = _store(settings).candidates(run_id)[decision.choice - 1].spec
     engine = state.get("engine")
     if engine:
         return EngineRef.model_validate(engine), spec.action.value
@@ -41,7 +46,7 @@ def _engine(state: dict[str, object], run_id: str) -> tuple[EngineRef | None, st
 def show_status(console: Console, settings: Settings, run_id: str) -> None:
     """Print state, engine status (live when reachable) and the latest signals."""
     state = _load(settings, run_id)
-    ref, experiment = _engine(state, run_id)
+    ref, experiment = _engine(settings, state, run_id)
     table = Table(title=f"Run {run_id}", show_header=False)
     table.add_row("phase", str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")))
     table.add_row("outcome", str(state.get("outcome") or "running"))
@@ -54,14 +59,15 @@ def show_status(console: Console, settings: Settings, run_id: str) -> None:
         table.add_row("engine", f"{ref.namespace}/{ref.name}")
         with open_deps(settings, binding, console=console, realtime=False) as deps:
             live = _live_status(deps, ref, experiment)
-            sample = _live_sample(deps, state, ref.namespace)
+            sample = _live_sample(deps, run_id, ref.namespace)
     recorded = state.get("engine_status")
     status = live or (EngineStatus.model_validate(recorded) if recorded else None)
     if status:
         table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({'live' if live else 'last recorded'})")
         table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
-    if sample is None and state.get("last_sample"):
-        sample = Sample.model_validate(state["last_sample"])
+    if sample is None:
+        recorded_samples = _store(settings).samples(run_id)
+        sample = recorded_samples[-1] if recorded_samples else None
     if sample:
         for name, s in sorted(sample.services.items()):
             table.add_row(
@@ -81,9 +87,8 @@ def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | 
         return None
 
 
-def _live_sample(deps: Deps, state: dict[str, object], namespace: str) -> Sample | None:
-    inv = state.get("inventory") or {}
-    names = [t["name"] for t in inv.get("targets", []) if t["namespace"] == namespace]  # type: ignore[attr-defined]
+def _live_sample(deps: Deps, run_id: str, namespace: str) -> Sample | None:
+    names = [t.name for t in deps.store.inventory(run_id).targets if t.namespace == namespace]
     try:
         return Sample(tick=-1, at=deps.clock.now(), services=deps.metrics.read(namespace, names))
     except MetricsUnavailable:
@@ -93,7 +98,7 @@ def _live_sample(deps: Deps, state: dict[str, object], namespace: str) -> Sample
 def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: float) -> None:
     """Patch the run's engine to stop and wait (on the run's clock) for the Stopped verdict."""
     state = _load(settings, run_id)
-    ref, experiment = _engine(state, run_id)
+    ref, experiment = _engine(settings, state, run_id)
     if ref is None or experiment is None:
         raise ApprovalError(f"run {run_id} has no approved experiment, so nothing to abort")
     binding = ClusterBinding.model_validate(state.get("cluster") or {})

@@ -165,6 +165,7 @@ class LLM(Section):
 class Checkpoint(Section):
     backend: Literal["sqlite", "postgres"] = "sqlite"
     sqlite_path: str = ".chaos-advisor/checkpoints.sqlite"
+    keep_last: int = Field(10, ge=2, description="checkpoints kept per run; older ones are pruned")
     postgres_url: SecretStr | None = None
 
 

@@ -1,36 +1,79 @@
-"""Per-run sample files: the monitor's samples live outside the checkpointed state.
+"""Per-run files: what a run needs but should not be re-stored at every checkpoint.
 
-A list channel in LangGraph state is re-stored whole at every step (quadratic growth, see
-NOTES.md), so samples are appended to ``<root>/<run_id>/samples.jsonl`` instead. A tick that is
-replayed after a crash appends again; readers keep the last line per tick.
+LangGraph's SQLite checkpointer stores every channel value at every step, so a 30 KB inventory
+in the state costs 30 KB per monitor tick. Large or write-once data lives here instead, under
+``<root>/<run_id>/``: the inventory, the candidates, the baseline, the manifest (each written
+whole, atomically, by the step that makes it; a replayed step rewrites the same file) and the
+samples (appended each tick; a replayed tick appends again and readers keep its last line).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TypeVar
 
-from agent.models import Sample
+from pydantic import BaseModel, TypeAdapter
+
+from agent.errors import ChaosAdvisorError
+from agent.models import Candidate, Inventory, Sample
+
+M = TypeVar("M", bound=BaseModel)
+_CANDIDATES = TypeAdapter(list[Candidate])
 
 
 class RunStore:
-    """Append-only sample files, one per run."""
+    """Run files under one root directory."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
 
-    def _file(self, run_id: str) -> Path:
-        return self._root / run_id / "samples.jsonl"
+    def _dir(self, run_id: str) -> Path:
+        path = self._root / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _write(self, run_id: str, name: str, text: str) -> None:
+        path = self._dir(run_id) / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _read(self, run_id: str, name: str) -> str:
+        path = self._root / run_id / name
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ChaosAdvisorError(f"run {run_id}: {path} is missing; was the state directory moved?") from None
+
+    def save(self, run_id: str, name: str, model: BaseModel) -> None:
+        """Write one model as ``<name>.json``."""
+        self._write(run_id, f"{name}.json", model.model_dump_json())
+
+    def load(self, run_id: str, name: str, cls: type[M]) -> M:
+        """Read ``<name>.json`` back as ``cls``."""
+        return cls.model_validate_json(self._read(run_id, f"{name}.json"))
+
+    def save_inventory(self, run_id: str, inventory: Inventory) -> None:
+        self.save(run_id, "inventory", inventory)
+
+    def inventory(self, run_id: str) -> Inventory:
+        return self.load(run_id, "inventory", Inventory)
+
+    def save_candidates(self, run_id: str, candidates: list[Candidate]) -> None:
+        self._write(run_id, "candidates.json", _CANDIDATES.dump_json(candidates).decode())
+
+    def candidates(self, run_id: str) -> list[Candidate]:
+        return _CANDIDATES.validate_json(self._read(run_id, "candidates.json"))
 
     def append(self, run_id: str, sample: Sample) -> None:
         """Record one tick's sample."""
-        path = self._file(run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
+        with (self._dir(run_id) / "samples.jsonl").open("a", encoding="utf-8") as f:
             f.write(sample.model_dump_json() + "\n")
 
     def samples(self, run_id: str) -> list[Sample]:
         """All samples of a run in tick order, the last write of each tick winning."""
-        path = self._file(run_id)
+        path = self._root / run_id / "samples.jsonl"
         if not path.exists():
             return []
         by_tick: dict[int, Sample] = {}

@@ -20,7 +20,7 @@ from agent.errors import ConfigError
 from agent.ports import Deps, Designer
 
 if TYPE_CHECKING:
-    from langgraph.checkpoint.sqlite import SqliteSaver
+    from agent.adapters.checkpoint import PruningSqliteSaver
 
 
 class ClusterBinding(BaseModel):
@@ -100,9 +100,9 @@ def open_deps(
 
 
 @contextmanager
-def open_checkpointer(settings: Settings) -> Iterator[SqliteSaver]:
+def open_checkpointer(settings: Settings) -> Iterator[PruningSqliteSaver]:
     """The SQLite checkpointer (WAL and a busy timeout, so several processes share the file)."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
+    from agent.adapters.checkpoint import PruningSqliteSaver
 
     path = settings.path(settings.checkpoint.sqlite_path)
     if settings.checkpoint.backend != "sqlite":
@@ -114,7 +114,7 @@ def open_checkpointer(settings: Settings) -> Iterator[SqliteSaver]:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=30000")
     try:
-        saver = SqliteSaver(conn)
+        saver = PruningSqliteSaver(conn, keep=settings.checkpoint.keep_last)
         saver.setup()
         yield saver
     finally:

@@ -1,6 +1,7 @@
 """The run's graph state: JSON-shaped data only (models dumped with mode="json"), no clients.
 
-Samples are not here (they would be re-stored whole at every tick); they live in the RunStore.
+Anything large or write-once (inventory, candidates, baseline, manifest, samples) lives in the
+RunStore: the SQLite checkpointer re-stores every channel at every step.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ class RunState(TypedDict, total=False):
     preset: dict[str, object] | None  # ExperimentSpec from a file (`run SPEC`): no designer
     dry_run: bool  # stop after the server-side dry-run
     cluster: dict[str, object]  # how this run reaches its cluster (twin or kubeconfig)
-    inventory: dict[str, object]  # Inventory
-    candidates: list[dict[str, object]]  # [Candidate]
+    candidates: list[str]  # titles; the Candidates themselves are in the RunStore
     rejected: list[dict[str, object]]  # [Rejection]
     llm_usage: dict[str, object]  # LLMUsage of the design step
     decision: dict[str, object] | None  # Decision
-    manifest: dict[str, object] | None  # ChaosEngineManifest
     engine: dict[str, object] | None  # EngineRef
-    baseline: dict[str, object] | None  # Sample
-    last_sample: dict[str, object] | None  # Sample
+    has_baseline: bool  # the baseline Sample is in the RunStore
     engine_status: dict[str, object] | None  # EngineStatus
     tick: int
     phase: Phase

@@ -8,13 +8,13 @@ from langgraph.types import interrupt
 from agent.approval import validate
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
-from graphs.nodes.common import candidates, event
+from graphs.nodes.common import event
 from graphs.state import RunState
 
 
 def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
-    titles = [c.spec.title for c in candidates(state)]
+    titles = state.get("candidates", [])
     request = ApprovalRequest(run_id=state["run_id"], candidates=titles)
     decision = Decision.model_validate(interrupt(request.model_dump(mode="json")))
     validate(decision, request, deps.settings.policy)

@@ -24,12 +24,12 @@ def event(
     return RunEvent(at=at or deps.clock.now(), kind=kind, detail=detail).model_dump(mode="json")
 
 
-def inventory(state: RunState) -> Inventory:
-    return Inventory.model_validate(state["inventory"])
+def inventory(deps: Deps, state: RunState) -> Inventory:
+    return deps.store.inventory(state["run_id"])
 
 
-def candidates(state: RunState) -> list[Candidate]:
-    return [Candidate.model_validate(c) for c in state.get("candidates", [])]
+def candidates(deps: Deps, state: RunState) -> list[Candidate]:
+    return deps.store.candidates(state["run_id"]) if state.get("candidates") else []
 
 
 def decision(state: RunState) -> Decision | None:
@@ -37,11 +37,15 @@ def decision(state: RunState) -> Decision | None:
     return Decision.model_validate(raw) if raw else None
 
 
-def chosen_spec(state: RunState) -> ExperimentSpec:
+def chosen_spec(deps: Deps, state: RunState) -> ExperimentSpec:
     """The spec the approver picked."""
     d = decision(state)
     assert d is not None and d.choice is not None, "execute runs only after an approval"
-    return candidates(state)[d.choice - 1].spec
+    return candidates(deps, state)[d.choice - 1].spec
+
+
+def baseline(deps: Deps, state: RunState) -> Sample:
+    return deps.store.load(state["run_id"], "baseline", Sample)
 
 
 def read_sample(deps: Deps, inv: Inventory, spec: ExperimentSpec, *, tick: int) -> Sample:

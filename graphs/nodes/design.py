@@ -16,17 +16,19 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     preset = state.get("preset")
     designer = Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer
-    result = run_design(inventory(state), designer, deps.settings.policy, count=state.get("count", 3))
+    result = run_design(inventory(deps, state), designer, deps.settings.policy, count=state.get("count", 3))
     # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
     saved = result.candidates if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
+    deps.store.save_candidates(state["run_id"], saved)
     p = result.proposal
     detail = f"{p.designer}: {len(saved)} candidate(s), {len(result.rejected)} rejected by policy"
     if p.notice:
         detail += f"; {p.notice}"
     update: RunState = {
-        "candidates": [c.model_dump(mode="json") for c in saved],
+        "candidates": [c.spec.title for c in saved],
         "rejected": [r.model_dump(mode="json") for r in result.rejected],
         "llm_usage": p.usage.model_dump(mode="json"),
+        "preset": None,  # now in the RunStore with the other candidates
         "events": [event(deps, "designed", detail)],
     }
     if not saved:

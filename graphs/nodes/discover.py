@@ -14,4 +14,5 @@ def discover(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     inv = run_discovery(deps)
     detail = f"{len(inv.workloads)} workloads, {len(inv.services)} services, {len(inv.pods)} pods on {inv.cluster}"
-    return {"inventory": inv.model_dump(mode="json"), "events": [event(deps, "discovered", detail)]}
+    deps.store.save_inventory(state["run_id"], inv)
+    return {"events": [event(deps, "discovered", detail)]}

@@ -19,8 +19,8 @@ from graphs.state import RunState
 
 def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
-    spec = chosen_spec(state)
-    inv = inventory(state)
+    spec = chosen_spec(deps, state)
+    inv = inventory(deps, state)
     litmus = deps.settings.litmus
     manifest = render(
         spec,
@@ -29,11 +29,11 @@ def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
         cleanup=litmus.job_cleanup_policy,
         litmus_version=litmus.version,
     )
+    deps.store.save(state["run_id"], "manifest", manifest)
     try:
-        return {"manifest": manifest.model_dump(mode="json")} | _apply(deps, state, inv, spec, manifest)
+        return _apply(deps, state, inv, spec, manifest)
     except ChaosAdvisorError as e:
         return {
-            "manifest": manifest.model_dump(mode="json"),
             "outcome": "failed",
             "reason": str(e),
             "events": [event(deps, "failed", str(e))],
@@ -47,12 +47,13 @@ def _apply(
     existing = deps.cluster.find_engine(manifest.namespace, manifest.name)
     if existing is not None:
         engine = existing
-        baseline = state.get("baseline") or read_sample(deps, inv, spec, tick=0).model_dump(mode="json")
+        if not state.get("has_baseline"):  # applied just before a crash: the best baseline left
+            deps.store.save(state["run_id"], "baseline", read_sample(deps, inv, spec, tick=0))
         events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
     else:
         _require_litmus(inv, spec)
         steady = _baseline(deps, state["run_id"], inv, spec)
-        baseline = steady.model_dump(mode="json")
+        deps.store.save(state["run_id"], "baseline", steady)
         assert spec.abort_threshold is not None
         already = breach(steady, spec.abort_threshold)
         if already:
@@ -64,13 +65,13 @@ def _apply(
         events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
         if state.get("dry_run"):
             reason = "dry run: the server accepted the ChaosEngine; nothing was applied"
-            return {"outcome": "dry_run", "reason": reason, "baseline": baseline, "events": events}
+            return {"outcome": "dry_run", "reason": reason, "has_baseline": True, "events": events}
         engine = deps.cluster.apply_engine(manifest, dry_run=False)
         events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()
     return {
         "engine": engine.model_dump(mode="json"),
-        "baseline": baseline,
+        "has_baseline": True,
         "phase": "running",
         "tick": 0,
         "last_metrics_at": now,

@@ -15,14 +15,14 @@ from agent.errors import ClusterError, MetricsUnavailable
 from agent.models import EngineRef, EngineStatus, ExperimentSpec, Sample
 from agent.monitor import breach, deviations, recovered, summary_line
 from agent.ports import Deps
-from graphs.nodes.common import chosen_spec, event, inventory, read_sample
+from graphs.nodes.common import baseline, chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 
 
 def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     deps.clock.sleep(deps.settings.monitor.poll_interval_s)
-    spec = chosen_spec(state)
+    spec = chosen_spec(deps, state)
     tick = state.get("tick", 0) + 1
     update: RunState = {"tick": tick, "events": []}
     sample = _read(deps, state, spec, tick, update)
@@ -45,12 +45,11 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
 
 def _read(deps: Deps, state: RunState, spec: ExperimentSpec, tick: int, update: RunState) -> Sample | None:
     try:
-        sample = read_sample(deps, inventory(state), spec, tick=tick)
+        sample = read_sample(deps, inventory(deps, state), spec, tick=tick)
     except MetricsUnavailable as e:
         update["metrics_error"] = str(e)
         return None
     deps.store.append(state["run_id"], sample)
-    update["last_sample"] = sample.model_dump(mode="json")
     update["last_metrics_at"] = sample.at.isoformat()
     update["metrics_error"] = None
     return sample
@@ -79,8 +78,7 @@ def _while_running(
             events.append(event(deps, "metrics_lost", f"no metrics for {lost_for:.0f} s: {update.get('metrics_error')}"))
             _abort(deps, state, f"metrics lost for {lost_for:.0f} s (grace {deps.settings.monitor.metrics_grace_s:g} s)", update)
         return
-    baseline = Sample.model_validate(state["baseline"])
-    moved = deviations(sample, baseline)
+    moved = deviations(sample, baseline(deps, state))
     if moved and not state.get("deviated"):
         update["deviated"] = True
         events.append(event(deps, "first_deviation", ", ".join(moved)))
@@ -127,14 +125,14 @@ def _while_stopping(deps: Deps, state: RunState, status: EngineStatus | None, up
 
 
 def _while_recovering(deps: Deps, state: RunState, sample: Sample | None, update: RunState) -> None:
-    baseline = Sample.model_validate(state["baseline"])
-    if sample is not None and recovered(sample, baseline):
+    base = baseline(deps, state)
+    if sample is not None and recovered(sample, base):
         update["events"].append(event(deps, "recovered", "every service back within its baseline"))
         update["phase"] = "done"
         return
     waited = (deps.clock.now() - _at(state.get("chaos_ended_at"))).total_seconds()
     if waited >= deps.settings.monitor.recovery_timeout_s:
-        still = ", ".join(deviations(sample, baseline)) if sample else "unknown (no metrics)"
+        still = ", ".join(deviations(sample, base)) if sample else "unknown (no metrics)"
         update["events"].append(event(deps, "recovery_timeout", f"after {waited:.0f} s still off: {still}"))
         update["phase"] = "done"
 

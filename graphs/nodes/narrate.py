@@ -6,6 +6,7 @@ import shutil
 
 from langgraph.runtime import Runtime
 
+from agent.errors import ChaosAdvisorError
 from agent.litmus import ChaosEngineManifest
 from agent.models import EngineStatus, RunEvent, Sample
 from agent.ports import Deps
@@ -38,10 +39,10 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
     d = decision(state)
     spec = None
     if d is not None and d.choice is not None:
-        spec = candidates(state)[d.choice - 1].spec
+        spec = candidates(deps, state)[d.choice - 1].spec
     status = state.get("engine_status")
-    manifest = state.get("manifest")
-    baseline = state.get("baseline")
+    run_id = state["run_id"]
+    executed = spec is not None and state.get("has_baseline", False)
     return RunRecord(
         run_id=state["run_id"],
         outcome=state.get("outcome") or "failed",  # type: ignore[arg-type]
@@ -49,9 +50,16 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
         spec=spec,
         decision=d,
         events=[RunEvent.model_validate(e) for e in state.get("events", [])],
-        baseline=Sample.model_validate(baseline) if baseline else None,
+        baseline=deps.store.load(run_id, "baseline", Sample) if executed else None,
         samples=deps.store.samples(state["run_id"]),
-        manifest=ChaosEngineManifest.model_validate(manifest) if manifest else None,
+        manifest=_manifest(deps, run_id) if spec is not None else None,
         verdict=EngineStatus.model_validate(status).verdict if status else None,
         source=deps.metrics_source,
     )
+
+
+def _manifest(deps: Deps, run_id: str) -> ChaosEngineManifest | None:
+    try:
+        return deps.store.load(run_id, "manifest", ChaosEngineManifest)
+    except ChaosAdvisorError:
+        return None  # approved but execute never rendered it

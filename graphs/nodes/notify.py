@@ -13,5 +13,5 @@ from graphs.state import RunState
 def notify(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     rejected = [Rejection.model_validate(r) for r in state.get("rejected", [])]
-    deps.notifier.candidates(state["run_id"], candidates(state), rejected)
+    deps.notifier.candidates(state["run_id"], candidates(deps, state), rejected)
     return {"events": [event(deps, "notified", "candidates shown, waiting for approval")]}
