@@ -26,12 +26,15 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     tick = state.get("tick", 0) + 1
     update: RunState = {"tick": tick, "events": []}
     sample = _read(deps, state, spec, tick, update)
+    phase = state.get("phase", "running")
+    if phase == "running" and sample is not None:
+        _stop_on_breach(deps, state, spec, sample, update)  # before anything else: react fast
     status = _status(deps, state, spec)
     if status is not None:
         update["engine_status"] = status.model_dump(mode="json")
-    phase = state.get("phase", "running")
     if phase == "running":
-        _while_running(deps, state, spec, sample, status, update)
+        if update.get("phase", phase) == "running":  # not aborted just above
+            _while_running(deps, state, spec, sample, status, update)
     elif phase == "stopping":
         _while_stopping(deps, state, status, update)
     else:
@@ -63,6 +66,18 @@ def _status(deps: Deps, state: RunState, spec: ExperimentSpec) -> EngineStatus |
         return None  # judged again next tick; losing the engine does not hide the metrics
 
 
+def _stop_on_breach(deps: Deps, state: RunState, spec: ExperimentSpec, sample: Sample, update: RunState) -> None:
+    moved = deviations(sample, baseline(deps, state))
+    if moved and not state.get("deviated"):
+        update["deviated"] = True
+        update["events"].append(event(deps, "first_deviation", ", ".join(moved)))
+    assert spec.abort_threshold is not None
+    why = breach(sample, spec.abort_threshold)
+    if why:
+        update["events"].append(event(deps, "threshold_breached", why))
+        _abort(deps, state, why, update)
+
+
 def _while_running(
     deps: Deps,
     state: RunState,
@@ -78,16 +93,7 @@ def _while_running(
             events.append(event(deps, "metrics_lost", f"no metrics for {lost_for:.0f} s: {update.get('metrics_error')}"))
             _abort(deps, state, f"metrics lost for {lost_for:.0f} s (grace {deps.settings.monitor.metrics_grace_s:g} s)", update)
         return
-    moved = deviations(sample, baseline(deps, state))
-    if moved and not state.get("deviated"):
-        update["deviated"] = True
-        events.append(event(deps, "first_deviation", ", ".join(moved)))
-    assert spec.abort_threshold is not None
-    why = breach(sample, spec.abort_threshold)
-    if why:
-        events.append(event(deps, "threshold_breached", why))
-        _abort(deps, state, why, update)
-    elif status is not None and status.finished:
+    if status is not None and status.finished:
         detail = f"engine {status.engine_status}, verdict {status.verdict}"
         ended: RunState = {"phase": "recovering", "chaos_ended_at": sample.at.isoformat()}
         if status.verdict == "Stopped" or status.engine_status == "stopped":

@@ -207,3 +207,15 @@ def test_steady_state_precheck_refuses_a_system_already_breaching(deps: Deps) ->
     assert state["outcome"] == "failed"
     assert state["reason"].startswith("steady state already breaches the abort threshold before any chaos (front-end p95")
     assert engines(deps) == []
+
+
+def test_missing_chaos_experiment_says_what_to_install_and_applies_nothing(deps: Deps) -> None:
+    from kubernetes import client
+
+    api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=deps.cluster.server)))  # type: ignore[attr-defined]
+    api.delete_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosexperiments", "pod-delete")
+    state = run_to_end(replace(deps, designer=OneSpec(catalogue_delete(90))), "t0000006").state
+    assert state["outcome"] == "failed"
+    assert "ChaosExperiment 'pod-delete' is not installed in namespace sock-shop" in state["reason"]
+    assert "faults/kubernetes/pod-delete/fault.yaml" in state["reason"]
+    assert engines(deps) == []
