@@ -12,4 +12,3 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
-./scripts/system-deps.sh

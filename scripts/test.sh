@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/system-deps.sh
+# The Prometheus tests run the real server: a test run without it would not be the real thing.
+command -v prometheus >/dev/null || { echo "test.sh: prometheus is not installed (see scripts/system-deps.sh)" >&2; exit 1; }
 .venv/bin/ruff check --quiet .
 .venv/bin/mypy --no-error-summary agent graphs tools prompts
 exec .venv/bin/python -m pytest "$@"
