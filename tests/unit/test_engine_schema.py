@@ -15,7 +15,7 @@ from agent.twin.schema import validate_custom_object
 from tests.factories import spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "fixtures" / "upstream" / "litmus"
+DATA = ROOT / "tests" / "data"
 
 SAMPLE: dict[str, Any] = {
     "duration_s": 60, "pods_affected_perc": 50, "chaos_interval_s": 10, "force": False,
@@ -35,7 +35,7 @@ def engine_schema(path: Path) -> dict[str, Any]:
 
 
 V3 = engine_schema(ROOT / "agent" / "twin" / "data" / "litmus" / "chaos_crds.yaml")
-V2 = engine_schema(SHARED / "chaos-operator-2.14.0" / "deploy" / "crds" / "chaosengine_crd.yaml")
+V2 = engine_schema(DATA / "litmus-2.14" / "chaosengine_crd.yaml")
 
 
 def body(fault: Fault, version: str) -> dict[str, Any]:
