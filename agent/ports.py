@@ -29,6 +29,7 @@ from agent.models import (
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.litmus import ChaosEngineManifest
+    from agent.run_record import Narrative, RunRecord
     from agent.runs import RunStore
 
 
@@ -74,6 +75,10 @@ class Metrics(Protocol):
         """Current signals of ``services``; raises MetricsUnavailable when none can be read."""
         ...
 
+    def describe(self, namespace: str, service: str, signal: str) -> str:
+        """Where one signal comes from (the PromQL, or the twin field), for the report."""
+        ...
+
 
 class Clock(Protocol):
     """Time as the run sees it: the wall clock, or the twin's virtual clock."""
@@ -117,6 +122,14 @@ class Designer(Protocol):
         ...
 
 
+class Narrator(Protocol):
+    """Writes the report's prose from a run's evidence (an LLM); None falls back to the data."""
+
+    def narrate(self, record: RunRecord) -> Narrative | None:
+        """Checked prose, or None when the model is unavailable or wrote nothing usable."""
+        ...
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a graph node may use, built once by ``agent.wiring``."""
@@ -129,3 +142,4 @@ class Deps:
     designer: Designer
     store: RunStore
     metrics_source: str = "metrics"  # shown in reports: where the signals came from
+    narrator: Narrator | None = None  # None: reports are written from the data alone

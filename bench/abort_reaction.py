@@ -65,6 +65,9 @@ class Timed:
         self.read_at: float | None = None
         self.stop_at: float | None = None
 
+    def describe(self, namespace: str, service: str, signal: str) -> str:
+        return self.metrics.describe(namespace, service, signal)  # type: ignore[attr-defined,no-any-return]
+
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         out: dict[str, Signals] = self.metrics.read(namespace, services)  # type: ignore[attr-defined]
         fe = out.get("front-end")

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 ./scripts/system-deps.sh
 # The Prometheus tests run the real server: a test run without it would not be the real thing.
 command -v prometheus >/dev/null || { echo "test.sh: prometheus is not installed (see scripts/system-deps.sh)" >&2; exit 1; }
+# Likewise the report's diagrams are drawn by the real mmdc (chromium + mermaid-cli in .tools/).
+./scripts/mermaid-deps.sh
+[ -x .tools/mermaid/node_modules/.bin/mmdc ] || { echo "test.sh: mmdc is not installed (see scripts/mermaid-deps.sh)" >&2; exit 1; }
 .venv/bin/ruff check --quiet .
 .venv/bin/mypy --no-error-summary agent graphs tools prompts
 exec .venv/bin/python -m pytest "$@"

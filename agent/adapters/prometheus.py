@@ -62,6 +62,10 @@ class PrometheusMetrics:
         s = self._settings
         return template.format(namespace=namespace, service=service, label=s.service_label, window=s.window)
 
+    def describe(self, namespace: str, service: str, signal: str) -> str:
+        template = self._templates.get(signal)
+        return self._fill(template, namespace, service) if template else f"{signal}: no query"
+
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         out = {
             service: Signals(**{name: self._query(name, namespace, service) for name in self._templates})

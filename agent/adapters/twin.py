@@ -35,6 +35,9 @@ class TwinMetrics:
     def __init__(self, url: str) -> None:
         self._url = url.rstrip("/")
 
+    def describe(self, namespace: str, service: str, signal: str) -> str:
+        return f"twin GET /twin/v1/signals?namespace={namespace} -> services.{service}.{signal}"
+
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         try:
             data = _request(f"{self._url}/twin/v1/signals?namespace={namespace}")

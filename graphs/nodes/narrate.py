@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 from langgraph.runtime import Runtime
 
 from agent.errors import ChaosAdvisorError
 from agent.litmus import ChaosEngineManifest
-from agent.models import EngineStatus, RunEvent, Sample
+from agent.models import EngineStatus, Inventory, LLMUsage, RunEvent, Sample
 from agent.ports import Deps
-from agent.report import RunRecord, render, tldr
+from agent.report import RunRecord, render, sidecar, tldr
 from graphs.nodes.common import candidates, decision, event
 from graphs.state import RunState
 
@@ -18,12 +19,15 @@ from graphs.state import RunState
 def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     record = _record(deps, state)
+    if deps.narrator is not None:
+        record = replace(record, narrative=deps.narrator.narrate(record))
     reports = deps.settings.path(deps.settings.paths.reports)
     reports.mkdir(parents=True, exist_ok=True)
     slug = record.spec.slug if record.spec else "no-experiment"
     stamp = deps.clock.now().strftime("%Y%m%d-%H%M%S")
     path = reports / f"{stamp}_{slug}_{record.run_id}.md"
     path.write_text(render(record), encoding="utf-8")
+    path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")
     shutil.copyfile(path, reports / "latest.md")
     line = tldr(record)
     deps.notifier.finished(record.run_id, line, path)
@@ -42,6 +46,7 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
         spec = candidates(deps, state)[d.choice - 1].spec
     status = state.get("engine_status")
     run_id = state["run_id"]
+    inv = _inventory(deps, run_id)
     executed = spec is not None and state.get("has_baseline", False)
     return RunRecord(
         run_id=state["run_id"],
@@ -55,7 +60,21 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
         manifest=_manifest(deps, run_id) if spec is not None else None,
         verdict=EngineStatus.model_validate(status).verdict if status else None,
         source=deps.metrics_source,
+        inventory=inv,
+        poll_s=deps.settings.monitor.poll_interval_s,
+        queries=_queries(deps, inv, spec.target_selector.namespace) if spec and inv else {},
+        llm_usage=LLMUsage.model_validate(state["llm_usage"]) if state.get("llm_usage") else None,
     )
+
+
+def _queries(deps: Deps, inv: Inventory, namespace: str) -> dict[str, str]:
+    signals = ("error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib")
+    return {
+        f"{t.name}.{s}": deps.metrics.describe(namespace, t.name, s)
+        for t in inv.targets
+        if t.namespace == namespace
+        for s in signals
+    }
 
 
 def _manifest(deps: Deps, run_id: str) -> ChaosEngineManifest | None:
@@ -63,3 +82,10 @@ def _manifest(deps: Deps, run_id: str) -> ChaosEngineManifest | None:
         return deps.store.load(run_id, "manifest", ChaosEngineManifest)
     except ChaosAdvisorError:
         return None  # approved but execute never rendered it
+
+
+def _inventory(deps: Deps, run_id: str) -> Inventory | None:
+    try:
+        return deps.store.inventory(run_id)
+    except ChaosAdvisorError:
+        return None  # a run that failed before discovery finished

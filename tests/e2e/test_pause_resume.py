@@ -42,7 +42,7 @@ def test_pause_in_one_process_resume_in_another(cli: Cli, workdir: Path) -> None
     dated = list((workdir / "reports").glob(f"*_{run_id}.md"))
     assert len(dated) == 1 and dated[0].read_text() == report
     assert "```mermaid\nsequenceDiagram" in report
-    assert "## Timeline" in report and "## Impact vs baseline" in report
+    assert "## Timeline" in report and "## Impact analysis" in report and "## Key findings" in report
     timeline = report.split("## Timeline")[1].split("##")[0]
     # Steps before the interrupt did not re-run on resume; execute ran once.
     assert timeline.count("| discovered |") == 1

@@ -162,7 +162,7 @@ def test_breach_aborts_with_engine_state_stop(deps: Deps) -> None:
     assert engine["spec"]["engineState"] == "stop"  # type: ignore[index]
     assert state["engine_status"]["verdict"] == "Stopped"
     report = Path(state["report_path"]).read_text()
-    assert "aborted (front-end error rate" in report
+    assert "| Status | aborted — front-end error rate" in report
 
 
 class LosingMetrics:
@@ -171,6 +171,9 @@ class LosingMetrics:
 
     def __init__(self, inner: object, good: int) -> None:
         self.inner, self.left = inner, good
+
+    def describe(self, namespace: str, service: str, signal: str) -> str:
+        return self.inner.describe(namespace, service, signal)  # type: ignore[attr-defined,no-any-return]
 
     def read(self, namespace: str, services: list[str]) -> dict[str, object]:
         from agent.errors import MetricsUnavailable

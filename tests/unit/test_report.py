@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.models import Decision, RunEvent, Sample, Signals
-from agent.report import RunRecord, impacts, render, tldr
+from agent.report import render
+from agent.run_record import RunRecord, impacts, tldr
 from tests.factories import T0, spec
 
 
@@ -57,9 +58,10 @@ def test_tldr_in_the_seed_form() -> None:
 def test_report_sections_and_numbers() -> None:
     md = render(record())
     assert md.startswith("# Chaos report: Api pod delete")
-    for heading in ("## Summary", "## What happened", "## Timeline", "## Impact vs baseline", "## Sequence"):
+    for heading in ("## Executive summary", "## What happened", "## Timeline", "## Impact analysis",
+                    "## What is known, and what is not", "## Technical details"):
         assert heading in md
-    assert "| web | error rate | 0.5% | 23.4% | 0.6% |" in md
+    assert "| web | error rate | 0.5% | 23.4% | 0.6% | `test signals` |" in md
     assert "| Chaos duration | 30 s |" in md
     assert "T+10s" in md  # the peak, relative to the injection
 
@@ -83,3 +85,31 @@ def test_tldr_names_latency_when_errors_did_not_move() -> None:
         "Finding: Api pod delete raised web p95 to 945 ms (baseline 100 ms) without errors, completed; "
         "recovered after 45 s"
     )
+
+
+def test_hypothesis_is_confirmed_or_refuted_with_the_numbers() -> None:
+    from agent.models import ExpectedSignal, Hypothesis
+
+    hyp = Hypothesis(
+        statement="api absorbs the loss of a pod", affected_services=["api"],
+        expected=[ExpectedSignal(service="api", signal="error_rate_pct", peak=0.0),
+                  ExpectedSignal(service="web", signal="error_rate_pct", peak=20.0)],
+        recovery_s=30,
+    )
+    md = render(record(spec=spec(hypothesis=hyp)))
+    findings = md.split("## Key findings")[1].split("##")[0]
+    assert "api error rate: predicted peak 0.0%, observed 0.2%" in findings and "confirmed" in findings
+    assert "web error rate: predicted peak 20.0%, observed 23.4% at T+10s (baseline 0.5%): confirmed" in findings
+    assert "recovery: predicted ≤ 30 s, observed 45 s: refuted" in findings
+    assert "blast radius: predicted api; observed api, web; not predicted: web" in findings
+
+
+def test_every_ending_says_what_is_not_known() -> None:
+    for outcome, reason in [("rejected", "by ann"), ("dry_run", "dry run: accepted"), ("failed", "dry-run rejected")]:
+        md = render(record(outcome=outcome, reason=reason, events=[], baseline=None, samples=[]))
+        assert "No chaos was injected" in md
+        assert "- Not known: how the system behaves under the fault." in md or "would have behaved" in md
+        assert tldr(record(outcome=outcome, reason=reason, events=[], samples=[])).startswith(f"Finding: run r1 {outcome}")
+    aborted = render(record(outcome="aborted", reason="web error rate 60% > 50%"))
+    assert "- Known: the run was aborted: web error rate 60% > 50%" in aborted
+    assert "Not known: how far the impact would have gone" in aborted

@@ -1,0 +1,76 @@
+"""The report's findings match what the twin really did: a planted weakness refutes the hypothesis."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import yaml
+from langgraph.checkpoint.memory import InMemorySaver
+from rich.console import Console
+
+from agent.config import load_settings
+from agent.models import Decision, Fault
+from agent.planner import PlannerDesigner
+from agent.wiring import ClusterBinding, open_deps
+from graphs import runner
+from graphs.builder import build
+from tests.integration.mermaid_fixture import render_markdown
+from tests.integration.test_planted_weaknesses import deployment, service
+
+
+def test_replicated_service_without_readiness_probe_refutes_absorption(tmp_path: Path) -> None:
+    # Planted: two replicas of a Java service but no readiness probe. The planner predicts the
+    # second replica absorbs a pod delete (0 % errors); in truth the new pod takes traffic ~40 s
+    # before it has started, so about half of cart's requests fail.
+    docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]
+    # Named as Sock Shop's services so the twin models them (Java carts starts in ~40 s).
+    for w in (deployment("front-end"), deployment("carts", replicas=2, probe=False)):
+        docs += [w, service(w["metadata"]["name"])]
+    (tmp_path / "app.yaml").write_text(yaml.safe_dump_all(docs))
+    (tmp_path / "stack.yaml").write_text(yaml.safe_dump({
+        "k8s": {
+            "namespaces": ["shop"],
+            "target_services": [
+                {"name": "front-end", "namespace": "shop", "type": "nodejs", "tier": "edge", "criticality": "high"},
+                {"name": "carts", "namespace": "shop", "type": "java", "tier": "business", "criticality": "high"},
+            ],
+            "dependencies": [{"source": "front-end", "target": "carts"}],
+        },
+        "policy": {"namespaces": ["shop"], "actions": ["pod-delete"]},
+    }))
+    settings = load_settings(tmp_path / "stack.yaml")
+    binding = ClusterBinding(twin=True, manifests=[str(tmp_path / "app.yaml")])
+    with open_deps(settings, binding, console=Console(file=io.StringIO()), realtime=False) as deps:
+        graph = build(InMemorySaver())
+        view = runner.start(graph, deps, run_id="plant001", count=5, cluster=binding.model_dump(mode="json"))
+        assert view.waiting is not None
+        choice = view.waiting.candidates.index("Carts pod delete") + 1
+        decision = Decision(verdict="approve", choice=choice, approver="t", channel="cli", at=deps.clock.now())
+        state = runner.resume(graph, deps, "plant001", decision).state
+    cart = next(c for c in PlannerDesigner(actions=[Fault.POD_DELETE]).rank(deps.store.inventory("plant001"), 5)
+                if c.spec.target_selector.service == "carts")
+    assert cart.spec.hypothesis and cart.spec.hypothesis.expected[0].peak == 0.0  # predicted: absorbed
+
+    report = Path(state["report_path"]).read_text()
+    findings = report.split("## Key findings")[1].split("\n## ")[0]
+    m = re.search(r"carts error rate: predicted peak 0\.0%, observed ([\d.]+)% at T\+\d+s \(baseline [\d.]+%\): refuted", findings)
+    assert m, findings
+    assert 35 <= float(m.group(1)) <= 65  # half the traffic reaches the unstarted pod
+    assert "front-end" in findings.split("not predicted:")[1]  # the caller moved too, unpredicted
+
+    sidecar = json.loads(Path(state["report_path"]).with_suffix(".json").read_text())
+    [finding] = sidecar["findings"]["signals"]
+    assert finding["verdict"] == "refuted" and round(finding["observed_peak"], 1) == float(m.group(1))
+    samples = [s for s in sidecar["samples"] if s["tick"] >= 1]
+    assert round(max(s["services"]["carts"]["error_rate_pct"] for s in samples), 1) == float(m.group(1))
+    recommendations = report.split("## Recommendations")[1].split("\n## ")[0]
+    assert "Add a readiness probe to carts" in recommendations
+    assert "replicas >= 2" not in recommendations  # it has two: the evidence does not call for more
+    # Every Mermaid block of the generated report renders with the real renderer.
+    (tmp_path / "render").mkdir()
+    rendered = render_markdown(report, tmp_path / "render")
+    assert len(rendered.svgs) == 3  # sequence, dependency graph, signals chart
+    assert "carts" in rendered.svgs[1].read_text()
