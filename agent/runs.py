@@ -66,6 +66,18 @@ class RunStore:
     def candidates(self, run_id: str) -> list[Candidate]:
         return _CANDIDATES.validate_json(self._read(run_id, "candidates.json"))
 
+    def claim(self, run_id: str, key: str) -> bool:
+        """Atomically claim ``key`` (an interrupt id) for ``run_id``: True for the first caller
+        only, across threads and processes sharing this directory (O_CREAT | O_EXCL)."""
+        path = self._dir(run_id) / f"claim-{key}"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        return True
+
     def append(self, run_id: str, sample: Sample) -> None:
         """Record one tick's sample."""
         with (self._dir(run_id) / "samples.jsonl").open("a", encoding="utf-8") as f:

@@ -28,6 +28,7 @@ class RunView:
     run_id: str
     state: RunState
     waiting: ApprovalRequest | None
+    interrupt_id: str | None = None  # the pending interrupt a decision answers
 
 
 def new_run_id() -> str:
@@ -69,20 +70,31 @@ def view(graph: RunGraph, run_id: str) -> RunView:
     snapshot = graph.get_state(config(run_id))
     if not snapshot.values:
         raise ApprovalError(f"no run {run_id!r}; list paused runs with: python -m agent approvals")
-    waiting = next(
-        (ApprovalRequest.model_validate(i.value) for i in snapshot.interrupts), None
-    )
+    pending = snapshot.interrupts[0] if snapshot.interrupts else None
+    waiting = ApprovalRequest.model_validate(pending.value) if pending else None
     state: RunState = snapshot.values  # type: ignore[assignment]
-    return RunView(run_id=run_id, state=state, waiting=waiting)
+    return RunView(run_id=run_id, state=state, waiting=waiting, interrupt_id=pending.id if pending else None)
 
 
-def resume(graph: RunGraph, deps: Deps, run_id: str, decision: Decision) -> RunView:
-    """Answer a paused run's approval; a run that is not waiting changes nothing."""
+def resume(
+    graph: RunGraph, deps: Deps, run_id: str, decision: Decision, *, interrupt_id: str | None = None
+) -> RunView:
+    """Answer a paused run's approval exactly once.
+
+    A run that is not waiting, a decision for another (older) interrupt, or a second answer to
+    the same interrupt (a repeated click, a retry, another process racing this one) changes
+    nothing and raises ApprovalError. The first answer claims the interrupt atomically in the
+    RunStore before the graph resumes, so concurrent answers cannot both resume it.
+    """
     current = view(graph, run_id)
-    if current.waiting is None:
+    if current.waiting is None or current.interrupt_id is None:
         outcome = current.state.get("outcome") or "running"
         raise ApprovalError(f"run {run_id} is not waiting for approval (it is {outcome}); nothing changed")
+    if interrupt_id is not None and interrupt_id != current.interrupt_id:
+        raise ApprovalError(f"run {run_id}: that approval request is no longer pending; nothing changed")
     validate(decision, current.waiting, deps.settings.policy)
+    if not deps.store.claim(run_id, current.interrupt_id):
+        raise ApprovalError(f"run {run_id} was already answered (by another click or process); nothing changed")
     graph.invoke(
         Command(resume=decision.model_dump(mode="json")),
         config(run_id, deps),
