@@ -7,9 +7,9 @@ with LitmusChaos, served over HTTP on 127.0.0.1 for the real `kubernetes` client
 
 Modules: server (HTTP, TwinServer), api (routing, /twin/v1), crud (API server rules),
 store (state file), state (models), seed (manifests -> cluster), pods / workloads (pods and
-controllers at a virtual time), operator / records / faults (Litmus emulation), model (SLO
-signals), exposition (those signals as Prometheus series, /metrics), topology (service
-graph), schema / selectors / patch / units / tables (API details).
+controllers at a virtual time), operator / records / targets / faults (Litmus emulation),
+model (SLO signals), exposition (those signals as Prometheus series, /metrics), topology
+(service graph), schema / selectors / patch / units / tables (API details).
 """
 
 from __future__ import annotations

@@ -1,29 +1,22 @@
-"""What each Litmus fault does to the twin's pods, following litmus-go 3.18.
+"""What each Litmus fault does to the twin's pods and nodes, following litmus-go 3.18.
 
-Two halves: `select_targets` picks pods the way litmus-go does (pods by `applabel` in `appns`
-whose top owner kind is `appkind`; `PODS_AFFECTED_PERC` of them, at least one), and the fault
-acts either by changing pods at an instant (`act`: pod-delete, container-kill, OOM kill,
-eviction, drain) or through effects that hold while the fault is injected (`pod_effects`:
-latency, loss, CPU and memory pressure, DNS errors), which the signal model reads at time t.
+Targets are chosen in `targets`. A fault acts either by changing pods or nodes at an instant
+(`act`: pod-delete, container-kill, OOM kill, disk-fill eviction; `drain` for node-drain) or
+through effects that hold while it is injected (`pod_effects`: latency, loss, corruption,
+duplication, CPU and memory pressure, DNS errors), which the signal model reads at time t.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.twin.pods import (
-    NODE_KEY,
-    POD_KEY,
-    okey,
-    replace_pod,
-    restart_container,
-    top_owner,
-)
-from agent.twin.selectors import labels_match, parse_label_selector
+from agent.twin.pods import NODE_KEY, POD_KEY, okey, replace_pod, restart_container, top_owner
 from agent.twin.state import FaultRun, KObj, State, Target
+from agent.twin.targets import FaultError, app_pods, number
 from agent.twin.units import cpu_millicores, memory_mib
 
 INSTANT_FAULTS = {"pod-delete", "container-kill", "pod-memory-hog", "disk-fill", "node-drain"}
@@ -32,83 +25,6 @@ EFFECT_FAULTS = {"pod-network-latency", "pod-network-loss", "pod-network-corrupt
 SUPPORTED_FAULTS = INSTANT_FAULTS | EFFECT_FAULTS
 REPEATING_FAULTS = {"pod-delete", "container-kill"}
 NODE_CPU_M = 4000.0
-
-
-class FaultError(Exception):
-    """A failure litmus-go would report in the ChaosResult (errorOutput)."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
-
-
-def number(params: dict[str, str], name: str, default: float = 0.0) -> float:
-    """An env value as a number; empty or malformed values mean the default."""
-    try:
-        return float(params.get(name) or default)
-    except ValueError:
-        return default
-
-
-def _candidates(state: State, engine: KObj, params: dict[str, str]) -> list[KObj]:
-    spec, namespace = engine.get("spec") or {}, engine["metadata"]["namespace"]
-    info = spec.get("appinfo") or {}
-    app_ns, label, kind = info.get("appns") or namespace, info.get("applabel") or "", (
-        info.get("appkind") or "").lower()
-    pods = [p for p in state.bucket(POD_KEY).values() if p["metadata"]["namespace"] == app_ns]
-    if names := [n.strip() for n in params.get("TARGET_PODS", "").split(",") if n.strip()]:
-        return [p for p in pods if p["metadata"]["name"] in names]
-    selected = _selector_pods(state, spec.get("selectors") or {})
-    if selected is not None:
-        return selected
-    if not label:
-        raise FaultError("TARGET_SELECTION_ERROR",
-                         "please provide either of the appLabel or TARGET_PODS")
-    requirements = parse_label_selector(label)
-    return [p for p in pods if labels_match(requirements, p["metadata"].get("labels"))
-            and (not kind or (top_owner(state, p) or ("", ""))[0].lower() == kind)]
-
-
-def _selector_pods(state: State, selectors: dict[str, Any]) -> list[KObj] | None:
-    """Pods chosen by the 3.x `selectors` (pods by name, or workloads by name/label)."""
-    if not selectors:
-        return None
-    chosen = []
-    for pod in state.bucket(POD_KEY).values():
-        meta = pod["metadata"]
-        owner = top_owner(state, pod) or ("", "")
-        for entry in selectors.get("pods") or []:
-            if meta["namespace"] == entry.get("namespace") and meta["name"] in _names(entry):
-                chosen.append(pod)
-        for entry in selectors.get("workloads") or []:
-            if meta["namespace"] != entry.get("namespace") or owner[0].lower() != entry.get(
-                    "kind", "").lower():
-                continue
-            by_name = owner[1] in _names(entry)
-            by_label = bool(entry.get("labels")) and labels_match(
-                parse_label_selector(entry["labels"]), meta.get("labels"))
-            if by_name or by_label:
-                chosen.append(pod)
-    return chosen
-
-
-def _names(entry: dict[str, Any]) -> list[str]:
-    return [n.strip() for n in str(entry.get("names", "")).split(",") if n.strip()]
-
-
-def select_targets(state: State, engine: KObj, params: dict[str, str],
-                   purpose: str) -> list[Target]:
-    """The pods a fault acts on now; raises FaultError like litmus-go when there are none."""
-    pods = sorted(_candidates(state, engine, params), key=lambda p: p["metadata"]["name"])
-    if not pods:
-        raise FaultError("TARGET_SELECTION_ERROR", "no target pods found")
-    percent = number(params, "PODS_AFFECTED_PERC")
-    count = max(1, math.floor(percent * len(pods) / 100)) if percent > 0 else 1
-    picked = state.rng(purpose).sample(pods, min(count, len(pods)))
-    return [Target(namespace=p["metadata"]["namespace"], pod=p["metadata"]["name"],
-                   workload=(top_owner(state, p) or ("", p["metadata"]["name"]))[1],
-                   kind=(top_owner(state, p) or ("Pod", ""))[0].lower())
-            for p in sorted(picked, key=lambda p: p["metadata"]["name"])]
 
 
 def _pod(state: State, target: Target) -> KObj | None:
@@ -138,10 +54,10 @@ def act(state: State, run: FaultRun, targets: list[Target], t: float) -> None:
                        f"(NotReady for {runtime.ready_at - t:.0f}s, process starts in "
                        f"{runtime.process_ready_at - t:.0f}s)")
         elif run.fault == "container-kill":
-            name = _container(pod, run.params)["name"]
+            name, (sig, number_) = _container(pod, run.params)["name"], _signal(run.params)
             restart_container(state, pod, t, start_s=_start_s(state, target), reason="Error",
-                              exit_code=137, container=name)
-            run.log(t, f"container {name} of pod {target.pod} killed (SIGKILL)")
+                              exit_code=128 + number_, container=name)
+            run.log(t, f"container {name} of pod {target.pod} killed ({sig})")
         elif run.fault == "pod-memory-hog" and _oom(state, pod, run.params, target):
             name = _container(pod, run.params)["name"]
             restart_container(state, pod, t, start_s=_start_s(state, target), reason="OOMKilled",
@@ -149,6 +65,17 @@ def act(state: State, run: FaultRun, targets: list[Target], t: float) -> None:
             run.log(t, f"container {name} of pod {target.pod} OOMKilled: memory limit exceeded")
         elif run.fault == "disk-fill":
             _disk_fill(state, run, pod, target, t)
+
+
+def _signal(params: dict[str, str]) -> tuple[str, int]:
+    """SIGNAL as (name, number); the container exits with 128 + number (SIGKILL: 137)."""
+    raw = (params.get("SIGNAL") or "SIGKILL").strip().upper()
+    name = raw if raw.startswith("SIG") or raw.isdigit() else f"SIG{raw}"
+    try:
+        sig = signal.Signals(int(name)) if name.isdigit() else signal.Signals[name]
+    except (KeyError, ValueError):
+        sig = signal.SIGKILL
+    return sig.name, int(sig.value)
 
 
 def _oom(state: State, pod: KObj, params: dict[str, str], target: Target) -> bool:
@@ -162,8 +89,8 @@ def _oom(state: State, pod: KObj, params: dict[str, str], target: Target) -> boo
 def _disk_fill(state: State, run: FaultRun, pod: KObj, target: Target, t: float) -> None:
     limits = (_container(pod, run.params).get("resources") or {}).get("limits") or {}
     limit = memory_mib(limits.get("ephemeral-storage"))
-    if limit is None and not run.params.get("EPHEMERAL_STORAGE_MEBIBYTES"):
-        raise FaultError("CHAOS_INJECT_ERROR", "either provide ephemeral storage limit inside "
+    if limit is None and number(run.params, "EPHEMERAL_STORAGE_MEBIBYTES") <= 0:
+        raise FaultError("HELPER_ERROR", "either provide ephemeral storage limit inside "
                          "target container or define EPHEMERAL_STORAGE_MEBIBYTES ENV")
     if limit is not None and number(run.params, "FILL_PERCENTAGE", 80) >= 100:
         new = replace_pod(state, pod, t, _start_s(state, target))
@@ -177,17 +104,47 @@ def drain(state: State, run: FaultRun, t: float, *, cordon: bool) -> None:
     """node-drain: cordon the node and evict its pods (recreated elsewhere), or uncordon it."""
     node = state.bucket(NODE_KEY).get(okey("", run.node))
     if node is None:
-        raise FaultError("TARGET_SELECTION_ERROR", f'nodes "{run.node}" not found')
-    node.setdefault("spec", {})["unschedulable"] = cordon
+        if cordon:
+            raise FaultError("CHAOS_INJECT_ERROR", "failed to drain the target node: Error from "
+                             f'server (NotFound): nodes "{run.node}" not found')
+        run.log(t, f"node {run.node} no longer exists; nothing to uncordon")
+        return
+    spec = node.setdefault("spec", {})
+    if cordon:
+        spec["unschedulable"] = True
+    else:
+        spec.pop("unschedulable", None)  # kubectl uncordon leaves the field unset
     node["metadata"]["resourceVersion"] = state.bump()
     if not cordon:
         run.log(t, f"node {run.node} uncordoned")
         return
+    run.log(t, f"node {run.node} cordoned")
     for pod in [p for p in state.bucket(POD_KEY).values() if p["spec"].get("nodeName") == run.node]:
         owner = top_owner(state, pod) or ("", pod["metadata"]["name"])
         new = replace_pod(state, pod, t, state.topology.service(owner[1]).start_s)
-        run.log(t, f"pod {pod['metadata']['name']} evicted from {run.node}; replaced by "
-                   f"{new['metadata']['name']} on {new['spec'].get('nodeName')}")
+        name = pod["metadata"]["name"]
+        run.log(t, f"pod {name} evicted from {run.node}; " + (
+            "it has no controller to recreate it" if new is pod else
+            f"replaced by {new['metadata']['name']} on {new['spec'].get('nodeName')}"))
+
+
+def status_check(state: State, engine: KObj, run: FaultRun, t: float) -> tuple[float, str]:
+    """litmus-go's check of the application after a drain, started at t: when it returns, and
+    why it failed ('' when it passed). Container readiness is polled every STATUS_CHECK_DELAY
+    for STATUS_CHECK_TIMEOUT; once Ready, one more poll for pod phase; each poll waits after."""
+    pods = app_pods(state, engine)
+    if pods is None:
+        return t, ""  # no appLabel: litmus-go skips the check
+    delay = number(run.params, "STATUS_CHECK_DELAY", 2) or 2
+    attempts = max(1, int(number(run.params, "STATUS_CHECK_TIMEOUT", 180) // delay))
+    keys = [okey(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
+    if not pods:
+        return t + attempts * delay, "no pod found with matching labels"
+    ready = max((state.pods[k].ready_at for k in keys if k in state.pods), default=t)
+    polls = max(0, math.ceil((ready - t) / delay))
+    if polls >= attempts:
+        return t + attempts * delay, "container is not in running state"
+    return t + (polls + 2) * delay, ""
 
 
 @dataclass

@@ -6,20 +6,15 @@ engine, abort one patched to stop), then performs every scheduled step of every 
 gives exactly what ten 60 s advances give. A run's steps are fixed when it starts: inject at
 t0 (= start + RAMP_TIME), repeat kills every CHAOS_INTERVAL while before t0 +
 TOTAL_CHAOS_DURATION (pod-delete, container-kill), revert at the end, complete after the
-closing RAMP_TIME. Pods already restarting keep restarting after a run ends or is aborted.
+closing RAMP_TIME. node-drain is the exception: litmus-go counts its duration only once the
+application passes a status check after the drain, so its revert and completion are scheduled
+at the drain (or a failing check is). Pods already restarting keep restarting after a run ends
+or is aborted.
 """
 
 from __future__ import annotations
 
-from agent.twin.faults import (
-    REPEATING_FAULTS,
-    SUPPORTED_FAULTS,
-    FaultError,
-    act,
-    drain,
-    number,
-    select_targets,
-)
+from agent.twin.faults import REPEATING_FAULTS, SUPPORTED_FAULTS, act, drain, status_check
 from agent.twin.pods import okey
 from agent.twin.records import (
     ENGINE_KEY,
@@ -32,7 +27,8 @@ from agent.twin.records import (
     touch,
     write_engine_status,
 )
-from agent.twin.state import FaultRun, KObj, State, Step, rfc3339, stable_suffix
+from agent.twin.state import FaultRun, KObj, State, Step, Target, rfc3339, stable_suffix
+from agent.twin.targets import FaultError, drain_node, number, select_targets
 
 
 def reconcile(state: State, until: float) -> bool:
@@ -142,13 +138,11 @@ def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj | None)
                                           f"{run.experiment}, in namespace: {run.namespace}")
     if run.fault not in SUPPORTED_FAULTS:
         raise FaultError("GENERIC_ERROR", f"fault {run.fault} is not emulated by the twin yet")
-    if run.fault == "node-drain" and run.params.get("TARGET_NODE"):
-        run.node = run.params["TARGET_NODE"]
+    if run.fault == "node-drain":
+        run.node = drain_node(state, engine, run.params, f"node/{run.engine_uid}")
+        run.targets = [Target(namespace="", pod="", workload=run.node, kind="node")]
     else:
         run.targets = select_targets(state, engine, run.params, f"targets/{run.engine_uid}")
-    if run.fault == "node-drain" and not run.node:
-        pod = state.bucket("core/v1/pods")[okey(run.targets[0].namespace, run.targets[0].pod)]
-        run.node = pod["spec"].get("nodeName", "")
     steps = [Step(t=run.inject_at, action="inject")]
     if run.fault in REPEATING_FAULTS:
         interval = number(run.params, "CHAOS_INTERVAL", 10) or 10
@@ -170,6 +164,8 @@ def _perform(state: State, run: FaultRun, step: Step) -> None:
     try:
         if step.action in ("inject", "kill"):
             _inject(state, engine, run, step)
+        elif step.action == "check":
+            raise FaultError("STATUS_CHECKS_ERROR", step.note)
         elif step.action == "revert":
             if run.fault == "node-drain":
                 drain(state, run, step.t, cordon=False)
@@ -192,12 +188,27 @@ def _inject(state: State, engine: KObj, run: FaultRun, step: Step) -> None:
             else f"chaos iteration {run.iteration}: {run.fault} on {pods}")
     if run.fault == "node-drain":
         drain(state, run, step.t, cordon=True)
+        _await_application(state, engine, run, step.t)
     else:
         act(state, run, run.targets, step.t)
     restarted = {key for key, runtime in state.pods.items() if runtime.started_at == step.t}
     run.watch = sorted(set(run.watch) | restarted)
     if step.action == "inject":
         mark_targets(state, run, "injected")
+
+
+def _await_application(state: State, engine: KObj, run: FaultRun, t: float) -> None:
+    """After a drain: the chaos duration starts once the application is Ready again, or the
+    run fails when the status check times out (the node stays cordoned until then)."""
+    done, failure = status_check(state, engine, run, t)
+    run.log(t, "checking that the application is Ready after the drain")
+    closing_ramp = number(run.params, "RAMP_TIME")
+    if failure:
+        run.end_at, run.steps = done, [Step(t=done, action="check", note=failure)]
+        return
+    run.end_at = done + number(run.params, "TOTAL_CHAOS_DURATION", 30)
+    run.steps = [Step(t=run.end_at, action="revert"),
+                 Step(t=run.end_at + closing_ramp, action="complete")]
 
 
 def _complete(state: State, engine: KObj, run: FaultRun, t: float) -> None:

@@ -71,7 +71,8 @@ class Step(BaseModel):
     """A scheduled operator action of a fault run."""
 
     t: float
-    action: Literal["inject", "kill", "revert", "complete"]
+    action: Literal["inject", "kill", "check", "revert", "complete"]
+    note: str = Field("", description="check: why the status check fails")
 
 
 class FaultRun(BaseModel):
