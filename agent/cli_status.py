@@ -11,10 +11,9 @@ from rich.table import Table
 from agent.config import Settings
 from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
 from agent.litmus import engine_name
-from agent.models import Decision, EngineRef, EngineStatus, Sample
+from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
-from agent.runs import RunStore
-from agent.wiring import ClusterBinding, open_checkpointer, open_deps
+from agent.wiring import ClusterBinding, open_checkpointer, open_deps, open_store
 
 
 def _load(settings: Settings, run_id: str) -> dict[str, object]:
@@ -25,8 +24,14 @@ def _load(settings: Settings, run_id: str) -> dict[str, object]:
         return dict(runner.view(build(saver), run_id).state)
 
 
-def _store(settings: Settings) -> RunStore:
-    return RunStore(settings.path(settings.paths.state_dir) / "runs")
+def _candidates(settings: Settings, run_id: str) -> list[Candidate]:
+    with open_store(settings) as store:
+        return store.candidates(run_id)
+
+
+def _samples(settings: Settings, run_id: str) -> list[Sample]:
+    with open_store(settings) as store:
+        return store.samples(run_id)
 
 
 def _engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
@@ -35,7 +40,7 @@ def _engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[
     decision = Decision.model_validate(raw) if raw else None
     if decision is None or decision.choice is None:
         return None, None
-    spec = _store(settings).candidates(run_id)[decision.choice - 1].spec
+    spec = _candidates(settings, run_id)[decision.choice - 1].spec
     engine = state.get("engine")
     if engine:
         return EngineRef.model_validate(engine), spec.action.value
@@ -66,7 +71,7 @@ def show_status(console: Console, settings: Settings, run_id: str) -> None:
         table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({'live' if live else 'last recorded'})")
         table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
     if sample is None:
-        recorded_samples = _store(settings).samples(run_id)
+        recorded_samples = _samples(settings, run_id)
         sample = recorded_samples[-1] if recorded_samples else None
     if sample:
         for name, s in sorted(sample.services.items()):

@@ -146,10 +146,16 @@ class Litmus(Section):
 
 
 class Slack(Section):
-    enabled: bool = False
-    channel: str = "#chaos"
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
+    """Candidates with buttons, progress (every ``monitor.update_interval_s``) and the TL;DR in
+    a channel; ``python -m agent slack serve`` takes the clicks. Who may click: policy.approvers."""
+
+    enabled: bool = Field(False, description="post to Slack as well as the terminal")
+    channel: str = Field("#chaos", description="channel name or id; invite the bot there")
+    bot_token: SecretStr | None = Field(None, description="xoxb-... bot token; env CHAOS_ADVISOR_SLACK__BOT_TOKEN")
+    signing_secret: SecretStr | None = Field(None, description="verifies callbacks; env CHAOS_ADVISOR_SLACK__SIGNING_SECRET")
+    base_url: str = Field("https://slack.com/api/", description="Web API root; tests use a loopback server")
+    timeout_s: int = Field(5, ge=1, le=60, description="per API call, seconds; short: Slack never holds a run")
+    retries: int = Field(2, ge=0, le=5, description="retries of a call failing to connect or with HTTP 5xx")
 
 
 class LLM(Section):

@@ -15,6 +15,7 @@ adapter that met them (``raise ... from e``) so none leaks past it::
     │   ├── Forbidden
     │   └── DryRunFailed               the server-side dry-run rejected the manifest
     ├── MetricsUnavailable             no signal could be read
+    ├── StateUnavailable               the shared state store (PostgreSQL) cannot be reached
     ├── NotifierError                  Slack or another channel failed
     └── LLMOutputInvalid               the model answered something that is not a spec
 """
@@ -73,6 +74,10 @@ class DryRunFailed(ClusterError):
 
 class MetricsUnavailable(ChaosAdvisorError):
     """Signals could not be read; monitoring must not run blind."""
+
+
+class StateUnavailable(ChaosAdvisorError):
+    """The shared state store (PostgreSQL: checkpoints and run data) cannot be reached or failed."""
 
 
 class NotifierError(ChaosAdvisorError):

@@ -330,6 +330,14 @@ class LLMUsage(Frozen):
     completion_tokens: int = 0
     calls: int = 0
 
+    def plus(self, other: LLMUsage) -> LLMUsage:
+        """Both usages together (e.g. design plus narration)."""
+        return LLMUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            calls=self.calls + other.calls,
+        )
+
 
 class Proposal(Frozen):
     """A designer's answer: candidates, which designer made them, and any notice for the user."""

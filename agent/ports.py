@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from agent.models import (
     Candidate,
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     from agent.config import Settings
     from agent.litmus import ChaosEngineManifest
     from agent.run_record import Narrative, RunRecord
-    from agent.runs import RunStore
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,43 @@ class Narrator(Protocol):
 
     def narrate(self, record: RunRecord) -> Narrative | None:
         """Checked prose, or None when the model is unavailable or wrote nothing usable."""
+        ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RunStore(Protocol):
+    """Per-run data kept out of the checkpoints: files (``agent.runs``) or, shared by several
+    replicas, PostgreSQL tables (``agent.adapters.pg_runstore``). One contract suite tests both."""
+
+    def save(self, run_id: str, name: str, model: BaseModel) -> None:
+        """Store one model under ``name`` (a replayed step overwrites it with the same value)."""
+        ...
+
+    def load(self, run_id: str, name: str, cls: type[M]) -> M:
+        """Read ``name`` back as ``cls``; a missing one raises ChaosAdvisorError."""
+        ...
+
+    def save_inventory(self, run_id: str, inventory: Inventory) -> None: ...
+
+    def inventory(self, run_id: str) -> Inventory: ...
+
+    def save_candidates(self, run_id: str, candidates: list[Candidate]) -> None: ...
+
+    def candidates(self, run_id: str) -> list[Candidate]: ...
+
+    def append(self, run_id: str, sample: Sample) -> None:
+        """Record one tick's sample (a replayed tick records it again; the last one wins)."""
+        ...
+
+    def samples(self, run_id: str) -> list[Sample]:
+        """All samples of a run in tick order, the last write of each tick winning."""
+        ...
+
+    def claim(self, run_id: str, key: str) -> bool:
+        """Atomically claim ``key`` for ``run_id``: True for the first caller only, across
+        threads, processes and (PostgreSQL) replicas."""
         ...
 
 

@@ -5,6 +5,8 @@ in the state costs 30 KB per monitor tick. Large or write-once data lives here i
 ``<root>/<run_id>/``: the inventory, the candidates, the baseline, the manifest (each written
 whole, atomically, by the step that makes it; a replayed step rewrites the same file) and the
 samples (appended each tick; a replayed tick appends again and readers keep its last line).
+With ``checkpoint.backend: postgres`` the same data lives in PostgreSQL instead
+(``agent.adapters.pg_runstore``), so several replicas share it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ M = TypeVar("M", bound=BaseModel)
 _CANDIDATES = TypeAdapter(list[Candidate])
 
 
-class RunStore:
-    """Run files under one root directory."""
+class FileRunStore:
+    """Run files under one root directory (the ``RunStore`` port for ``checkpoint.backend: sqlite``)."""
 
     def __init__(self, root: Path) -> None:
         self._root = root

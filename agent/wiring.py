@@ -17,10 +17,13 @@ from rich.console import Console
 
 from agent.config import Settings
 from agent.errors import ConfigError
-from agent.ports import Deps, Designer
+from agent.ports import Deps, Designer, Narrator, Notifier
 
 if TYPE_CHECKING:
-    from agent.adapters.checkpoint import PruningSqliteSaver
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from agent.adapters.slack_notifier import SlackSignature, SlackWeb
+    from agent.ports import RunStore
 
 
 class ClusterBinding(BaseModel):
@@ -53,6 +56,55 @@ def build_designer(settings: Settings) -> Designer:
     return LLMDesigner(settings.llm, fallback=planner, policy=settings.policy)
 
 
+def build_narrator(settings: Settings) -> Narrator | None:
+    """The LLM narrator when ``llm.enabled``; else None (reports are written from the data alone)."""
+    if not settings.llm.enabled:
+        return None
+    from agent.adapters.llm_narrator import LLMNarrator
+
+    return LLMNarrator(settings.llm)
+
+
+def build_notifier(settings: Settings, store: RunStore, console: Console) -> Notifier:
+    """The terminal; with ``slack.enabled`` also Slack, best effort (a Slack failure is a
+    warning on ``console`` and the run goes on)."""
+    from agent.adapters.terminal import TerminalNotifier
+
+    terminal = TerminalNotifier(console)
+    if not settings.slack.enabled:
+        return terminal
+    from agent.adapters.slack_notifier import BestEffort, SlackNotifier
+
+    slack = SlackNotifier(slack_web(settings), store, channel=settings.slack.channel)
+    return BestEffort(terminal, slack, warn=lambda m: console.print(f"[yellow]warning:[/yellow] {m}", highlight=False))
+
+
+def slack_web(settings: Settings) -> SlackWeb:
+    """The Slack Web API client (``slack.bot_token``, ``base_url``, timeout, bounded retries)."""
+    from agent.adapters.slack_notifier import SlackWeb
+
+    s = settings.slack
+    if s.bot_token is None or not s.bot_token.get_secret_value():
+        raise ConfigError(
+            "slack.bot_token: missing, but Slack is used (slack.enabled or slack serve); set it in "
+            "stack.yaml or CHAOS_ADVISOR_SLACK__BOT_TOKEN (the app's xoxb-... bot token)"
+        )
+    return SlackWeb(s.bot_token.get_secret_value(), base_url=s.base_url, timeout_s=s.timeout_s, retries=s.retries)
+
+
+def slack_signature(settings: Settings) -> SlackSignature:
+    """Checks that callbacks come from Slack (``slack.signing_secret``)."""
+    from agent.adapters.slack_notifier import SlackSignature
+
+    secret = settings.slack.signing_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise ConfigError(
+            "slack.signing_secret: missing, but slack serve verifies every callback with it; set it in "
+            "stack.yaml or CHAOS_ADVISOR_SLACK__SIGNING_SECRET (Basic Information > Signing Secret)"
+        )
+    return SlackSignature(secret.get_secret_value())
+
+
 @contextmanager
 def open_deps(
     settings: Settings, binding: ClusterBinding, *, console: Console, realtime: bool = True
@@ -61,12 +113,17 @@ def open_deps(
 
     ``realtime`` paces the twin's virtual clock at ``twin.speed``; tests pass False.
     """
-    from agent.adapters.kube import connect
-    from agent.adapters.terminal import TerminalNotifier
-    from agent.runs import RunStore
+    with open_store(settings) as store, _open_deps(settings, binding, store, console=console, realtime=realtime) as deps:
+        yield deps
 
-    store = RunStore(settings.path(settings.paths.state_dir) / "runs")
-    notifier, designer = TerminalNotifier(console), build_designer(settings)
+
+@contextmanager
+def _open_deps(
+    settings: Settings, binding: ClusterBinding, store: RunStore, *, console: Console, realtime: bool
+) -> Iterator[Deps]:
+    from agent.adapters.kube import connect
+
+    notifier, designer = build_notifier(settings, store, console), build_designer(settings)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
         from agent.adapters.prometheus import PrometheusMetrics
@@ -76,6 +133,7 @@ def open_deps(
         yield Deps(
             settings=settings, cluster=cluster, metrics=metrics, clock=SystemClock(),
             notifier=notifier, designer=designer, store=store, metrics_source=metrics.url,
+            narrator=build_narrator(settings),
         )
         return
     from agent.adapters.twin import TwinClock, TwinMetrics
@@ -91,6 +149,7 @@ def open_deps(
             settings=settings,
             notifier=notifier,
             designer=designer,
+            narrator=build_narrator(settings),
             store=store,
             cluster=connect(host=url, kubeconfig=None, context=None),
             metrics=TwinMetrics(url),
@@ -99,16 +158,46 @@ def open_deps(
         )
 
 
+def postgres_url(settings: Settings) -> str:
+    """``checkpoint.postgres_url`` (stack.yaml or CHAOS_ADVISOR_CHECKPOINT__POSTGRES_URL)."""
+    url = settings.checkpoint.postgres_url
+    if url is None or not url.get_secret_value():
+        raise ConfigError(
+            "checkpoint.postgres_url: missing, but checkpoint.backend is 'postgres'; set it in stack.yaml "
+            "or CHAOS_ADVISOR_CHECKPOINT__POSTGRES_URL (postgresql://USER:PASSWORD@HOST:PORT/DB)"
+        )
+    return url.get_secret_value()
+
+
 @contextmanager
-def open_checkpointer(settings: Settings) -> Iterator[PruningSqliteSaver]:
-    """The SQLite checkpointer (WAL and a busy timeout, so several processes share the file)."""
+def open_store(settings: Settings) -> Iterator[RunStore]:
+    """Where runs keep their large data: files under ``paths.state_dir``, or PostgreSQL tables
+    shared by every replica when ``checkpoint.backend: postgres``."""
+    if settings.checkpoint.backend == "postgres":
+        from agent.adapters.pg_runstore import open_postgres_store
+
+        with open_postgres_store(postgres_url(settings)) as shared:
+            yield shared
+        return
+    from agent.runs import FileRunStore
+
+    yield FileRunStore(settings.path(settings.paths.state_dir) / "runs")
+
+
+@contextmanager
+def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
+    """The run checkpointer: SQLite (WAL and a busy timeout, so several processes share the
+    file), or PostgreSQL shared by several replicas when ``checkpoint.backend: postgres``.
+    Both keep only the newest ``checkpoint.keep_last`` checkpoints of a run."""
+    if settings.checkpoint.backend == "postgres":
+        from agent.adapters.pg_checkpoint import open_postgres_saver
+
+        with open_postgres_saver(postgres_url(settings), keep=settings.checkpoint.keep_last) as pg:
+            yield pg
+        return
     from agent.adapters.checkpoint import PruningSqliteSaver
 
     path = settings.path(settings.checkpoint.sqlite_path)
-    if settings.checkpoint.backend != "sqlite":
-        raise ConfigError(
-            f"checkpoint.backend: {settings.checkpoint.backend!r} is not available yet; use 'sqlite'"
-        )
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")

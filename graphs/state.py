@@ -7,7 +7,9 @@ RunStore: the SQLite checkpointer re-stores every channel at every step.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal
+
+from typing_extensions import TypedDict  # typing's cannot be turned into a JSON schema (Studio) before 3.12
 
 Phase = Literal["designed", "running", "stopping", "recovering", "done"]
 

@@ -20,7 +20,10 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     record = _record(deps, state)
     if deps.narrator is not None:
-        record = replace(record, narrative=deps.narrator.narrate(record))
+        narrative = deps.narrator.narrate(record)
+        if narrative is not None:  # the report's token line covers design and narration
+            usage = (record.llm_usage or LLMUsage()).plus(narrative.usage)
+            record = replace(record, narrative=narrative, llm_usage=usage)
     reports = deps.settings.path(deps.settings.paths.reports)
     reports.mkdir(parents=True, exist_ok=True)
     slug = record.spec.slug if record.spec else "no-experiment"

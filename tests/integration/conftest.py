@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from kubernetes import client
 
 from agent.twin import TwinServer
+
+if TYPE_CHECKING:
+    from tests.integration.postgres_fixture import RunningPostgres
 
 TWIN_START = 1_800_000_000.0  # a fixed virtual start time keeps timestamps reproducible
 NS = "sock-shop"
@@ -135,3 +138,12 @@ def twin_at() -> Callable[..., AbstractContextManager[Twin]]:
 def connect_url() -> Callable[[str], Twin]:
     """Connect the official clients to a twin served elsewhere (another process)."""
     return connect
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[RunningPostgres]:
+    """A private PostgreSQL server for the whole session; tests take ``postgres.fresh_database()``."""
+    from tests.integration.postgres_fixture import run_postgres  # psycopg only where it is used
+
+    with run_postgres() as server:
+        yield server

@@ -1,14 +1,15 @@
 """A loopback OpenAI-compatible chat-completions server for tests (stdlib only, 127.0.0.1).
 
 Each test scripts the answers it wants, in order: a structured-output answer (any JSON the
-"model" says), raw text, an HTTP error, or an answer held until the test releases it (for
-client timeouts without sleeping). The server records every request body it received, so a
-test can assert how many calls were made and what they carried. An unscripted request gets
-HTTP 500, so a test never passes on an answer it did not write.
+"model" says), raw text, tool calls (for ``bind_tools``), an HTTP error, or an answer held until
+the test releases it (for client timeouts without sleeping). The server records every request
+body it received, so a test can assert how many calls were made and what they carried. An
+unscripted request gets HTTP 500, so a test never passes on an answer it did not write.
 
     with OpenAIServer() as server:
         server.answer({"experiments": [...]})
         server.fail(429, "slow down")
+        server.answer_tool_calls([("list_approvals", {})])
         ChatOpenAI(base_url=server.base_url, api_key="test", ...)
 """
 
@@ -32,6 +33,7 @@ class Reply:
     status: int = 200
     usage: tuple[int, int] = (120, 40)  # prompt, completion tokens reported
     hold: threading.Event | None = None  # answer only once this is set
+    tool_calls: tuple[tuple[str, str], ...] = ()  # (name, JSON arguments): a tool-calling answer
 
 
 class OpenAIServer:
@@ -58,6 +60,10 @@ class OpenAIServer:
     def answer_text(self, text: str) -> None:
         """Queue an answer whose content is ``text`` verbatim (e.g. not JSON at all)."""
         self._push(Reply(content=text))
+
+    def answer_tool_calls(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
+        """Queue an answer that calls tools: ``[(name, arguments), ...]``, in order."""
+        self._push(Reply(tool_calls=tuple((name, json.dumps(args)) for name, args in calls)))
 
     def fail(self, status: int, message: str = "scripted failure") -> None:
         """Queue an HTTP error answer in OpenAI's error shape."""
@@ -110,8 +116,8 @@ def _handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 reply.hold.wait(timeout=10)
             if reply.status != 200:
                 return self._send(reply.status, _error(reply.content, "scripted"))
-            if body.get("response_format", {}).get("type") != "json_schema":
-                return self._send(400, _error("this server answers response_format json_schema only", "bad"))
+            if body.get("response_format", {}).get("type") != "json_schema" and not body.get("tools"):
+                return self._send(400, _error("this server answers json_schema or tool requests only", "bad"))
             self._send(200, _completion(body, reply))
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
@@ -137,13 +143,21 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "model": body.get("model", "test"),
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": reply.content, "refusal": None},
-            "finish_reason": "stop",
+            "message": _message(reply),
+            "finish_reason": "tool_calls" if reply.tool_calls else "stop",
             "logprobs": None,
         }],
         "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                   "total_tokens": prompt + completion},
     }
+
+
+def _message(reply: Reply) -> dict[str, Any]:
+    if not reply.tool_calls:
+        return {"role": "assistant", "content": reply.content, "refusal": None}
+    calls = [{"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": args}}
+             for i, (name, args) in enumerate(reply.tool_calls, 1)]
+    return {"role": "assistant", "content": None, "refusal": None, "tool_calls": calls}
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

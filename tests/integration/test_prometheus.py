@@ -48,7 +48,7 @@ from agent.models import (
     TargetSelector,
 )
 from agent.ports import Deps
-from agent.runs import RunStore
+from agent.runs import FileRunStore
 from agent.twin import TwinServer
 from graphs import runner
 from graphs.builder import build
@@ -223,7 +223,7 @@ def test_breach_seen_through_prometheus_aborts_the_run(stack: Stack, tmp_path: P
         clock=FollowClock(stack.twin_url),
         notifier=TerminalNotifier(Console(file=io.StringIO())),
         designer=OneSpec(catalogue_delete(duration_s=240)),
-        store=RunStore(tmp_path / "runs"),
+        store=FileRunStore(tmp_path / "runs"),
         metrics_source=stack.prometheus.url,
     )
     graph = build(InMemorySaver())

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENTS = ("kubernetes", "slack_sdk", "slack_bolt", "langchain_openai", "prometheus_api_client")
+CLIENTS = ("kubernetes", "slack_sdk", "slack_bolt", "langchain_openai", "prometheus_api_client", "psycopg", "psycopg_pool")
 
 
 def imports(path: Path) -> set[str]:

@@ -1,0 +1,123 @@
+"""The RunStore in PostgreSQL: run data shared by several agent replicas.
+
+Same contract as the file store (``agent.runs.FileRunStore``), in three tables created on setup:
+``ca_run_documents`` (one JSON text per run and name: inventory, candidates, baseline, manifest),
+``ca_run_samples`` (one row per run and tick; a replayed tick overwrites its row, so the last
+write wins as in the file store) and ``ca_run_claims`` (``claim`` is an INSERT ... ON CONFLICT
+DO NOTHING on its primary key, so exactly one caller wins across every replica).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+from agent.adapters.postgres import PgConnection, connect, setup_lock, translated, where
+from agent.errors import ChaosAdvisorError
+from agent.models import Candidate, Inventory, Sample
+
+M = TypeVar("M", bound=BaseModel)
+_CANDIDATES = TypeAdapter(list[Candidate])
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS ca_run_documents (
+        run_id TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+        saved_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (run_id, name))""",
+    """CREATE TABLE IF NOT EXISTS ca_run_samples (
+        run_id TEXT NOT NULL, tick INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, tick))""",
+    """CREATE TABLE IF NOT EXISTS ca_run_claims (
+        run_id TEXT NOT NULL, key TEXT NOT NULL, claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, key))""",
+)
+
+
+class PostgresRunStore:
+    """Run data in PostgreSQL tables (the ``RunStore`` port for ``checkpoint.backend: postgres``)."""
+
+    def __init__(self, conn: PgConnection, *, server: str = "the state store") -> None:
+        self._conn = conn
+        self._server = server
+
+    def setup(self) -> None:
+        """Create the tables if they are missing (idempotent; safe with replicas starting at once)."""
+        with translated(self._server, "creating the run tables"), setup_lock(self._conn):
+            for statement in SCHEMA:
+                self._conn.execute(statement)
+
+    def _write(self, run_id: str, name: str, body: str) -> None:
+        with translated(self._server, f"saving {name} of run {run_id}"):
+            self._conn.execute(
+                "INSERT INTO ca_run_documents (run_id, name, body) VALUES (%s, %s, %s) "
+                "ON CONFLICT (run_id, name) DO UPDATE SET body = EXCLUDED.body, saved_at = now()",
+                (run_id, name, body),
+            )
+
+    def _read(self, run_id: str, name: str) -> str:
+        with translated(self._server, f"reading {name} of run {run_id}"):
+            row = self._conn.execute(
+                "SELECT body FROM ca_run_documents WHERE run_id = %s AND name = %s", (run_id, name)
+            ).fetchone()
+        if row is None:
+            raise ChaosAdvisorError(
+                f"run {run_id}: no {name} in PostgreSQL at {self._server}; "
+                "was the run started against another database?"
+            )
+        return str(row["body"])
+
+    def save(self, run_id: str, name: str, model: BaseModel) -> None:
+        """Store one model under ``name``."""
+        self._write(run_id, name, model.model_dump_json())
+
+    def load(self, run_id: str, name: str, cls: type[M]) -> M:
+        """Read ``name`` back as ``cls``."""
+        return cls.model_validate_json(self._read(run_id, name))
+
+    def save_inventory(self, run_id: str, inventory: Inventory) -> None:
+        self.save(run_id, "inventory", inventory)
+
+    def inventory(self, run_id: str) -> Inventory:
+        return self.load(run_id, "inventory", Inventory)
+
+    def save_candidates(self, run_id: str, candidates: list[Candidate]) -> None:
+        self._write(run_id, "candidates", _CANDIDATES.dump_json(candidates).decode())
+
+    def candidates(self, run_id: str) -> list[Candidate]:
+        return _CANDIDATES.validate_json(self._read(run_id, "candidates"))
+
+    def claim(self, run_id: str, key: str) -> bool:
+        """Atomically claim ``key`` (an interrupt id) for ``run_id``: True for the first caller
+        only, across every replica sharing the database."""
+        with translated(self._server, f"claiming {key} of run {run_id}"):
+            cur = self._conn.execute(
+                "INSERT INTO ca_run_claims (run_id, key) VALUES (%s, %s) ON CONFLICT DO NOTHING", (run_id, key)
+            )
+            return cur.rowcount == 1
+
+    def append(self, run_id: str, sample: Sample) -> None:
+        """Record one tick's sample (a replayed tick overwrites its row)."""
+        with translated(self._server, f"recording tick {sample.tick} of run {run_id}"):
+            self._conn.execute(
+                "INSERT INTO ca_run_samples (run_id, tick, body) VALUES (%s, %s, %s) "
+                "ON CONFLICT (run_id, tick) DO UPDATE SET body = EXCLUDED.body",
+                (run_id, sample.tick, sample.model_dump_json()),
+            )
+
+    def samples(self, run_id: str) -> list[Sample]:
+        """All samples of a run in tick order."""
+        with translated(self._server, f"reading the samples of run {run_id}"):
+            rows = self._conn.execute(
+                "SELECT body FROM ca_run_samples WHERE run_id = %s ORDER BY tick", (run_id,)
+            ).fetchall()
+        return [Sample.model_validate_json(r["body"]) for r in rows]
+
+
+@contextmanager
+def open_postgres_store(url: str) -> Iterator[PostgresRunStore]:
+    """Connect, create the tables if needed, yield the store; the connection closes after."""
+    with connect(url) as conn:
+        store = PostgresRunStore(conn, server=where(url))
+        store.setup()
+        yield store
