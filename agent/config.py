@@ -247,8 +247,13 @@ def load_settings(path: Path) -> Settings:
         where = getattr(e, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
         raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(data).__name__}")
+    for key in data:  # Settings(**data) would raise TypeError on these
+        if not isinstance(key, str) or key == "base_dir":
+            raise ConfigError(f"{path} {key!r}: unknown key; known keys here: {', '.join(_known_fields(()))}")
     try:
         settings = Settings(**data, base_dir=path.resolve().parent)
     except ValidationError as e:

@@ -48,6 +48,8 @@ def load_spec(path: Path) -> ExperimentSpec:
         return ExperimentSpec.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise SpecInvalid(f"{path}: cannot read it ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise SpecInvalid(f"{path}: not UTF-8 text; save the spec as UTF-8 JSON") from None
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"

@@ -183,6 +183,8 @@ def parse_click(body: bytes, *, sent_at: datetime, retry: bool) -> Click | None:
         data = json.loads(form["payload"][0])
     except json.JSONDecodeError as e:
         raise ApprovalError(f"malformed Slack payload: not JSON ({e.msg} at character {e.pos})") from None
+    except RecursionError:
+        raise ApprovalError("malformed Slack payload: JSON nested too deeply") from None
     if not isinstance(data, dict) or "type" not in data:
         raise ApprovalError("malformed Slack payload: expected a JSON object with a 'type'")
     if data["type"] != "block_actions":
@@ -216,7 +218,7 @@ def _answer(action_id: str, button: ButtonValue, user: str) -> Answer:
 def _json(text: str) -> object:
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return text  # validation then says what it expected
 
 

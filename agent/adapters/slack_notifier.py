@@ -322,7 +322,11 @@ class SlackSignature:
             return f"X-Slack-Request-Timestamp {timestamp[:20]!r} is not a Unix time"
         if abs(self._now() - sent) > MAX_REQUEST_AGE_S:
             return "stale request: X-Slack-Request-Timestamp is more than 5 minutes from now (a replay?)"
-        if not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        try:
+            valid = self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+        except (TypeError, UnicodeDecodeError):  # a non-ASCII signature, a body that is not UTF-8
+            valid = False
+        if not valid:
             return "bad signature: X-Slack-Signature does not match the body and slack.signing_secret"
         return None
 
