@@ -132,6 +132,8 @@ def abort(
 
     Works from any process: while its monitor runs elsewhere, and after that process died.
     """
+    import getpass
+
     from agent.cli_status import abort_run
 
-    abort_run(console, load_config(config), run_id, timeout_s=timeout)
+    abort_run(console, load_config(config), run_id, timeout_s=timeout, who=getpass.getuser())

@@ -11,7 +11,7 @@ from rich.table import Table
 from agent.config import Settings
 from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
 from agent.litmus import engine_name
-from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
+from agent.models import AuditEntry, Candidate, Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps, open_store
 
@@ -100,15 +100,24 @@ def _live_sample(deps: Deps, run_id: str, namespace: str) -> Sample | None:
         return None
 
 
-def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: float) -> None:
-    """Patch the run's engine to stop and wait (on the run's clock) for the Stopped verdict."""
+def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: float, who: str) -> None:
+    """Patch the run's engine to stop and wait (on the run's clock) for the Stopped verdict.
+
+    ``who`` asked for it; the request is audited, and the stop itself by the audited cluster.
+    """
     state = _load(settings, run_id)
     ref, experiment = _engine(settings, state, run_id)
     if ref is None or experiment is None:
         raise ApprovalError(f"run {run_id} has no approved experiment, so nothing to abort")
     binding = ClusterBinding.model_validate(state.get("cluster") or {})
     with open_deps(settings, binding, console=console, realtime=False) as deps:
-        if deps.cluster.find_engine(ref.namespace, ref.name) is None:
+        found = deps.cluster.find_engine(ref.namespace, ref.name) is not None
+        deps.audit.record(AuditEntry(
+            run_at=deps.clock.now(), run_id=run_id, who=who, channel="cli", action="abort_requested",
+            what=f"abort RUN: ChaosEngine {ref.namespace}/{ref.name}",
+            result="ok" if found else "no engine: nothing was running",
+        ))
+        if not found:
             console.print(f"Run {run_id}: no engine {ref.namespace}/{ref.name}; nothing is running")
             return
         deps.cluster.stop_engine(ref.namespace, ref.name)

@@ -7,7 +7,7 @@ JSON-shaped so it can live in the checkpointed graph state (``model_dump(mode="j
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -467,3 +467,33 @@ class RunEvent(Frozen):
 
 
 Outcome = Literal["completed", "aborted", "rejected", "failed", "dry_run"]
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+AuditAction = Literal[
+    "decision",  # a human approved or rejected a run
+    "decision_refused",  # an answer that changed nothing: stale, duplicate, not allowed
+    "abort_requested",  # a human asked to stop a run (`python -m agent abort RUN`)
+    "engine_dry_run",  # server-side dry-run of a ChaosEngine
+    "engine_apply",  # live create of a ChaosEngine
+    "engine_stop",  # patch engineState: stop
+    "run_outcome",  # how the run ended, when its report was written
+]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditEntry(Frozen):
+    """One line of the append-only audit log: who did what to which run, when, and the result."""
+
+    at: datetime = Field(default_factory=_utcnow)  # wall clock, UTC: when it was recorded
+    run_at: datetime | None = None  # the run's clock (the twin's virtual time on the twin)
+    run_id: str
+    who: str  # the approver, or "agent" for the agent's own cluster writes
+    channel: str | None = None  # cli / slack / chat, for decisions
+    action: AuditAction
+    what: str  # e.g. "approve #1 'Catalogue pod delete'", "ChaosEngine sock-shop/ca-1234abcd"
+    result: str = "ok"  # "ok", or the error (or the refusal) in one line

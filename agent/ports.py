@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from pydantic import BaseModel
 
 from agent.models import (
+    AuditEntry,
     Candidate,
     EngineRef,
     EngineStatus,
@@ -168,6 +169,18 @@ class RunStore(Protocol):
         ...
 
 
+class AuditLog(Protocol):
+    """The append-only audit log: every decision and every cluster write (DESIGN.md, safety)."""
+
+    def record(self, entry: AuditEntry) -> None:
+        """Append ``entry`` durably; never rewrites what is there."""
+        ...
+
+    def entries(self, run_id: str | None) -> list[AuditEntry]:
+        """Every entry in the order recorded; only ``run_id``'s when given."""
+        ...
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a graph node may use, built once by ``agent.wiring``."""
@@ -179,5 +192,6 @@ class Deps:
     notifier: Notifier
     designer: Designer
     store: RunStore
+    audit: AuditLog
     metrics_source: str = "metrics"  # shown in reports: where the signals came from
     narrator: Narrator | None = None  # None: reports are written from the data alone

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from agent.adapters.slack_notifier import SlackSignature, SlackWeb
-    from agent.ports import RunStore
+    from agent.ports import AuditLog, RunStore
 
 
 class ClusterBinding(BaseModel):
@@ -42,6 +42,13 @@ def twin_state_path(settings: Settings, binding: ClusterBinding) -> Path:
         return root / "sock-shop.json"
     key = "\n".join(str(Path(m).resolve()) for m in binding.manifests)
     return root / f"custom-{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
+
+
+def build_audit(settings: Settings) -> AuditLog:
+    """The append-only audit log, ``<paths.state_dir>/audit.jsonl`` (shared by every process)."""
+    from agent.adapters.audit_file import FileAuditLog
+
+    return FileAuditLog(settings.path(settings.paths.state_dir) / "audit.jsonl")
 
 
 def build_designer(settings: Settings) -> Designer:
@@ -122,17 +129,19 @@ def _open_deps(
     settings: Settings, binding: ClusterBinding, store: RunStore, *, console: Console, realtime: bool
 ) -> Iterator[Deps]:
     from agent.adapters.kube import connect
+    from agent.audited import AuditedCluster
 
-    notifier, designer = build_notifier(settings, store, console), build_designer(settings)
+    notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
         from agent.adapters.prometheus import PrometheusMetrics
 
-        cluster = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context)
+        clock = SystemClock()
+        kube = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context)
         metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
         yield Deps(
-            settings=settings, cluster=cluster, metrics=metrics, clock=SystemClock(),
-            notifier=notifier, designer=designer, store=store, metrics_source=metrics.url,
+            settings=settings, cluster=AuditedCluster(kube, audit, clock), metrics=metrics, clock=clock,
+            notifier=notifier, designer=designer, store=store, audit=audit, metrics_source=metrics.url,
             narrator=build_narrator(settings),
         )
         return
@@ -145,15 +154,17 @@ def _open_deps(
             raise ConfigError(f"--manifests {m}: no such file")
     with TwinServer(twin_state_path(settings, binding), manifests=manifests, seed=settings.twin.seed) as twin:
         url = twin.url
+        twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
         yield Deps(
             settings=settings,
             notifier=notifier,
             designer=designer,
             narrator=build_narrator(settings),
             store=store,
-            cluster=connect(host=url, kubeconfig=None, context=None),
+            audit=audit,
+            cluster=AuditedCluster(connect(host=url, kubeconfig=None, context=None), audit, twin_clock),
             metrics=TwinMetrics(url),
-            clock=TwinClock(url, speed=settings.twin.speed if realtime else None),
+            clock=twin_clock,
             metrics_source=f"the Sock Shop twin's signals ({url})",
         )
 

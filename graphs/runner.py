@@ -15,7 +15,7 @@ from langgraph.types import Command
 
 from agent.approval import validate
 from agent.errors import ApprovalError
-from agent.models import ApprovalRequest, Decision, ExperimentSpec
+from agent.models import ApprovalRequest, AuditEntry, Decision, ExperimentSpec
 from agent.ports import Deps
 from graphs.builder import RunGraph
 from graphs.state import RunState
@@ -85,7 +85,25 @@ def resume(
     the same interrupt (a repeated click, a retry, another process racing this one) changes
     nothing and raises ApprovalError. The first answer claims the interrupt atomically in the
     RunStore before the graph resumes, so concurrent answers cannot both resume it.
+    Every answer is audited: the accepted one before the graph resumes, a refused one with why.
     """
+    try:
+        current = _claim(graph, deps, run_id, decision, interrupt_id)
+    except ApprovalError as e:
+        deps.audit.record(_audited(deps, run_id, decision, None, refused=str(e)))
+        raise
+    deps.audit.record(_audited(deps, run_id, decision, current.waiting))
+    graph.invoke(
+        Command(resume=decision.model_dump(mode="json")),
+        config(run_id, deps),
+        context=deps,  # type: ignore[arg-type]  # langgraph's overloads type context as None
+        durability="sync",
+    )
+    return view(graph, run_id)
+
+
+def _claim(graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interrupt_id: str | None) -> RunView:
+    """The paused run ``decision`` may answer, claimed for it; else ApprovalError."""
     current = view(graph, run_id)
     if current.waiting is None or current.interrupt_id is None:
         outcome = current.state.get("outcome") or "running"
@@ -95,13 +113,26 @@ def resume(
     validate(decision, current.waiting, deps.settings.policy)
     if not deps.store.claim(run_id, current.interrupt_id):
         raise ApprovalError(f"run {run_id} was already answered (by another click or process); nothing changed")
-    graph.invoke(
-        Command(resume=decision.model_dump(mode="json")),
-        config(run_id, deps),
-        context=deps,  # type: ignore[arg-type]  # langgraph's overloads type context as None
-        durability="sync",
+    return current
+
+
+def _audited(
+    deps: Deps, run_id: str, decision: Decision, request: ApprovalRequest | None, *, refused: str | None = None
+) -> AuditEntry:
+    what = decision.verdict if decision.choice is None else f"{decision.verdict} #{decision.choice}"
+    if request is not None and decision.verdict == "approve" and decision.choice is not None:
+        what += f" {request.candidates[decision.choice - 1]!r}"
+    if decision.note:
+        what += f" (note: {decision.note})"
+    return AuditEntry(
+        run_at=deps.clock.now(),
+        run_id=run_id,
+        who=decision.approver,
+        channel=decision.channel,
+        action="decision_refused" if refused else "decision",
+        what=what,
+        result=f"refused: {refused}" if refused else "ok",
     )
-    return view(graph, run_id)
 
 
 def paused(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from agent.errors import ChaosAdvisorError
 from agent.litmus import ChaosEngineManifest
-from agent.models import EngineStatus, Inventory, LLMUsage, RunEvent, Sample
+from agent.models import AuditEntry, EngineStatus, Inventory, LLMUsage, RunEvent, Sample
 from agent.ports import Deps
 from agent.report import RunRecord, render, sidecar, tldr
 from graphs.nodes.common import candidates, decision, event
@@ -33,6 +33,10 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")
     shutil.copyfile(path, reports / "latest.md")
     line = tldr(record)
+    deps.audit.record(AuditEntry(
+        run_at=deps.clock.now(), run_id=record.run_id, who="agent", action="run_outcome",
+        what=f"{record.outcome}" + (f": {record.reason}" if record.reason else "") + f"; report {path}",
+    ))
     deps.notifier.finished(record.run_id, line, path)
     return {
         "report_path": str(path),

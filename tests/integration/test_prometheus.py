@@ -28,6 +28,7 @@ from kubernetes import client
 from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
+from agent.adapters.audit_file import MemoryAuditLog
 from agent.adapters.kube import connect
 from agent.adapters.prometheus import PrometheusMetrics
 from agent.adapters.terminal import TerminalNotifier
@@ -224,6 +225,7 @@ def test_breach_seen_through_prometheus_aborts_the_run(stack: Stack, tmp_path: P
         notifier=TerminalNotifier(Console(file=io.StringIO())),
         designer=OneSpec(catalogue_delete(duration_s=240)),
         store=FileRunStore(tmp_path / "runs"),
+        audit=MemoryAuditLog(),
         metrics_source=stack.prometheus.url,
     )
     graph = build(InMemorySaver())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.adapters.audit_file import MemoryAuditLog
 from agent.chat_agent import MAX_RESULT_CHARS, result_text
 from agent.config import Policy, Settings
 from agent.errors import ApprovalError, ChaosAdvisorError
@@ -92,7 +93,7 @@ class FakeRuns:
 def deps(tmp_path: Path) -> Deps:
     settings = Settings(policy=POLICY, paths={"state_dir": str(tmp_path), "reports": str(tmp_path / "reports")})  # type: ignore[arg-type]
     return Deps(settings=settings, cluster=None, metrics=None, clock=FixedClock(), notifier=None,  # type: ignore[arg-type]
-                designer=CountingDesigner(), store=FileRunStore(tmp_path / "runs"))
+                designer=CountingDesigner(), store=FileRunStore(tmp_path / "runs"), audit=MemoryAuditLog())
 
 
 def tools_of(deps: Deps, runs: FakeRuns | None = None) -> dict[str, object]:
