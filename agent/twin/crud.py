@@ -13,13 +13,14 @@ import binascii
 import copy
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from agent.twin import errors
 from agent.twin.errors import Cause
 from agent.twin.operator import stop
 from agent.twin.patch import apply_patch
-from agent.twin.pods import POD_KEY, okey, render_pod
+from agent.twin.pods import POD_KEY, okey, pinned_owner_index, render_pod
 from agent.twin.records import ENGINE_KEY
 from agent.twin.resources import Resource
 from agent.twin.schema import validate_custom_object, validate_metadata, validate_name
@@ -28,7 +29,7 @@ from agent.twin.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from agent.twin.state import KObj, State, rfc3339
+from agent.twin.state import KObj, State, json_copy, rfc3339
 from agent.twin.workloads import STATUS_RENDERERS, render_workload
 
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "deletionTimestamp")
@@ -40,7 +41,8 @@ def view(state: State, resource: Resource, obj: KObj) -> KObj:
         return render_pod(state, obj, state.now)
     if obj.get("kind") in STATUS_RENDERERS:
         return render_workload(state, obj, state.now)
-    return copy.deepcopy(obj)
+    result: KObj = json_copy(obj)
+    return result
 
 
 def _key(resource: Resource, namespace: str | None, name: str) -> str:
@@ -68,7 +70,11 @@ def list_objects(state: State, resource: Resource, namespace: str | None,
     labels = parse_label_selector(query.get("labelSelector", ""))
     fields = parse_field_selector(query.get("fieldSelector", ""))
     start = _decode_continue(query["continue"]) if query.get("continue") else ""
-    matched = [(key, obj) for key, obj in sorted(state.bucket(resource.key).items())
+    entries: Iterable[tuple[str, KObj]] = state.bucket(resource.key).items()
+    if namespace is not None and resource.namespaced:  # keys are 'namespace/name': cheap pre-filter
+        prefix = okey(namespace, "")
+        entries = [(key, obj) for key, obj in entries if key.startswith(prefix)]
+    matched = [(key, obj) for key, obj in sorted(entries)
                if (namespace is None or obj["metadata"].get("namespace") == namespace)
                and key > start and labels_match(labels, obj["metadata"].get("labels"))
                and fields.matches(obj["metadata"]["name"], obj["metadata"].get("namespace", ""))]
@@ -80,12 +86,13 @@ def list_objects(state: State, resource: Resource, namespace: str | None,
         metadata["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
         metadata["remainingItemCount"] = len(matched) - limit
     items = []
-    for _, obj in page:
-        item = view(state, resource, obj)
-        if not resource.custom:
-            item.pop("apiVersion", None)
-            item.pop("kind", None)
-        items.append(item)
+    with pinned_owner_index(state):  # rendering reads pods, never adds or removes them
+        for _, obj in page:
+            item = view(state, resource, obj)
+            if not resource.custom:
+                item.pop("apiVersion", None)
+                item.pop("kind", None)
+            items.append(item)
     return {"apiVersion": resource.api_version, "kind": resource.list_kind, "metadata": metadata,
             "items": items}
 

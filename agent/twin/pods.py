@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.twin.state import (
@@ -17,6 +23,7 @@ from agent.twin.state import (
     PodRuntime,
     State,
     Termination,
+    json_copy,
     rfc3339,
     stable_suffix,
 )
@@ -58,11 +65,78 @@ def top_owner(state: State, pod: KObj) -> tuple[str, str] | None:
     return ref["kind"], ref["name"]
 
 
+@dataclass
+class OwnerIndex:
+    """Pods grouped by owner, valid while the pod and ReplicaSet objects stay the same ones."""
+
+    state: weakref.ref[State]
+    pods: tuple[KObj, ...]
+    replicasets: tuple[KObj, ...]
+    by_workload: dict[tuple[str, str, str], list[KObj]] = field(default_factory=dict)
+    by_controller: dict[tuple[str, str], list[KObj]] = field(default_factory=dict)
+
+
+_INDEXES: dict[int, OwnerIndex] = {}  # id(state) -> index; a few states at most per process
+_INDEX_LOCK = threading.Lock()
+_PINNED: ContextVar[OwnerIndex | None] = ContextVar("twin_pinned_owner_index", default=None)
+
+
+@contextmanager
+def pinned_owner_index(state: State) -> Iterator[None]:
+    """Check the owner index once for a read-only stretch (rendering a page of controllers)
+    instead of once per controller; nothing may add or remove pods inside the block."""
+    token = _PINNED.set(owner_index(state))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+def owner_index(state: State) -> OwnerIndex:
+    """Pods by (namespace, kind, name) of their top owner and by (namespace, controller uid).
+
+    Rendering a controller's status needs its pods; scanning every pod for each of 2,000
+    Deployments is quadratic, so the grouping is built once and reused for as long as the pod
+    and ReplicaSet buckets hold the very same objects (writes replace objects, never edit their
+    ownership in place; identity comparison makes the check O(pods), with no deep compare)."""
+    pinned = _PINNED.get()
+    if pinned is not None and pinned.state() is state:
+        return pinned
+    pods = tuple(state.bucket(POD_KEY).values())
+    replicasets = tuple(state.bucket(RS_KEY).values())
+    with _INDEX_LOCK:
+        cached = _INDEXES.get(id(state))
+    if (cached is not None and cached.state() is state and len(cached.pods) == len(pods)
+            and len(cached.replicasets) == len(replicasets)
+            and all(a is b for a, b in zip(cached.pods, pods, strict=True))
+            and all(a is b for a, b in zip(cached.replicasets, replicasets, strict=True))):
+        return cached
+    index = OwnerIndex(weakref.ref(state), pods, replicasets)
+    for pod in pods:
+        namespace = pod["metadata"]["namespace"]
+        owner = top_owner(state, pod)
+        if owner is not None:
+            index.by_workload.setdefault((namespace, *owner), []).append(pod)
+        ref = controller_of(pod)
+        if ref is not None and ref.get("uid") is not None:
+            index.by_controller.setdefault((namespace, ref["uid"]), []).append(pod)
+    for group in index.by_workload.values():
+        group.sort(key=lambda p: p["metadata"]["name"])
+    with _INDEX_LOCK:
+        for key in [k for k, v in _INDEXES.items() if v.state() is None]:
+            del _INDEXES[key]
+        _INDEXES[id(state)] = index
+    return index
+
+
 def workload_pods(state: State, namespace: str, kind: str, name: str) -> list[KObj]:
     """The pods of a Deployment or StatefulSet, sorted by name."""
-    pods = [p for p in state.bucket(POD_KEY).values()
-            if p["metadata"]["namespace"] == namespace and top_owner(state, p) == (kind, name)]
-    return sorted(pods, key=lambda p: p["metadata"]["name"])
+    return list(owner_index(state).by_workload.get((namespace, kind, name), []))
+
+
+def controlled_pods(state: State, namespace: str, controller_uid: str) -> list[KObj]:
+    """The pods whose controller ownerReference has this uid (a ReplicaSet's pods)."""
+    return list(owner_index(state).by_controller.get((namespace, controller_uid), []))
 
 
 def _readiness_delay(pod_spec: dict[str, Any]) -> float | None:
@@ -207,7 +281,7 @@ def _qos_class(spec: dict[str, Any]) -> str:
 
 def render_pod(state: State, pod: KObj, t: float) -> KObj:
     """The pod as served at virtual time t, with its status computed from the runtime."""
-    out = copy.deepcopy(pod)
+    out: KObj = json_copy(pod)
     runtime = state.pods.get(okey(pod["metadata"]["namespace"], pod["metadata"]["name"]))
     if runtime is None:
         return out

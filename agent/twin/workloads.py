@@ -12,10 +12,9 @@ from typing import Any
 
 from agent.twin.pods import (
     DEPLOY_KEY,
-    POD_KEY,
     RS_KEY,
     STS_KEY,
-    controller_of,
+    controlled_pods,
     is_ready,
     new_pod,
     okey,
@@ -23,7 +22,7 @@ from agent.twin.pods import (
     replicaset_name,
     workload_pods,
 )
-from agent.twin.state import KObj, State, rfc3339, stable_suffix
+from agent.twin.state import KObj, State, json_copy, rfc3339, stable_suffix
 
 
 def stamp(state: State, obj: KObj, t: float) -> KObj:
@@ -129,9 +128,7 @@ def _deployment_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
 
 def _replicaset_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
     meta = obj["metadata"]
-    pods = [p for p in state.bucket(POD_KEY).values()
-            if p["metadata"]["namespace"] == meta["namespace"]
-            and (controller_of(p) or {}).get("uid") == meta["uid"]]
+    pods = controlled_pods(state, meta["namespace"], meta["uid"])
     total, ready = _counts(state, pods, t)
     return {"replicas": total, **_nonzero(fullyLabeledReplicas=total, readyReplicas=ready,
                                           availableReplicas=ready),
@@ -158,6 +155,6 @@ STATUS_RENDERERS = {
 
 def render_workload(state: State, obj: KObj, t: float) -> KObj:
     """A controller object as served at t, status computed from its pods."""
-    out = copy.deepcopy(obj)
+    out: KObj = json_copy(obj)
     out["status"] = STATUS_RENDERERS[obj["kind"]](state, obj, t)
     return out
