@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from agent.cli_common import DEFAULT_CONFIG, ConfigOpt, console, load_config
-from agent.models import AuditEntry
+
+if TYPE_CHECKING:  # imported lazily: pydantic models cost ~70 ms, --help must stay fast
+    from rich.table import Table
+
+    from agent.models import AuditEntry
 
 
 def audit(
@@ -29,6 +32,8 @@ def audit(
 
 def table(entries: list[AuditEntry], *, title: str) -> Table:
     """One row per entry, in the order recorded; failed or refused results in red."""
+    from rich.table import Table
+
     t = Table(title=title)
     for column in ("when (UTC)", "run clock", "run", "who", "action", "what", "result"):
         t.add_column(column, overflow="fold")

@@ -48,3 +48,14 @@ def test_no_module_reads_the_environment_outside_settings() -> None:
         if "os.environ" in p.read_text() or "os.getenv" in p.read_text()
     ]
     assert readers == []
+
+
+def test_the_cli_module_imports_no_heavy_library() -> None:
+    # `--help` must stay fast: models, langgraph, kubernetes and the LLM clients load in commands.
+    import subprocess
+    import sys
+
+    heavy = ["agent.models", "pydantic_settings", "langgraph", "kubernetes", "langchain_openai", "slack_sdk"]
+    code = f"import sys, agent.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
