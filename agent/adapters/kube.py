@@ -13,9 +13,9 @@ from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
-from kubernetes.utils.quantity import parse_quantity
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from agent.adapters import kube_objects as objects
 from agent.errors import (
     ClusterError,
     ClusterUnreachable,
@@ -26,19 +26,15 @@ from agent.errors import (
 )
 from agent.litmus import API_VERSION, ChaosEngineManifest, result_name
 from agent.models import (
-    Container,
     EngineRef,
     EngineStatus,
-    KubeService,
     LitmusInstall,
-    Pod,
-    Probe,
-    Workload,
 )
 from agent.ports import ClusterSnapshot
 
 GROUP, VERSION = API_VERSION.split("/")
 PAGE = 500
+CLUSTER_WIDE_AFTER = 3  # namespaces; more are listed cluster-wide in one paginated call
 TIMEOUT_S = 15
 
 
@@ -72,45 +68,61 @@ class KubeCluster:
         self._apps = client.AppsV1Api(api)
         self._custom = client.CustomObjectsApi(api)
         self._ext = client.ApiextensionsV1Api(api)
+        self._calls: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+            "replicasets": (self._apps.list_namespaced_replica_set, self._apps.list_replica_set_for_all_namespaces),
+            "pods": (self._core.list_namespaced_pod, self._core.list_pod_for_all_namespaces),
+            "deployments": (self._apps.list_namespaced_deployment, self._apps.list_deployment_for_all_namespaces),
+            "statefulsets": (self._apps.list_namespaced_stateful_set, self._apps.list_stateful_set_for_all_namespaces),
+            "services": (self._core.list_namespaced_service, self._core.list_service_for_all_namespaces),
+        }
 
     # --- discovery ---------------------------------------------------------------------------
 
     def snapshot(self, namespaces: list[str]) -> ClusterSnapshot:
-        workloads: list[Workload] = []
-        services: list[KubeService] = []
-        pods: list[Pod] = []
-        experiments: dict[str, list[str]] = {}
-        for ns in namespaces:
-            rs_owner = {
-                rs.metadata.name: _owner(rs.metadata)
-                for rs in self._pages(self._apps.list_namespaced_replica_set, ns)
-            }
-            raw_pods = list(self._pages(self._core.list_namespaced_pod, ns))
-            ns_pods = [_pod(p, rs_owner) for p in raw_pods]
-            pods += ns_pods
-            for d in self._pages(self._apps.list_namespaced_deployment, ns):
-                workloads.append(_workload("Deployment", d))
-            for s in self._pages(self._apps.list_namespaced_stateful_set, ns):
-                workloads.append(_workload("StatefulSet", s))
-            services += [_service(s) for s in self._pages(self._core.list_namespaced_service, ns)]
-            experiments[ns] = self._experiments(ns)
+        rs_owner = {
+            (rs["metadata"]["namespace"], rs["metadata"]["name"]): objects.owner(rs["metadata"])
+            for rs in self._list("replicasets", namespaces)
+        }
+        pods = [objects.pod(p, rs_owner) for p in self._list("pods", namespaces)]
+        workloads = [objects.workload("Deployment", d) for d in self._list("deployments", namespaces)]
+        workloads += [objects.workload("StatefulSet", s) for s in self._list("statefulsets", namespaces)]
+        services = [objects.service(s) for s in self._list("services", namespaces)]
         return ClusterSnapshot(
             server=self.server,
             workloads=workloads,
             services=services,
             pods=pods,
-            litmus=LitmusInstall(crds=self._litmus_crds(), experiments=experiments),
+            litmus=LitmusInstall(
+                crds=self._litmus_crds(), experiments={ns: self._experiments(ns) for ns in namespaces}
+            ),
         )
 
-    def _pages(self, call: Callable[..., Any], namespace: str) -> Iterator[Any]:
+    def _list(self, resource: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        """Every object of ``resource`` in ``namespaces``: one cluster-wide paginated list when
+        there are many namespaces (kubectl -A style), else one list per namespace; a 403 on the
+        cluster-wide list (namespace-scoped RBAC) falls back to per-namespace lists."""
+        namespaced, everywhere = self._calls[resource]
+        if len(namespaces) > CLUSTER_WIDE_AFTER:
+            wanted = set(namespaces)
+            try:
+                return [o for o in self._raw_pages(everywhere, resource) if o["metadata"].get("namespace") in wanted]
+            except Forbidden:
+                pass
+        return [o for ns in namespaces for o in self._raw_pages(functools.partial(namespaced, ns), f"{resource} in {ns}")]
+
+    def _raw_pages(self, call: Callable[..., Any], what: str) -> Iterator[dict[str, Any]]:
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": TIMEOUT_S}
+            kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": TIMEOUT_S, "_preload_content": False}
             if token:
                 kwargs["_continue"] = token
-            page = self._call(functools.partial(call, namespace, **kwargs), f"list in {namespace}")
-            yield from page.items
-            token = page.metadata._continue if page.metadata else None
+            resp = self._call(functools.partial(call, **kwargs), f"list {what}")
+            try:
+                page = json.loads(resp.data)
+            except ValueError as e:
+                raise ClusterError(f"list {what}: the API server answered something that is not JSON ({e})") from e
+            yield from page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return
 
@@ -228,86 +240,3 @@ def _message(e: ApiException) -> str:
         return str(json.loads(e.body or "{}").get("message") or e.reason)
     except ValueError:
         return str(e.reason)
-
-
-# --- conversion of API objects into domain models (at the edge) -----------------------------------
-
-
-def _owner(meta: Any) -> tuple[str, str] | None:
-    refs = meta.owner_references or []
-    ref = next((r for r in refs if r.controller), refs[0] if refs else None)
-    return (ref.kind, ref.name) if ref else None
-
-
-def _pod(p: Any, rs_owner: dict[str, tuple[str, str] | None]) -> Pod:
-    owner = _owner(p.metadata)
-    if owner and owner[0] == "ReplicaSet":
-        owner = rs_owner.get(owner[1]) or owner
-    conditions = (p.status.conditions or []) if p.status else []
-    ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
-    statuses = (p.status.container_statuses or []) if p.status else []
-    return Pod(
-        name=p.metadata.name,
-        namespace=p.metadata.namespace,
-        labels=p.metadata.labels or {},
-        owner_kind=owner[0] if owner else None,
-        owner_name=owner[1] if owner else None,
-        ready=ready,
-        restarts=sum(s.restart_count or 0 for s in statuses),
-        node=p.spec.node_name if p.spec else None,
-    )
-
-
-def _workload(kind: str, w: Any) -> Workload:
-    template = w.spec.template
-    return Workload(
-        kind=kind,  # type: ignore[arg-type]
-        name=w.metadata.name,
-        namespace=w.metadata.namespace,
-        labels=w.metadata.labels or {},
-        annotations=w.metadata.annotations or {},
-        pod_labels=(template.metadata.labels or {}) if template.metadata else {},
-        replicas=w.spec.replicas if w.spec.replicas is not None else 1,
-        ready_replicas=(w.status.ready_replicas or 0) if w.status else 0,
-        containers=[_container(c) for c in template.spec.containers],
-    )
-
-
-def _container(c: Any) -> Container:
-    res = c.resources
-    req = (res.requests or {}) if res else {}
-    lim = (res.limits or {}) if res else {}
-    return Container(
-        name=c.name,
-        image=c.image or "",
-        cpu_request_m=_millicores(req.get("cpu")),
-        cpu_limit_m=_millicores(lim.get("cpu")),
-        memory_request_mib=_mib(req.get("memory")),
-        memory_limit_mib=_mib(lim.get("memory")),
-        readiness=_probe(c.readiness_probe),
-        liveness=_probe(c.liveness_probe),
-    )
-
-
-def _probe(p: Any) -> Probe | None:
-    if p is None:
-        return None
-    return Probe(initial_delay_s=p.initial_delay_seconds or 0, period_s=p.period_seconds or 10)
-
-
-def _millicores(q: str | None) -> int | None:
-    return None if q is None else int(parse_quantity(q) * 1000)
-
-
-def _mib(q: str | None) -> int | None:
-    return None if q is None else int(parse_quantity(q) / (1024 * 1024))
-
-
-def _service(s: Any) -> KubeService:
-    return KubeService(
-        name=s.metadata.name,
-        namespace=s.metadata.namespace,
-        selector=s.spec.selector or {},
-        ports=[p.port for p in (s.spec.ports or [])],
-        type=s.spec.type or "ClusterIP",
-    )
