@@ -82,6 +82,7 @@ def serve(
 
     Put a tunnel or ingress in front of it. A click by a user in policy.approvers resumes the run here, exactly once.
     """
+    import signal
     import threading
 
     from agent.slack_app import SlackCallbackServer, SlackEndpoint
@@ -100,7 +101,11 @@ def serve(
         console.print("  set it (behind your tunnel or ingress) as the Slack app's Interactivity Request URL; Ctrl-C stops")
         if not any(a.startswith("slack:") for a in settings.policy.approvers):
             console.print("[yellow]warning:[/yellow] no slack:<user id> in policy.approvers: every click will be refused")
+        stop = threading.Event()
+        # SIGTERM is how Kubernetes (and CI) stop a server; SIGINT may be ignored in background jobs.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            threading.Event().wait()
+            stop.wait()
         except KeyboardInterrupt:
-            console.print("stopping; runs resumed here finish first")
+            pass
+        console.print("stopping; runs resumed here finish first")
