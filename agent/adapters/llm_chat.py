@@ -25,9 +25,9 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
+from agent.adapters.openai_errors import cause
 from agent.config import LLM
 from agent.errors import ChaosAdvisorError, ConfigError
-from agent.summary import clean
 
 
 class ChatUnavailable(ChaosAdvisorError):
@@ -47,7 +47,9 @@ class _MappedChatOpenAI(ChatOpenAI):
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.OpenAIError as e:
-            raise ChatUnavailable(f"LLM endpoint {_cause(e, self)}") from e
+            raise ChatUnavailable(
+                f"LLM endpoint {cause(e, timeout_s=self.request_timeout, base_url=self.openai_api_base, model=self.model_name)}"
+            ) from e
 
 
 def chat_model(settings: LLM) -> BaseChatModel:
@@ -57,21 +59,3 @@ def chat_model(settings: LLM) -> BaseChatModel:
                           "to chat with /commands only")
     return _MappedChatOpenAI(model=settings.model, temperature=settings.temperature, base_url=settings.base_url,
                              api_key=settings.api_key, timeout=settings.timeout_s, max_retries=0)
-
-
-def _cause(e: openai.OpenAIError, chat: ChatOpenAI) -> str:
-    if isinstance(e, openai.APITimeoutError):
-        t = chat.request_timeout
-        return f"timed out after {t:g} s (llm.timeout_s)" if isinstance(t, int | float) else "timed out (llm.timeout_s)"
-    if isinstance(e, openai.APIConnectionError):
-        where = chat.openai_api_base or "the default OpenAI URL"
-        return f"is unreachable at {where} ({clean(str(e.__cause__ or e), 120)}); check llm.base_url"
-    if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
-        return f"refused the API key (HTTP {e.status_code}); check llm.api_key or OPENAI_API_KEY"
-    if isinstance(e, openai.RateLimitError):
-        return "rate-limited the request (HTTP 429); wait and ask again"
-    if isinstance(e, openai.NotFoundError):
-        return f"does not serve model {chat.model_name!r} (HTTP 404); check llm.model"
-    if isinstance(e, openai.APIStatusError):
-        return f"failed with HTTP {e.status_code} ({clean(e.message, 120)})"
-    return f"failed ({type(e).__name__}: {clean(str(e), 120)})"

@@ -39,6 +39,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 
 from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
+from agent.adapters.openai_errors import cause, usage_of
 from agent.catalog import CATALOG
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy
 from agent.errors import ChaosAdvisorError, LLMOutputInvalid
@@ -149,7 +150,7 @@ class LLMDesigner:
                 answer = self._ask(model, messages)
             except _EndpointFailed as e:
                 return self._fall_back(inventory, count, str(e), usage)
-            usage = _plus(usage, answer.usage)
+            usage = usage.plus(answer.usage)
             try:
                 specs = _specs(answer, inventory)
             except LLMOutputInvalid as e:
@@ -190,7 +191,7 @@ class LLMDesigner:
         try:
             result = model.invoke(messages)
         except openai.OpenAIError as e:
-            raise _EndpointFailed(self._cause(e)) from e
+            raise _EndpointFailed(cause(e, timeout_s=self._settings.timeout_s, base_url=self._settings.base_url, model=self._settings.model)) from e
         assert isinstance(result, dict)
         raw = result["raw"]
         error = result.get("parsing_error")
@@ -198,35 +199,8 @@ class LLMDesigner:
             text=raw.content if isinstance(raw.content, str) else str(raw.content),
             parsed=result.get("parsed"),
             parse_error=f"not valid JSON for the schema ({clean(str(error), 200)})" if error else None,
-            usage=_usage_of(raw),
+            usage=usage_of(raw),
         )
-
-    def _cause(self, e: openai.OpenAIError) -> str:
-        s = self._settings
-        if isinstance(e, openai.APITimeoutError):
-            return f"timed out after {s.timeout_s:g} s (llm.timeout_s)"
-        if isinstance(e, openai.APIConnectionError):
-            return f"is unreachable at {s.base_url or 'the default OpenAI URL'} ({clean(str(e.__cause__ or e), 120)})"
-        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
-            return f"refused the API key (HTTP {e.status_code}); check llm.api_key or OPENAI_API_KEY"
-        if isinstance(e, openai.RateLimitError):
-            return "rate-limited the request (HTTP 429)"
-        if isinstance(e, openai.NotFoundError):
-            return f"does not serve model {s.model!r} (HTTP 404); check llm.model"
-        if isinstance(e, openai.APIStatusError):
-            return f"failed with HTTP {e.status_code} ({clean(e.message, 120)})"
-        return f"failed ({type(e).__name__}: {clean(str(e), 120)})"
-
-
-def _usage_of(raw: Any) -> LLMUsage:
-    meta = getattr(raw, "usage_metadata", None) or {}
-    return LLMUsage(prompt_tokens=meta.get("input_tokens", 0),
-                    completion_tokens=meta.get("output_tokens", 0), calls=1)
-
-
-def _plus(a: LLMUsage, b: LLMUsage) -> LLMUsage:
-    return LLMUsage(prompt_tokens=a.prompt_tokens + b.prompt_tokens,
-                    completion_tokens=a.completion_tokens + b.completion_tokens, calls=a.calls + b.calls)
 
 
 def _with_reasons(rationale: str, reasons: list[str]) -> str:

@@ -33,6 +33,7 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent.adapters.openai_errors import usage_of
 from agent.config import LLM
 from agent.evidence import Evidence, bundle, check
 from agent.models import LLMUsage
@@ -104,7 +105,7 @@ class LLMNarrator:
             return self._cause(e)
         assert isinstance(result, dict)
         raw = result["raw"]
-        usage = _usage_of(raw)
+        usage = usage_of(raw)
         self.usage = LLMUsage(prompt_tokens=self.usage.prompt_tokens + usage.prompt_tokens,
                               completion_tokens=self.usage.completion_tokens + usage.completion_tokens,
                               calls=self.usage.calls + 1)
@@ -155,9 +156,3 @@ def _tidy(text: str, limit: int) -> str:
     headings, cut to ``limit`` characters."""
     lines = [clean(line, limit).lstrip("#").strip() for line in text[:limit].splitlines()]
     return "\n".join(line for line in lines if line)
-
-
-def _usage_of(raw: Any) -> LLMUsage:
-    meta = getattr(raw, "usage_metadata", None) or {}
-    return LLMUsage(prompt_tokens=meta.get("input_tokens", 0),
-                    completion_tokens=meta.get("output_tokens", 0), calls=1)
