@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from agent.litmus import ChaosEngineManifest
-from agent.models import AuditAction, AuditEntry, EngineRef, EngineStatus
+from agent.models import AuditAction, AuditEntry, EngineInfo, EngineRef, EngineStatus
 from agent.ports import AuditLog, Clock, Cluster, ClusterSnapshot
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ class AuditedCluster:
 
     def engine_status(self, namespace: str, name: str, experiment: str) -> EngineStatus:
         return self._inner.engine_status(namespace, name, experiment)
+
+    def list_engines(self, namespace: str) -> list[EngineInfo]:
+        return self._inner.list_engines(namespace)
 
     def apply_engine(self, manifest: ChaosEngineManifest, *, dry_run: bool) -> EngineRef:
         action: AuditAction = "engine_dry_run" if dry_run else "engine_apply"

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from agent import cli_audit, cli_chat, cli_design, cli_runs, cli_slack
+from agent import cli_audit, cli_chat, cli_design, cli_recover, cli_runs, cli_slack
 from agent.cli_common import console
 from agent.errors import ChaosAdvisorError, ConfigError
 
@@ -32,6 +32,7 @@ app.command()(cli_runs.resume)
 app.command()(cli_runs.approvals)
 app.command()(cli_runs.status)
 app.command()(cli_runs.abort)
+app.command()(cli_recover.recover)
 app.command()(cli_audit.audit)
 app.command()(cli_design.twin)
 app.command()(cli_chat.chat)

@@ -99,6 +99,12 @@ class Monitoring(Section):
 class K8s(Section):
     kubeconfig: str | None = None
     context: str | None = None
+    request_timeout_s: float = Field(15.0, gt=0, description="per Kubernetes API request, seconds")
+    retry_attempts: int = Field(
+        4, ge=1, le=10, description="tries per API call on HTTP 429/5xx, timeouts and refused connections"
+    )
+    retry_backoff_s: float = Field(0.5, ge=0, le=30, description="first wait between tries; doubles each time")
+    retry_backoff_max_s: float = Field(4.0, ge=0, le=60, description="longest wait between tries")
     namespaces: list[str] = ["sock-shop"]
     target_services: list[TargetService] = []
     dependencies: list[Dependency] = []
@@ -134,6 +140,12 @@ class MonitorSettings(Section):
     poll_interval_s: float = Field(5.0, gt=0, description="seconds between monitor ticks")
     baseline_window_s: float = Field(30.0, ge=0, description="steady state measured before chaos")
     metrics_grace_s: float = Field(15.0, ge=0, description="abort after this long without metrics")
+    cluster_grace_s: float = Field(
+        30.0, ge=0, description="abort after this long without an answer from the Kubernetes API"
+    )
+    overrun_grace_s: float = Field(
+        60.0, ge=0, description="stop an engine still injecting this long after its planned duration"
+    )
     recovery_timeout_s: float = Field(300.0, ge=0, description="watch recovery this long after chaos")
     update_interval_s: float = Field(30.0, gt=0, description="progress notifications, seconds")
     max_ticks: int = Field(500, gt=0, description="hard stop of the monitor loop")
@@ -178,6 +190,10 @@ class Checkpoint(Section):
 class Twin(Section):
     speed: float = Field(60.0, gt=0, description="virtual seconds per real second in demos")
     seed: int = 42
+    url: str | None = Field(
+        None, description="attach --twin runs to a twin already serving here (python -m agent twin) "
+        "instead of starting one in-process; env CHAOS_ADVISOR_TWIN__URL"
+    )
 
 
 class Paths(Section):

@@ -80,6 +80,10 @@ _ARROWS: dict[EventKind, tuple[str, str]] = {
     "recovered": ("T-->>A: recovered: {text}", "back to baseline"),
     "recovery_timeout": ("Note over A,T: recovery not seen: {text}", ""),
     "metrics_lost": ("Note over A: metrics lost: {text}", ""),
+    "cluster_lost": ("Note over A,K: Kubernetes API lost: {text}", ""),
+    "overrun": ("Note over A,K: chaos overran its duration: {text}", ""),
+    "stop_unconfirmed": ("Note over A,K: stop not confirmed: {text}", ""),
+    "resumed": ("Note over A: resumed by recover: {text}", ""),
     "failed": ("Note over A,K: failed: {text}", ""),
 }
 _CHAOS_STARTS = ("applied", "engine_found")

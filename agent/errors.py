@@ -53,7 +53,8 @@ class ClusterError(ChaosAdvisorError):
 
 
 class ClusterUnreachable(ClusterError):
-    """The API server could not be reached."""
+    """The API server could not be reached, or kept failing (HTTP 429/5xx, timeouts) through
+    every bounded retry."""
 
 
 class NotFound(ClusterError):

@@ -62,7 +62,7 @@ SMALL = 3  # bare integers up to this pass unchecked (counts and ordinals)
 _PLUMBING = {"discovered", "designed", "notified", "reported"}  # before the run / after the report
 # The moments a narrative turns on: kept when other events must go.
 _KEY = {"applied", "engine_found", "threshold_breached", "abort_requested", "stopped", "completed", "recovered",
-        "recovery_timeout", "metrics_lost", "failed"}
+        "recovery_timeout", "metrics_lost", "cluster_lost", "overrun", "stop_unconfirmed", "resumed", "failed"}
 
 
 @dataclass(frozen=True)

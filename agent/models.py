@@ -394,6 +394,28 @@ class EngineRef(Frozen):
     namespace: str
     uid: str
     created: bool
+    created_at: datetime | None = None  # the API server's creationTimestamp: when chaos began
+
+
+class EngineInfo(Frozen):
+    """A ChaosEngine as listed in a namespace (``recover`` looks for the agent's own)."""
+
+    name: str
+    namespace: str
+    uid: str = ""
+    created_at: datetime | None = None
+    engine_state: str = ""
+    engine_status: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        """The run that created it (the agent names engines ``ca-<run id>``), else None."""
+        return self.name[3:] if self.name.startswith("ca-") and len(self.name) > 3 else None
+
+    @property
+    def active(self) -> bool:
+        """Chaos may still be injected: not asked to stop and not finished by the operator."""
+        return self.engine_state != "stop" and self.engine_status not in {"completed", "stopped"}
 
 
 class EngineStatus(Frozen):
@@ -453,6 +475,10 @@ EventKind = Literal[
     "recovered",
     "recovery_timeout",
     "metrics_lost",
+    "cluster_lost",  # the Kubernetes API stopped answering longer than monitor.cluster_grace_s
+    "overrun",  # the engine still ran past its planned duration (+ monitor.overrun_grace_s)
+    "stop_unconfirmed",  # a stop could not be confirmed before the planned end of chaos
+    "resumed",  # `python -m agent recover` picked the run up after the agent stopped
     "failed",
     "reported",
 ]
@@ -479,6 +505,8 @@ AuditAction = Literal[
     "engine_apply",  # live create of a ChaosEngine
     "engine_stop",  # patch engineState: stop
     "run_outcome",  # how the run ended, when its report was written
+    "claim_released",  # `recover` dropped an approval claim whose claimer died before answering
+    "run_recovered",  # `recover` resumed a run whose process had died
 ]
 
 

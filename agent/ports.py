@@ -6,6 +6,7 @@ Settings, and hands them on in a frozen :class:`Deps`.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from agent.models import (
     AuditEntry,
     Candidate,
+    EngineInfo,
     EngineRef,
     EngineStatus,
     Inventory,
@@ -63,6 +65,10 @@ class Cluster(Protocol):
 
     def engine_status(self, namespace: str, name: str, experiment: str) -> EngineStatus:
         """The engine's state and its ChaosResult's phase and verdict."""
+        ...
+
+    def list_engines(self, namespace: str) -> list[EngineInfo]:
+        """Every ChaosEngine in ``namespace`` (``recover`` finds the agent's orphans here)."""
         ...
 
     def stop_engine(self, namespace: str, name: str) -> None:
@@ -168,6 +174,16 @@ class RunStore(Protocol):
         threads, processes and (PostgreSQL) replicas."""
         ...
 
+    def release(self, run_id: str, key: str) -> bool:
+        """Drop the claim on ``key`` (its claimer died before answering); True if there was one."""
+        ...
+
+    def lease(self, run_id: str, *, exclusive: bool = False) -> AbstractContextManager[bool]:
+        """Hold the run's lease for the block: shared by every process working on the run, or
+        exclusive (``recover``: nobody alive works on it). Yields False when it cannot be had
+        now. A dead process's lease is gone with it (an OS file lock, a PostgreSQL session lock)."""
+        ...
+
 
 class AuditLog(Protocol):
     """The append-only audit log: every decision and every cluster write (DESIGN.md, safety)."""
@@ -195,3 +211,4 @@ class Deps:
     audit: AuditLog
     metrics_source: str = "metrics"  # shown in reports: where the signals came from
     narrator: Narrator | None = None  # None: reports are written from the data alone
+    recovering: bool = False  # `recover` resumes the run: apply no new chaos, only watch or finish

@@ -68,7 +68,7 @@ def what_happened(record: RunRecord) -> str:
         )
     if not peaks:
         lines.append("- No signal moved beyond the deviation limits (5 points of errors, 1.5x p95).")
-    ended = first(record.events, "threshold_breached", "metrics_lost")
+    ended = first(record.events, "threshold_breached", "metrics_lost", "cluster_lost", "overrun")
     if ended:
         lines.append(f"The run was aborted at {rel(record, ended.at)}: {ended.detail}.")
     return "## What happened\n\n" + "\n".join(lines)
@@ -156,6 +156,10 @@ def known(record: RunRecord) -> str:
             u.append("how far the impact would have gone had the fault run its full course")
         if first(record.events, "metrics_lost"):
             u.append("the signals while metrics were missing")
+        if first(record.events, "cluster_lost", "stop_unconfirmed"):
+            u.append("the engine's state while the Kubernetes API did not answer")
+        if first(record.events, "stop_unconfirmed"):
+            u.append("whether the engine stopped before its planned end: run python -m agent recover to check")
         if not first(record.events, "recovered"):
             u.append("when (or whether) the services fully recovered: not seen within the watch window")
     u.append("anything outside the watched signals (error rate, p95, CPU, memory) and services")

@@ -11,7 +11,10 @@ With ``checkpoint.backend: postgres`` the same data lives in PostgreSQL instead
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -79,6 +82,29 @@ class FileRunStore:
         with os.fdopen(fd, "w") as f:
             f.write(f"{os.getpid()}\n")
         return True
+
+    def release(self, run_id: str, key: str) -> bool:
+        """Drop a claim whose claimer died before answering (``recover``)."""
+        try:
+            (self._root / run_id / f"claim-{key}").unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextmanager
+    def lease(self, run_id: str, *, exclusive: bool = False) -> Iterator[bool]:
+        """An flock on ``<run>/lease`` for the block (shared, or exclusive for ``recover``);
+        the kernel drops it when the holder dies, even by SIGKILL."""
+        fd = os.open(self._dir(run_id) / "lease", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
 
     def append(self, run_id: str, sample: Sample) -> None:
         """Record one tick's sample."""

@@ -22,6 +22,7 @@ from agent.ports import Deps, Designer, Narrator, Notifier
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+    from agent.adapters.kube import RetryPolicy
     from agent.adapters.slack_notifier import SlackSignature, SlackWeb
     from agent.ports import AuditLog, RunStore
 
@@ -137,7 +138,8 @@ def _open_deps(
         from agent.adapters.prometheus import PrometheusMetrics
 
         clock = SystemClock()
-        kube = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context)
+        kube = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context,
+                       retry=retry_policy(settings))
         metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
         yield Deps(
             settings=settings, cluster=AuditedCluster(kube, audit, clock), metrics=metrics, clock=clock,
@@ -145,28 +147,51 @@ def _open_deps(
             narrator=build_narrator(settings),
         )
         return
-    from agent.adapters.twin import TwinClock, TwinMetrics
     from agent.twin import TwinServer
 
     manifests = [Path(m) for m in binding.manifests] if binding.manifests else None
     for m in manifests or []:
         if not m.is_file():
             raise ConfigError(f"--manifests {m}: no such file")
+    if settings.twin.url:  # a twin serving elsewhere outlives this process, as a cluster would
+        yield _twin_deps(settings, settings.twin.url.rstrip("/"), notifier, designer, store, audit, realtime=realtime)
+        return
     with TwinServer(twin_state_path(settings, binding), manifests=manifests, seed=settings.twin.seed) as twin:
-        url = twin.url
-        twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
-        yield Deps(
-            settings=settings,
-            notifier=notifier,
-            designer=designer,
-            narrator=build_narrator(settings),
-            store=store,
-            audit=audit,
-            cluster=AuditedCluster(connect(host=url, kubeconfig=None, context=None), audit, twin_clock),
-            metrics=TwinMetrics(url),
-            clock=twin_clock,
-            metrics_source=f"the Sock Shop twin's signals ({url})",
-        )
+        yield _twin_deps(settings, twin.url, notifier, designer, store, audit, realtime=realtime)
+
+
+def _twin_deps(
+    settings: Settings, url: str, notifier: Notifier, designer: Designer, store: RunStore, audit: AuditLog,
+    *, realtime: bool,
+) -> Deps:
+    from agent.adapters.kube import connect
+    from agent.adapters.twin import TwinClock, TwinMetrics
+    from agent.audited import AuditedCluster
+
+    twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
+    return Deps(
+        settings=settings,
+        notifier=notifier,
+        designer=designer,
+        narrator=build_narrator(settings),
+        store=store,
+        audit=audit,
+        cluster=AuditedCluster(
+            connect(host=url, kubeconfig=None, context=None, retry=retry_policy(settings)), audit, twin_clock
+        ),
+        metrics=TwinMetrics(url),
+        clock=twin_clock,
+        metrics_source=f"the Sock Shop twin's signals ({url})",
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """Per-request timeout and bounded retries of the Kubernetes API (``k8s.*``)."""
+    from agent.adapters.kube import RetryPolicy
+
+    k = settings.k8s
+    return RetryPolicy(timeout_s=k.request_timeout_s, attempts=k.retry_attempts,
+                       backoff_s=k.retry_backoff_s, backoff_max_s=k.retry_backoff_max_s)
 
 
 def postgres_url(settings: Settings) -> str:

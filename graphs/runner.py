@@ -7,6 +7,8 @@ so an approval is never lost to a crash of the step after it (NOTES.md).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from langchain_core.runnables import RunnableConfig
@@ -29,6 +31,12 @@ class RunView:
     state: RunState
     waiting: ApprovalRequest | None
     interrupt_id: str | None = None  # the pending interrupt a decision answers
+    next: tuple[str, ...] = ()  # the steps still to run; () once the run has ended
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped between steps without ending or waiting: its process died (or still runs)."""
+        return bool(self.next) and self.waiting is None
 
 
 def new_run_id() -> str:
@@ -61,8 +69,22 @@ def start(
         "dry_run": dry_run,
         "events": [],
     }
-    graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
+    with working(deps, run_id):
+        graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
     return view(graph, run_id)
+
+
+@contextmanager
+def working(deps: Deps, run_id: str) -> Iterator[None]:
+    """Hold the run's shared lease while this process works on it, so ``recover`` (which needs
+    it exclusively) never picks up a run that is alive elsewhere."""
+    with deps.store.lease(run_id) as held:
+        if not held:
+            raise ApprovalError(
+                f"run {run_id} is being recovered by another process (python -m agent recover); "
+                "nothing changed: try again when it is done"
+            )
+        yield
 
 
 def view(graph: RunGraph, run_id: str) -> RunView:
@@ -73,7 +95,8 @@ def view(graph: RunGraph, run_id: str) -> RunView:
     pending = snapshot.interrupts[0] if snapshot.interrupts else None
     waiting = ApprovalRequest.model_validate(pending.value) if pending else None
     state: RunState = snapshot.values  # type: ignore[assignment]
-    return RunView(run_id=run_id, state=state, waiting=waiting, interrupt_id=pending.id if pending else None)
+    return RunView(run_id=run_id, state=state, waiting=waiting, interrupt_id=pending.id if pending else None,
+                   next=tuple(snapshot.next))
 
 
 def resume(
@@ -87,18 +110,19 @@ def resume(
     RunStore before the graph resumes, so concurrent answers cannot both resume it.
     Every answer is audited: the accepted one before the graph resumes, a refused one with why.
     """
-    try:
-        current = _claim(graph, deps, run_id, decision, interrupt_id)
-    except ApprovalError as e:
-        deps.audit.record(_audited(deps, run_id, decision, None, refused=str(e)))
-        raise
-    deps.audit.record(_audited(deps, run_id, decision, current.waiting))
-    graph.invoke(
-        Command(resume=decision.model_dump(mode="json")),
-        config(run_id, deps),
-        context=deps,  # type: ignore[arg-type]  # langgraph's overloads type context as None
-        durability="sync",
-    )
+    with working(deps, run_id):  # before the claim: a claim without a live holder is stale
+        try:
+            current = _claim(graph, deps, run_id, decision, interrupt_id)
+        except ApprovalError as e:
+            deps.audit.record(_audited(deps, run_id, decision, None, refused=str(e)))
+            raise
+        deps.audit.record(_audited(deps, run_id, decision, current.waiting))
+        graph.invoke(
+            Command(resume=decision.model_dump(mode="json")),
+            config(run_id, deps),
+            context=deps,  # type: ignore[arg-type]  # langgraph's overloads type context as None
+            durability="sync",
+        )
     return view(graph, run_id)
 
 
@@ -135,8 +159,12 @@ def _audited(
     )
 
 
+def runs(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
+    """Every run the checkpointer knows, by run id."""
+    threads = {c.config["configurable"]["thread_id"] for c in checkpointer.list(None)}
+    return [view(graph, t) for t in sorted(threads)]
+
+
 def paused(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
     """Every run waiting for an approval."""
-    threads = {c.config["configurable"]["thread_id"] for c in checkpointer.list(None)}
-    runs = [view(graph, t) for t in sorted(threads)]
-    return [r for r in runs if r.waiting is not None]
+    return [r for r in runs(graph, checkpointer) if r.waiting is not None]

@@ -29,6 +29,10 @@ class RunState(TypedDict, total=False):
     engine_status: dict[str, object] | None  # EngineStatus
     tick: int
     phase: Phase
+    chaos_started_at: str | None  # the engine's creationTimestamp (or when it was applied)
+    last_cluster_at: str | None  # the Kubernetes API's last answer about the engine
+    cluster_error: str | None  # the last engine read's failure, if it failed
+    stop_requested_at: str | None  # when the monitor decided to stop the engine
     chaos_ended_at: str | None
     last_metrics_at: str | None
     metrics_error: str | None  # the last read's failure, if it failed

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from agent.models import (
     AbortThreshold,
+    Candidate,
     Container,
     Dependency,
     ExperimentSpec,
@@ -15,6 +16,7 @@ from agent.models import (
     Parameters,
     Pod,
     Probe,
+    Proposal,
     Target,
     TargetSelector,
     Workload,
@@ -96,3 +98,29 @@ def spec(**changes: object) -> ExperimentSpec:
         risk_level="low",
     )
     return base.model_copy(update=changes)
+
+
+def catalogue_delete(max_front_end_errors: float = 5, *, duration_s: int = 30) -> ExperimentSpec:
+    """Sock Shop's catalogue pod deleted once (the twin's upstream manifests: ~180 s outage)."""
+    return ExperimentSpec(
+        title="Catalogue pod delete",
+        description="Delete the catalogue pod.",
+        action=Fault.POD_DELETE,
+        target_selector=TargetSelector(service="catalogue", namespace="sock-shop", labels={"name": "catalogue"}),
+        parameters=Parameters(duration_s=duration_s, chaos_interval_s=duration_s, force=False),
+        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=max_front_end_errors),
+        expected_impact="catalogue down ~180 s (readiness delay)",
+        risk_level="medium",
+    )
+
+
+class OneSpec:
+    """A designer that proposes exactly the given spec (a real Designer, not a mock)."""
+
+    name = "fixed"
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self.spec = spec
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=self.spec)])

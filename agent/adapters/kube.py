@@ -2,17 +2,26 @@
 
 The only module that imports ``kubernetes``. Its errors are mapped here to ``agent.errors``.
 List calls are paginated (``limit`` + ``continue``) so large clusters stream in pages.
+
+Transient failures (HTTP 429/500/502/503/504, timeouts, refused or reset connections) are
+retried a bounded number of times with exponential backoff (tenacity), then raised as
+ClusterUnreachable so the caller stops safely. A create whose answer was lost and whose retry
+then finds the object is answered with that object: the engine is created once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from agent.adapters import kube_objects as objects
@@ -26,20 +35,40 @@ from agent.errors import (
 )
 from agent.litmus import API_VERSION, ChaosEngineManifest, result_name
 from agent.models import (
+    EngineInfo,
     EngineRef,
     EngineStatus,
     LitmusInstall,
 )
 from agent.ports import ClusterSnapshot
 
+log = logging.getLogger(__name__)
 GROUP, VERSION = API_VERSION.split("/")
 PAGE = 500
 CLUSTER_WIDE_AFTER = 3  # namespaces; more are listed cluster-wide in one paginated call
-TIMEOUT_S = 15
+TRANSIENT = frozenset({429, 500, 502, 503, 504})
 
 
-def connect(*, host: str | None, kubeconfig: str | None, context: str | None) -> KubeCluster:
-    """A cluster adapter for ``host`` (the twin), else the kubeconfig, else in-cluster config."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one API call may take and how often a transient failure is retried."""
+
+    timeout_s: float = 15.0  # per request
+    attempts: int = 4  # in all, the first included
+    backoff_s: float = 0.5  # first wait; doubles after each failure
+    backoff_max_s: float = 4.0
+
+
+def connect(
+    *,
+    host: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> KubeCluster:
+    """A cluster adapter for ``host`` (the twin), else the kubeconfig, else in-cluster config.
+    ``sleep`` waits between retries (tests pass a recorder instead of waiting)."""
     cfg = client.Configuration()
     if host:
         cfg.host = host
@@ -54,15 +83,19 @@ def connect(*, host: str | None, kubeconfig: str | None, context: str | None) ->
                     f"no cluster: kubeconfig {kubeconfig!r} failed ({e}) and not in a pod; "
                     "set k8s.kubeconfig / k8s.context, or use --twin"
                 ) from None
-    cfg.retries = 2
-    return KubeCluster(client.ApiClient(cfg))
+    cfg.retries = 0  # urllib3 retries nothing itself: every retry is below, bounded and logged
+    return KubeCluster(client.ApiClient(cfg), retry=retry or RetryPolicy(), sleep=sleep)
 
 
 class KubeCluster:
     """Implements :class:`agent.ports.Cluster`."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(
+        self, api: client.ApiClient, *, retry: RetryPolicy, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._api = api
+        self._retry, self._sleep = retry, sleep
+        self._timeout = retry.timeout_s
         self.server: str = api.configuration.host
         self._core = client.CoreV1Api(api)
         self._apps = client.AppsV1Api(api)
@@ -113,7 +146,7 @@ class KubeCluster:
     def _raw_pages(self, call: Callable[..., Any], what: str) -> Iterator[dict[str, Any]]:
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": TIMEOUT_S, "_preload_content": False}
+            kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": self._timeout, "_preload_content": False}
             if token:
                 kwargs["_continue"] = token
             resp = self._call(functools.partial(call, **kwargs), f"list {what}")
@@ -128,7 +161,7 @@ class KubeCluster:
 
     def _litmus_crds(self) -> list[str]:
         crds = self._call(
-            lambda: self._ext.list_custom_resource_definition(_request_timeout=TIMEOUT_S),
+            lambda: self._ext.list_custom_resource_definition(_request_timeout=self._timeout),
             "list CustomResourceDefinitions",
         )
         return sorted(c.metadata.name for c in crds.items if c.spec.group == GROUP)
@@ -137,7 +170,7 @@ class KubeCluster:
         try:
             found = self._call(
                 lambda: self._custom.list_namespaced_custom_object(
-                    GROUP, VERSION, namespace, "chaosexperiments", _request_timeout=TIMEOUT_S
+                    GROUP, VERSION, namespace, "chaosexperiments", _request_timeout=self._timeout
                 ),
                 f"list chaosexperiments in {namespace}",
             )
@@ -150,29 +183,59 @@ class KubeCluster:
     def apply_engine(self, manifest: ChaosEngineManifest, *, dry_run: bool) -> EngineRef:
         what = f"{'dry-run ' if dry_run else ''}create ChaosEngine {manifest.namespace}/{manifest.name}"
         extra: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
-        try:
-            body = self._call(
-                lambda: self._custom.create_namespaced_custom_object(
-                    GROUP, VERSION, manifest.namespace, "chaosengines", manifest.body(),
-                    _request_timeout=TIMEOUT_S, **extra,
-                ),
-                what,
+        tries = 0
+
+        def create() -> Any:
+            nonlocal tries
+            tries += 1
+            return self._custom.create_namespaced_custom_object(
+                GROUP, VERSION, manifest.namespace, "chaosengines", manifest.body(),
+                _request_timeout=self._timeout, **extra,
             )
+
+        try:
+            body = self._call(create, what)
+        except Conflict:
+            if dry_run or tries == 1:
+                raise
+            # An earlier try was applied but its answer was lost: that engine is this one.
+            found = self._engine_ref(manifest.namespace, manifest.name, created=True)
+            if found is None:
+                raise
+            log.warning("%s: an earlier try was applied (its answer was lost); using it", what)
+            return found
         except ClusterError as e:
             if dry_run and type(e) is ClusterError:  # 400/422: the manifest itself is invalid
                 raise DryRunFailed(f"server-side dry-run rejected the engine: {e}") from e
             raise
-        meta = (body or {}).get("metadata", {})
-        return EngineRef(
-            name=manifest.name, namespace=manifest.namespace, uid=meta.get("uid", ""), created=True
-        )
+        return _engine_ref(manifest.namespace, manifest.name, body or {}, created=True)
 
     def find_engine(self, namespace: str, name: str) -> EngineRef | None:
+        return self._engine_ref(namespace, name, created=False)
+
+    def list_engines(self, namespace: str) -> list[EngineInfo]:
+        found = self._call(
+            lambda: self._custom.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, "chaosengines", _request_timeout=self._timeout
+            ),
+            f"list chaosengines in {namespace}",
+        )
+        out = []
+        for item in found.get("items") or []:
+            meta, spec, status = item.get("metadata") or {}, item.get("spec") or {}, item.get("status") or {}
+            out.append(EngineInfo(
+                name=meta.get("name", ""), namespace=namespace, uid=meta.get("uid", ""),
+                created_at=meta.get("creationTimestamp"), engine_state=spec.get("engineState", ""),
+                engine_status=status.get("engineStatus"),
+            ))
+        return out
+
+    def _engine_ref(self, namespace: str, name: str, *, created: bool) -> EngineRef | None:
         try:
             body = self._get_engine(namespace, name)
         except NotFound:
             return None
-        return EngineRef(name=name, namespace=namespace, uid=body["metadata"].get("uid", ""), created=False)
+        return _engine_ref(namespace, name, body, created=created)
 
     def engine_status(self, namespace: str, name: str, experiment: str) -> EngineStatus:
         engine = self._get_engine(namespace, name)
@@ -182,7 +245,7 @@ class KubeCluster:
             result = self._call(
                 lambda: self._custom.get_namespaced_custom_object(
                     GROUP, VERSION, namespace, "chaosresults", result_name(name, experiment),
-                    _request_timeout=TIMEOUT_S,
+                    _request_timeout=self._timeout,
                 ),
                 f"get ChaosResult {namespace}/{result_name(name, experiment)}",
             )
@@ -201,7 +264,7 @@ class KubeCluster:
         self._call(
             lambda: self._custom.patch_namespaced_custom_object(
                 GROUP, VERSION, namespace, "chaosengines", name,
-                {"spec": {"engineState": "stop"}}, _request_timeout=TIMEOUT_S,
+                {"spec": {"engineState": "stop"}}, _request_timeout=self._timeout,
             ),
             f"stop ChaosEngine {namespace}/{name}",
         )
@@ -209,23 +272,64 @@ class KubeCluster:
     def _get_engine(self, namespace: str, name: str) -> dict[str, Any]:
         body: dict[str, Any] = self._call(
             lambda: self._custom.get_namespaced_custom_object(
-                GROUP, VERSION, namespace, "chaosengines", name, _request_timeout=TIMEOUT_S
+                GROUP, VERSION, namespace, "chaosengines", name, _request_timeout=self._timeout
             ),
             f"get ChaosEngine {namespace}/{name}",
         )
         return body
 
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
+        """``fn()``, retried on transient failures (bounded, with backoff), errors mapped."""
+        policy = self._retry
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait_exponential(multiplier=policy.backoff_s, max=policy.backoff_max_s),
+            retry=retry_if_exception(_transient),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda rs: log.warning(
+                "%s: try %d of %d failed (%s); retrying in %.1f s", what, rs.attempt_number, policy.attempts,
+                _cause(rs.outcome.exception() if rs.outcome else None),
+                rs.next_action.sleep if rs.next_action else 0.0,
+            ),
+        )
         try:
-            return fn()
+            return retrying(fn)
         except ApiException as e:
-            raise _mapped(e, what, self.server) from e
+            raise _mapped(e, what, self.server, tries=retrying.statistics.get("attempt_number", 1)) from e
         except (Urllib3Error, OSError) as e:
-            raise ClusterUnreachable(f"{what}: cannot reach {self.server} ({e.__class__.__name__})") from e
+            tries = retrying.statistics.get("attempt_number", 1)
+            raise ClusterUnreachable(
+                f"{what}: cannot reach {self.server} ({_cause(e)}) after {tries} tries"
+            ) from e
 
 
-def _mapped(e: ApiException, what: str, server: str) -> ClusterError:
+def _transient(e: BaseException) -> bool:
+    """Worth retrying: the server was overloaded or unreachable, not refusing the request."""
+    if isinstance(e, ApiException):
+        return e.status in TRANSIENT
+    return isinstance(e, (Urllib3Error, OSError))
+
+
+def _cause(e: BaseException | None) -> str:
+    if isinstance(e, ApiException):
+        return f"HTTP {e.status}"
+    reason = getattr(e, "reason", None)  # urllib3's MaxRetryError wraps the real cause
+    return (reason or e).__class__.__name__ if e is not None else "unknown"
+
+
+def _engine_ref(namespace: str, name: str, body: dict[str, Any], *, created: bool) -> EngineRef:
+    meta = body.get("metadata") or {}
+    return EngineRef(
+        name=name, namespace=namespace, uid=meta.get("uid", ""), created=created,
+        created_at=meta.get("creationTimestamp"),
+    )
+
+
+def _mapped(e: ApiException, what: str, server: str, *, tries: int = 1) -> ClusterError:
     reason = _message(e)
+    if e.status in TRANSIENT:
+        return ClusterUnreachable(f"{what}: HTTP {e.status} from {server} ({reason}) after {tries} tries")
     if e.status == 404:
         return NotFound(f"{what}: not found ({reason})")
     if e.status == 409:

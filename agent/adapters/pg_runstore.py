@@ -96,6 +96,28 @@ class PostgresRunStore:
             )
             return cur.rowcount == 1
 
+    def release(self, run_id: str, key: str) -> bool:
+        """Drop a claim whose claimer died before answering (``recover``)."""
+        with translated(self._server, f"releasing {key} of run {run_id}"):
+            cur = self._conn.execute("DELETE FROM ca_run_claims WHERE run_id = %s AND key = %s", (run_id, key))
+            return cur.rowcount == 1
+
+    @contextmanager
+    def lease(self, run_id: str, *, exclusive: bool = False) -> Iterator[bool]:
+        """A session-level advisory lock on the run for the block (shared, or exclusive for
+        ``recover``); PostgreSQL drops it when the holder's connection dies."""
+        kind = "" if exclusive else "_shared"
+        key = f"chaos-advisor run {run_id}"
+        with translated(self._server, f"taking the lease of run {run_id}"):
+            row = self._conn.execute(f"SELECT pg_try_advisory_lock{kind}(hashtext(%s)) AS ok", (key,)).fetchone()
+        held = bool(row and row["ok"])
+        try:
+            yield held
+        finally:
+            if held:
+                with translated(self._server, f"returning the lease of run {run_id}"):
+                    self._conn.execute(f"SELECT pg_advisory_unlock{kind}(hashtext(%s))", (key,))
+
     def append(self, run_id: str, sample: Sample) -> None:
         """Record one tick's sample (a replayed tick overwrites its row)."""
         with translated(self._server, f"recording tick {sample.tick} of run {run_id}"):

@@ -36,6 +36,7 @@ class Request:
     accept: str = JSON
     body: bytes = b""
     speed: float | None = None  # the answering server's virtual seconds per real second
+    operator: bool = True  # False while the emulated Litmus operator is down (pause_operator)
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,13 @@ class Target:
 def handle(tx: Transaction, request: Request) -> Response:
     """Answer one request against the state in `tx`; marks it dirty when anything changed."""
     state = tx.state
-    tx.dirty |= reconcile(state, state.now)
+    tx.dirty |= reconcile(state, state.now, operator=request.operator)
     try:
         response, mutated = _route(state, request)
     except ApiError as error:
         return Response(error.code, error.status())
     if mutated:
-        reconcile(state, state.now)
+        reconcile(state, state.now, operator=request.operator)
         tx.dirty = True
     return response
 
@@ -202,7 +203,7 @@ def _twin(state: State, request: Request, rest: list[str]) -> tuple[Response, bo
         seconds = body.get("seconds") if isinstance(body, dict) else None
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
             raise errors.bad_request('clock advance needs {"seconds": <number >= 0>}')
-        reconcile(state, state.now + float(seconds))
+        reconcile(state, state.now + float(seconds), operator=request.operator)
         return Response(200, {"now": state.now}), True
     if rest == ["signals"] and request.method == "GET":
         namespace = request.query.get("namespace") or "sock-shop"

@@ -31,10 +31,14 @@ from agent.twin.state import FaultRun, KObj, State, Step, Target, rfc3339, stabl
 from agent.twin.targets import FaultError, drain_node, number, select_targets
 
 
-def reconcile(state: State, until: float) -> bool:
-    """Bring the cluster to virtual time `until`; returns whether anything changed."""
-    changed = _sync_engines(state)
-    while (due := _next_due(state, until)) is not None:
+def reconcile(state: State, until: float, *, operator: bool = True) -> bool:
+    """Bring the cluster to virtual time `until`; returns whether anything changed.
+
+    With ``operator=False`` (the operator is down: `TwinServer.pause_operator`) time passes but
+    engines are neither started, stopped nor stepped; once it is back it catches up.
+    """
+    changed = _sync_engines(state) if operator else False
+    while operator and (due := _next_due(state, until)) is not None:
         run, step = due
         run.steps.remove(step)
         _log_recoveries(state, step.t)  # before a step can restart a pod again

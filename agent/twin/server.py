@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from agent.twin.api import JSON, Request, Response, handle
+from agent.twin.failures import HOLD_LIMIT_S, Failures, Injected
 from agent.twin.operator import reconcile
 from agent.twin.seed import DEFAULT_MANIFESTS, seed_state
 from agent.twin.store import StateStore
@@ -34,9 +35,11 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], store: StateStore, speed: float | None) -> None:
+    def __init__(self, address: tuple[str, int], store: StateStore, speed: float | None,
+                 failures: Failures) -> None:
         super().__init__(address, _Handler)
-        self.store, self.speed = store, speed
+        self.store, self.speed, self.failures = store, speed, failures
+        self.operator = True  # the emulated Litmus operator is running
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
@@ -76,15 +79,21 @@ class _Handler(BaseHTTPRequestHandler):
             accept=self.headers.get("Accept") or JSON,
             body=self.rfile.read(length) if length else b"",
             speed=self.server.speed,
+            operator=self.server.operator,
         )
+        rule = self.server.failures.match(request.method, request.path,
+                                          request.query.get("dryRun") == "All")
+        if rule is not None and not rule.after:
+            self._send(_injected(rule))
+            return
         try:
             with self.server.store.transaction() as tx:
                 response = handle(tx, request)
         except Exception:  # a bug: answer 500 like an API server would, and keep serving
             log.exception("twin failed on %s %s", self.command, self.path)
-            response = Response(500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                      "status": "Failure", "reason": "InternalError",
-                                      "message": "internal error in the twin", "code": 500})
+            response = _status(500, "InternalError", "internal error in the twin")
+        if rule is not None:  # served (it took effect); its answer is held or replaced
+            response = _injected(rule)
         self._send(response)
 
     def _send(self, response: Response) -> None:
@@ -100,6 +109,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("twin %s - " + format, self.address_string(), *args)
+
+
+def _status(code: int, reason: str, message: str) -> Response:
+    return Response(code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                           "reason": reason, "message": message, "code": code})
+
+
+def _injected(rule: Injected) -> Response:
+    """What an injected failure answers: its status, or (held) a late 504."""
+    if rule.hold:
+        rule.released.wait(HOLD_LIMIT_S)
+        return _status(504, "Timeout", "injected: the request was held and timed out")
+    reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+              504: "Timeout"}.get(rule.status, "InternalError")
+    return _status(rule.status, reason, f"injected failure ({rule.status})")
 
 
 class TwinServer:
@@ -127,6 +151,29 @@ class TwinServer:
         self._httpd: _HTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._failures = Failures()
+
+    def inject(self, method: str, path: str, *, dry_run: bool | None = None, status: int = 0,
+               hold: bool = False, after: bool = False, times: int | None = None,
+               skip: int = 0) -> Injected:
+        """Fail matching requests from now on (see ``agent.twin.failures``): answer ``status``,
+        or ``hold`` them until released or healed; ``after``: once the request took effect;
+        ``skip``: let the first N matching requests through; ``times``: fail only N of them."""
+        if bool(status) == hold:
+            raise ValueError("inject needs exactly one of status=<HTTP code> or hold=True")
+        return self._failures.add(Injected(method.upper(), path, dry_run=dry_run, status=status,
+                                           hold=hold, after=after, times=times, skip=skip))
+
+    def heal(self) -> None:
+        """Forget every injected failure and release held requests."""
+        self._failures.heal()
+
+    def pause_operator(self, paused: bool = True) -> None:
+        """Take the emulated Litmus operator down (engines stop progressing; chaos already
+        injected stays injected) or, with ``paused=False``, bring it back to catch up."""
+        if self._httpd is None:
+            raise RuntimeError("TwinServer is not started")
+        self._httpd.operator = not paused
 
     @property
     def url(self) -> str:
@@ -146,7 +193,8 @@ class TwinServer:
             return self.url
         with self._store.transaction():
             pass  # creates the state file now, so a second process finds it
-        self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed)
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,
+                                  self._failures)
         self._stopping.clear()
         serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                  name="twin-http", daemon=True)
@@ -164,7 +212,8 @@ class TwinServer:
             now = time.monotonic()
             elapsed, last = now - last, now
             with self._store.transaction() as tx:
-                reconcile(tx.state, tx.state.now + elapsed * float(self._speed or 0))
+                reconcile(tx.state, tx.state.now + elapsed * float(self._speed or 0),
+                          operator=self._httpd.operator if self._httpd else True)
                 tx.dirty = True
 
     def stop(self) -> None:
@@ -172,6 +221,7 @@ class TwinServer:
         if self._httpd is None:
             return
         self._stopping.set()
+        self._failures.heal()
         self._httpd.shutdown()
         self._httpd.close_connections()
         self._httpd.server_close()

@@ -1,7 +1,8 @@
 """execute: render the ChaosEngine, dry-run it server-side, apply it once.
 
 Idempotent: the engine's name derives from the run id, so a re-run (after a crash between
-apply and checkpoint) finds the engine it created instead of creating a second one.
+apply and checkpoint) finds the engine it created instead of creating a second one. Under
+``recover`` it never applies: a run whose engine never landed ends as failed.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ def _apply(
         if not state.get("has_baseline"):  # applied just before a crash: the best baseline left
             deps.store.save(state["run_id"], "baseline", read_sample(deps, inv, spec, tick=0))
         events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
+    elif deps.recovering:  # the agent died after the approval and before any apply landed
+        raise ChaosAdvisorError(
+            "the agent stopped after the approval and before the ChaosEngine was applied; recover "
+            "applies no new chaos (the approval was for then, not now): nothing was applied, start "
+            "the experiment again if it is still wanted"
+        )
     else:
         _require_litmus(inv, spec)
         steady = _baseline(deps, state["run_id"], inv, spec)
@@ -74,6 +81,8 @@ def _apply(
         "has_baseline": True,
         "phase": "running",
         "tick": 0,
+        "chaos_started_at": engine.created_at.isoformat() if engine.created_at else now,
+        "last_cluster_at": now,
         "last_metrics_at": now,
         "last_progress_at": now,
         "deviated": False,

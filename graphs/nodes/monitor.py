@@ -3,11 +3,13 @@
 Each tick lets one poll interval pass, reads the signals and the engine, and moves the phase:
 running -> (breach: stop the engine) stopping -> recovering -> done, or running -> recovering
 when the engine completes. Losing metrics longer than the grace period aborts: never run blind.
+So does losing the Kubernetes API (``cluster_grace_s``), and an engine still injecting past its
+planned duration (``overrun_grace_s``) is stopped: no chaos outlives its plan.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from langgraph.runtime import Runtime
 
@@ -29,14 +31,16 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     phase = state.get("phase", "running")
     if phase == "running" and sample is not None:
         _stop_on_breach(deps, state, spec, sample, update)  # before anything else: react fast
-    status = _status(deps, state, spec)
+    status = _status(deps, state, spec, update)
     if status is not None:
         update["engine_status"] = status.model_dump(mode="json")
+    if phase == "running" and update.get("phase", phase) == "running":
+        _guard(deps, state, spec, status, update)
     if phase == "running":
         if update.get("phase", phase) == "running":  # not aborted just above
             _while_running(deps, state, spec, sample, status, update)
     elif phase == "stopping":
-        _while_stopping(deps, state, status, update)
+        _while_stopping(deps, state, spec, status, update)
     else:
         _while_recovering(deps, state, sample, update)
     if tick >= deps.settings.monitor.max_ticks and update.get("phase", phase) != "done":
@@ -58,12 +62,36 @@ def _read(deps: Deps, state: RunState, spec: ExperimentSpec, tick: int, update: 
     return sample
 
 
-def _status(deps: Deps, state: RunState, spec: ExperimentSpec) -> EngineStatus | None:
+def _status(deps: Deps, state: RunState, spec: ExperimentSpec, update: RunState) -> EngineStatus | None:
     engine = EngineRef.model_validate(state["engine"])
     try:
-        return deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value)
-    except ClusterError:
-        return None  # judged again next tick; losing the engine does not hide the metrics
+        status = deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value)
+    except ClusterError as e:
+        update["cluster_error"] = str(e)
+        return None  # judged again next tick (see _guard); losing the engine does not hide the metrics
+    update["last_cluster_at"] = deps.clock.now().isoformat()
+    update["cluster_error"] = None
+    return status
+
+
+def _guard(deps: Deps, state: RunState, spec: ExperimentSpec, status: EngineStatus | None, update: RunState) -> None:
+    """Abort when the Kubernetes API has not answered for longer than its grace period, or when
+    the engine is still injecting past its planned duration."""
+    m, now = deps.settings.monitor, deps.clock.now()
+    if status is None:
+        lost_for = (now - _at(state.get("last_cluster_at") or state.get("last_metrics_at"))).total_seconds()
+        if lost_for > m.cluster_grace_s:
+            update["events"].append(event(deps, "cluster_lost", f"no answer for {lost_for:.0f} s: {update.get('cluster_error')}"))
+            _abort(deps, state, f"Kubernetes API unanswered for {lost_for:.0f} s (grace {m.cluster_grace_s:g} s)", update)
+        return
+    over = (now - _planned_end(state, spec)).total_seconds()
+    if not status.finished and over > m.overrun_grace_s:
+        update["events"].append(event(deps, "overrun", f"still {status.engine_status or 'running'} {over:.0f} s after its planned end"))
+        _abort(deps, state, f"chaos outlived its planned duration of {spec.parameters.duration_s} s by {over:.0f} s", update)
+
+
+def _planned_end(state: RunState, spec: ExperimentSpec) -> datetime:
+    return _at(state.get("chaos_started_at") or state.get("last_metrics_at")) + timedelta(seconds=spec.parameters.duration_s)
 
 
 def _stop_on_breach(deps: Deps, state: RunState, spec: ExperimentSpec, sample: Sample, update: RunState) -> None:
@@ -108,7 +136,7 @@ def _while_running(
 
 
 def _abort(deps: Deps, state: RunState, why: str, update: RunState) -> None:
-    update |= {"phase": "stopping", "outcome": "aborted", "reason": why}
+    update |= {"phase": "stopping", "outcome": "aborted", "reason": why, "stop_requested_at": deps.clock.now().isoformat()}
     _request_stop(deps, state, update)
 
 
@@ -122,12 +150,28 @@ def _request_stop(deps: Deps, state: RunState, update: RunState) -> None:
     update["events"].append(event(deps, "abort_requested", "patched engineState: stop"))
 
 
-def _while_stopping(deps: Deps, state: RunState, status: EngineStatus | None, update: RunState) -> None:
+def _while_stopping(
+    deps: Deps, state: RunState, spec: ExperimentSpec, status: EngineStatus | None, update: RunState
+) -> None:
     if status is None or status.engine_state != "stop":
         _request_stop(deps, state, update)
     if status is not None and status.finished:
         update["events"].append(event(deps, "stopped", f"engine {status.engine_status}, verdict {status.verdict}"))
         update |= {"phase": "recovering", "chaos_ended_at": deps.clock.now().isoformat()}
+        return
+    # Not confirmed yet. Keep asking until the planned end of chaos; after it (and the grace
+    # period) Litmus ends the chaos itself, so stop waiting and say what is not known.
+    now, grace = deps.clock.now(), deps.settings.monitor.cluster_grace_s
+    asked_for = (now - _at(state.get("stop_requested_at") or state.get("last_metrics_at"))).total_seconds()
+    end = _planned_end(state, spec)
+    if asked_for > grace and now > end:
+        why = (f"no answer from the Kubernetes API ({state.get('cluster_error') or update.get('cluster_error')})"
+               if status is None else f"the engine is still {status.engine_status or 'running'} (engineState {status.engine_state})")
+        detail = (f"stop asked {asked_for:.0f} s ago, not confirmed: {why}; its planned end was "
+                  f"{end.strftime('%H:%M:%S')} UTC; check with python -m agent recover")
+        update["events"].append(event(deps, "stop_unconfirmed", detail))
+        update |= {"phase": "recovering", "chaos_ended_at": now.isoformat(),
+                   "reason": f"{state.get('reason')}; the stop could not be confirmed"}
 
 
 def _while_recovering(deps: Deps, state: RunState, sample: Sample | None, update: RunState) -> None:

@@ -43,6 +43,7 @@ class OpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._held: list[threading.Event] = []
         self._http = ThreadingHTTPServer((HOST, 0), _handler(self))
         self._http.daemon_threads = True
@@ -85,9 +86,15 @@ class OpenAIServer:
         with self._lock:
             self._replies.append(reply)
 
+    def wait_for(self, n: int, timeout: float = 60) -> bool:
+        """Block until ``n`` requests have arrived (no polling); False on timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.requests) >= n, timeout)
+
     def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.requests.append(body)
+            self._arrived.notify_all()
             return self._replies.popleft() if self._replies else Reply("no scripted answer left", 500)
 
     def __enter__(self) -> OpenAIServer:

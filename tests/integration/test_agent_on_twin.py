@@ -19,14 +19,8 @@ from agent.errors import DryRunFailed, NotFound
 from agent.litmus import render
 from agent.models import (
     AbortThreshold,
-    Candidate,
     Decision,
-    ExperimentSpec,
     Fault,
-    Inventory,
-    Parameters,
-    Proposal,
-    TargetSelector,
 )
 from agent.planner import PlannerDesigner
 from agent.policy import check
@@ -35,6 +29,7 @@ from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
 from graphs.nodes.execute import execute
+from tests.factories import OneSpec, catalogue_delete
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,31 +44,6 @@ def settings(tmp_path: Path) -> Settings:
 def deps(settings: Settings) -> Iterator[Deps]:
     with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
         yield d
-
-
-class OneSpec:
-    """A designer that proposes exactly the given spec (a real Designer, not a mock)."""
-
-    name = "fixed"
-
-    def __init__(self, spec: ExperimentSpec) -> None:
-        self.spec = spec
-
-    def propose(self, inventory: Inventory, count: int) -> Proposal:
-        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=self.spec)])
-
-
-def catalogue_delete(max_front_end_errors: float) -> ExperimentSpec:
-    return ExperimentSpec(
-        title="Catalogue pod delete",
-        description="Delete the catalogue pod.",
-        action=Fault.POD_DELETE,
-        target_selector=TargetSelector(service="catalogue", namespace="sock-shop", labels={"name": "catalogue"}),
-        parameters=Parameters(duration_s=30, chaos_interval_s=30, force=False),
-        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=max_front_end_errors),
-        expected_impact="catalogue down ~180 s",
-        risk_level="medium",
-    )
 
 
 def decide(deps: Deps, choice: int | None) -> Decision:

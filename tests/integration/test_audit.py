@@ -32,7 +32,8 @@ from agent.ports import Deps
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
-from tests.integration.test_agent_on_twin import OneSpec, catalogue_delete, decide, engines, run_to_end
+from tests.factories import OneSpec, catalogue_delete
+from tests.integration.test_agent_on_twin import decide, engines, run_to_end
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -37,22 +37,15 @@ from agent.config import Prometheus, Settings, load_settings
 from agent.errors import ConfigError, MetricsUnavailable
 from agent.litmus import render
 from agent.models import (
-    AbortThreshold,
-    Candidate,
     Decision,
-    ExperimentSpec,
-    Fault,
-    Inventory,
-    Parameters,
-    Proposal,
     Signals,
-    TargetSelector,
 )
 from agent.ports import Deps
 from agent.runs import FileRunStore
 from agent.twin import TwinServer
 from graphs import runner
 from graphs.builder import build
+from tests.factories import OneSpec, catalogue_delete
 from tests.integration.prometheus_fixture import (
     RunningPrometheus,
     free_port,
@@ -121,19 +114,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield Stack(twin.url, prom, settings, PrometheusMetrics(settings), client.CustomObjectsApi(api))
 
 
-def catalogue_delete(*, duration_s: int, max_front_end_errors: float = 5) -> ExperimentSpec:
-    return ExperimentSpec(
-        title="Catalogue pod delete",
-        description="Delete the catalogue pod once.",
-        action=Fault.POD_DELETE,
-        target_selector=TargetSelector(service="catalogue", namespace=NS, labels={"name": "catalogue"}),
-        parameters=Parameters(duration_s=duration_s, chaos_interval_s=duration_s, force=False),
-        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=max_front_end_errors),
-        expected_impact="catalogue down ~180 s (readiness delay)",
-        risk_level="medium",
-    )
-
-
 # --- the real thing: Prometheus scraping the twin -----------------------------------------------
 
 
@@ -193,18 +173,6 @@ class FollowClock:
     def sleep(self, seconds: float) -> None:
         until = self.now() + timedelta(seconds=seconds)
         poll_until(lambda: self.now() >= until, timeout_s=10 + seconds / SPEED, what="the twin's clock")
-
-
-class OneSpec:
-    """A designer that proposes exactly the given spec (a real Designer, not a mock)."""
-
-    name = "fixed"
-
-    def __init__(self, spec: ExperimentSpec) -> None:
-        self.spec = spec
-
-    def propose(self, inventory: Inventory, count: int) -> Proposal:
-        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=self.spec)])
 
 
 def run_settings(tmp_path: Path, prometheus: Prometheus) -> Settings:

@@ -1,0 +1,65 @@
+"""CLI command ``recover``: pick up after the agent died (see ``graphs.recovery``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from agent.cli_common import (
+    DEFAULT_CONFIG,
+    ConfigOpt,
+    ManifestsOpt,
+    TwinOpt,
+    cluster_binding,
+    console,
+    load_config,
+)
+
+if TYPE_CHECKING:
+    from agent.ports import Deps
+
+
+def recover(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    twin: TwinOpt = False,
+    manifests: ManifestsOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be done; change nothing.")] = False,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the engines of interrupted runs instead of watching them again.")
+    ] = False,
+) -> None:
+    """Reconcile runs and ChaosEngines after the agent stopped (crash, kill, lost node).
+
+    Interrupted runs resume from their last checkpoint without applying new chaos: an engine
+    already applied is watched again (stopped if it outlived its plan), one never applied ends
+    the run as failed. Engines named after runs that no longer watch them are stopped. Stale
+    approval claims of dead processes are released. Runs alive in another process are left alone.
+    """
+    from rich.table import Table
+
+    from agent.wiring import ClusterBinding, open_checkpointer, open_deps
+    from graphs.builder import build
+    from graphs.recovery import recover as reconcile
+
+    settings = load_config(config)
+
+    @contextmanager
+    def deps_for(binding: dict[str, object]) -> Iterator[Deps]:
+        with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
+            yield deps
+
+    here = cluster_binding(twin, manifests).model_dump(mode="json")
+    with open_checkpointer(settings) as saver:
+        findings = reconcile(build(saver), saver, deps_for, here, dry_run=dry_run, stop=stop)
+    if not findings:
+        console.print("Nothing to recover: no interrupted run, no stale claim, no orphaned engine.")
+        return
+    table = Table(title="Recovery" + (" (dry run: nothing changed)" if dry_run else ""))
+    for column in ("run", "found", "action"):
+        table.add_column(column)
+    for f in findings:
+        table.add_row(f.run_id, f.found, f.action)
+    console.print(table)

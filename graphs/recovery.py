@@ -1,0 +1,154 @@
+"""``recover``: reconcile runs and ChaosEngines after the agent died (SIGKILL, OOM, a lost node).
+
+Every run is judged under its exclusive lease, so a run alive in another process (which holds
+the shared lease while it works) is left alone:
+
+- waiting for approval: a claim on its pending interrupt is stale (a live claimer would hold the
+  lease), so it is released and audited; the run can be answered again;
+- interrupted between steps: resumed from its last checkpoint with no new chaos allowed
+  (``Deps.recovering``): an engine already applied is found by its run-derived name and watched
+  again (the monitor stops it if it outlived its plan), one never applied ends the run as
+  failed, and a missing report is written. With ``stop`` the engine is stopped first;
+- ended: nothing.
+
+Then, on each cluster, every ChaosEngine named ``ca-<run>`` in the policy's namespaces that is
+still injecting and that no resumed or live run watches (its run ended, waits, or is unknown)
+is stopped. With ``dry_run`` nothing changes and the findings say what would be done.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from agent.litmus import engine_name
+from agent.models import AuditAction, AuditEntry, EngineInfo
+from agent.ports import Deps
+from graphs import runner
+from graphs.builder import RunGraph
+from graphs.nodes.common import event
+
+Binding = dict[str, object]  # a run's recorded cluster binding (agent.wiring.ClusterBinding)
+WHO = "recover"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What recover found about one run or engine, and what it did (or would do)."""
+
+    run_id: str
+    found: str
+    action: str
+
+
+def recover(
+    graph: RunGraph,
+    saver: BaseCheckpointSaver,
+    open_deps: Callable[[Binding], AbstractContextManager[Deps]],
+    here: Binding,
+    *,
+    dry_run: bool = False,
+    stop: bool = False,
+) -> list[Finding]:
+    """Reconcile every run in ``saver`` (each on its own cluster, opened with ``open_deps``) and
+    the agent's engines on those clusters and on ``here`` (the cluster this command was given)."""
+    views = runner.runs(graph, saver)
+    clusters: dict[str, list[runner.RunView]] = {_key(here): []}
+    for v in views:
+        clusters.setdefault(_key(v.state.get("cluster") or {}), []).append(v)
+    known = {v.run_id: v for v in views}
+    findings: list[Finding] = []
+    for key, mine in clusters.items():
+        with open_deps(json.loads(key)) as deps:
+            resumed = [v for v in mine if v.interrupted]
+            findings += _orphans(deps, known, {v.run_id for v in resumed}, dry_run=dry_run)
+            for v in mine:
+                findings += _run(graph, deps, v, dry_run=dry_run, stop=stop)
+    return findings
+
+
+def _key(binding: Binding) -> str:
+    """One key per cluster: defaults (twin false, no manifests) are left out."""
+    return json.dumps({k: v for k, v in binding.items() if v not in (None, False)}, sort_keys=True)
+
+
+def _run(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop: bool) -> list[Finding]:
+    if not v.next:
+        return []  # ended
+    with deps.store.lease(v.run_id, exclusive=True) as mine:
+        if not mine:
+            return [Finding(v.run_id, f"running in another live process (next: {', '.join(v.next)})", "left alone")]
+        if v.waiting is not None:
+            return [_waiting(deps, v, dry_run=dry_run)]
+        return [_resume(graph, deps, v, dry_run=dry_run, stop=stop)]
+
+
+def _waiting(deps: Deps, v: runner.RunView, *, dry_run: bool) -> Finding:
+    found = "waiting for approval"
+    if dry_run or v.interrupt_id is None:
+        return Finding(v.run_id, found, "would release an approval claim left by a dead process, if any")
+    if not deps.store.release(v.run_id, v.interrupt_id):
+        return Finding(v.run_id, found, "nothing to do: answer it with python -m agent resume")
+    _audit(deps, v.run_id, "claim_released", f"approval claim {v.interrupt_id} (its claimer died before answering)")
+    return Finding(v.run_id, found + ", claimed by a process that died", "released the claim: it can be answered again")
+
+
+def _resume(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop: bool) -> Finding:
+    found = f"interrupted before {', '.join(v.next)}"
+    engine = _engine(deps, v)
+    if engine is not None:
+        found += f"; engine {engine.namespace}/{engine.name} {'active' if engine.active else 'ended'}"
+    if dry_run:
+        plan = "would stop its engine, then finish the run" if stop and engine and engine.active else (
+            "would resume it: watch its engine again" if engine else "would resume it without applying anything")
+        return Finding(v.run_id, found, plan)
+    if stop and engine is not None and engine.active:
+        deps.cluster.stop_engine(engine.namespace, engine.name)
+    cfg = runner.config(v.run_id, deps)
+    graph.update_state(cfg, {"events": [event(deps, "resumed", f"after the agent stopped before {', '.join(v.next)}")]})
+    _audit(deps, v.run_id, "run_recovered", found)
+    graph.invoke(None, cfg, context=replace(deps, recovering=True), durability="sync")  # type: ignore[arg-type]
+    after = runner.view(graph, v.run_id)
+    if after.waiting is not None:
+        return Finding(v.run_id, found, "resumed: waiting for approval again")
+    state = after.state
+    return Finding(v.run_id, found, f"resumed: {state.get('outcome')} ({state.get('reason') or 'no reason given'})"
+                   f"; report {state.get('report_path')}")
+
+
+def _engine(deps: Deps, v: runner.RunView) -> EngineInfo | None:
+    """The run's engine if it exists (recorded in the state, or by its name in any policy namespace)."""
+    names = {engine_name(v.run_id)}
+    for ns in deps.settings.policy.namespaces:
+        for e in deps.cluster.list_engines(ns):
+            if e.name in names:
+                return e
+    return None
+
+
+def _orphans(deps: Deps, known: dict[str, runner.RunView], resumed: set[str], *, dry_run: bool) -> list[Finding]:
+    """Stop the agent's engines still injecting that no run watches."""
+    out = []
+    for ns in deps.settings.policy.namespaces:
+        for e in deps.cluster.list_engines(ns):
+            if e.run_id is None or not e.active or e.run_id in resumed:
+                continue
+            run = known.get(e.run_id)
+            why = ("its run is unknown to this checkpointer" if run is None
+                   else "its run is waiting for approval" if run.waiting is not None
+                   else f"its run ended ({run.state.get('outcome')})")
+            found = f"engine {ns}/{e.name} still active; {why}"
+            if dry_run:
+                out.append(Finding(e.run_id, found, "would stop it"))
+                continue
+            deps.cluster.stop_engine(ns, e.name)
+            out.append(Finding(e.run_id, found, "stopped it (engineState: stop)"))
+    return out
+
+
+def _audit(deps: Deps, run_id: str, action: AuditAction, what: str) -> None:
+    deps.audit.record(AuditEntry(run_at=deps.clock.now(), run_id=run_id, who=WHO, action=action, what=what, result="ok"))

@@ -1,0 +1,114 @@
+"""The whole graph when the Kubernetes API or the Litmus operator fails under it.
+
+The twin is told to fail (HTTP 5xx on chosen paths, its operator taken down); the agent attaches
+to it (``twin.url``) through the real kubernetes client. Time is the twin's virtual clock.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from rich.console import Console
+
+from agent.config import Settings, load_settings
+from agent.ports import Deps
+from agent.twin import TwinServer
+from agent.wiring import ClusterBinding, open_deps
+from graphs import runner
+from graphs.builder import build
+from tests.factories import OneSpec, catalogue_delete
+from tests.integration.test_agent_on_twin import decide
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = "/chaosengines/ca-"
+
+
+@pytest.fixture
+def twin(tmp_path: Path) -> Iterator[TwinServer]:
+    with TwinServer(tmp_path / "twin.json", start_time=1_800_000_000.0) as server:
+        yield server
+
+
+@pytest.fixture
+def deps(tmp_path: Path, twin: TwinServer) -> Iterator[Deps]:
+    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
+    settings: Settings = load_settings(tmp_path / "stack.yaml")
+    settings = settings.model_copy(update={
+        "twin": settings.twin.model_copy(update={"url": twin.url}),
+        "k8s": settings.k8s.model_copy(update={"retry_attempts": 2, "retry_backoff_s": 0.0}),
+    })
+    with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
+        yield replace(d, designer=OneSpec(catalogue_delete(90)))
+
+
+def run(deps: Deps, run_id: str) -> dict[str, object]:
+    graph = build(InMemorySaver())
+    assert runner.start(graph, deps, run_id=run_id, count=1, cluster={"twin": True}).waiting is not None
+    return dict(runner.resume(graph, deps, run_id, decide(deps, 1)).state)
+
+
+def kinds(state: dict[str, object]) -> list[str]:
+    return [e["kind"] for e in state["events"]]  # type: ignore[attr-defined,index]
+
+
+def test_blips_within_the_retries_change_nothing(deps: Deps, twin: TwinServer) -> None:
+    blip = twin.inject("GET", ENGINE, status=503, times=1, skip=2)  # one failed try, retried
+    state = run(deps, "flt00001")
+    assert blip.hits == 1
+    assert state["outcome"] == "completed"
+    assert "cluster_lost" not in kinds(state)
+
+
+def test_api_down_before_apply_applies_nothing(deps: Deps, twin: TwinServer) -> None:
+    down = twin.inject("GET", ENGINE, status=503)  # execute cannot even check for its engine
+    state = run(deps, "flt00002")
+    assert state["outcome"] == "failed"
+    assert "HTTP 503" in str(state["reason"]) and "after 2 tries" in str(state["reason"])
+    twin.heal()
+    assert down.hits == 2
+    assert deps.cluster.list_engines("sock-shop") == []
+    assert Path(str(state["report_path"])).exists()
+
+
+def test_api_lost_mid_monitor_aborts_after_the_grace_then_stops_waiting_at_the_planned_end(
+    deps: Deps, twin: TwinServer
+) -> None:
+    # execute's existence check and the first tick's engine read pass; everything after fails,
+    # the stop patch included.
+    twin.inject("GET", ENGINE, status=503, skip=2)
+    stop = twin.inject("PATCH", ENGINE, status=503)
+    state = run(deps, "flt00003")
+    assert state["outcome"] == "aborted"
+    reason = str(state["reason"])
+    assert reason.startswith("Kubernetes API unanswered for 35 s (grace 30 s)"), reason  # poll 5 s
+    assert reason.endswith("the stop could not be confirmed")
+    k = kinds(state)
+    assert k.index("cluster_lost") < k.index("stop_unconfirmed")
+    assert "stopped" not in k
+    assert stop.hits >= 2  # asked again while waiting
+    twin.heal()
+    # Litmus ended the chaos itself at its planned end; no stop of the agent's ever landed.
+    [engine] = deps.cluster.list_engines("sock-shop")
+    assert engine.engine_status == "completed"
+    audit = [e for e in deps.audit.entries("flt00003") if e.action == "engine_stop"]
+    assert audit and all("HTTP 503" in e.result for e in audit)
+    report = Path(str(state["report_path"])).read_text()
+    assert "the stop could not be confirmed" in report
+    assert "whether the engine stopped before its planned end" in report
+
+
+def test_an_engine_outliving_its_planned_duration_is_stopped(deps: Deps, twin: TwinServer) -> None:
+    twin.pause_operator()  # the Litmus operator is down: the engine never reports an end
+    state = run(deps, "flt00004")
+    assert state["outcome"] == "aborted"
+    assert str(state["reason"]).startswith("chaos outlived its planned duration of 30 s by 6")  # grace 60 s, poll 5 s
+    k = kinds(state)
+    assert k.index("overrun") < k.index("abort_requested") < k.index("stop_unconfirmed")
+    [engine] = deps.cluster.list_engines("sock-shop")
+    assert engine.engine_state == "stop"
