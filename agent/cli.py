@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from agent import cli_audit, cli_chat, cli_design, cli_recover, cli_runs, cli_slack
-from agent.cli_common import console
+from agent.cli_common import console, group_settings
 from agent.errors import ChaosAdvisorError, ConfigError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=group_settings(),
 )
 _debug = {"on": False}
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.cli_common import DEFAULT_CONFIG, ConfigOpt, console, load_config, open_run
+from agent.cli_common import DEFAULT_CONFIG, ConfigOpt, console, group_settings, load_config, open_run
 from agent.errors import ChaosAdvisorError
 
 if TYPE_CHECKING:
@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 OpenRun = Callable[["ClusterBinding"], AbstractContextManager[tuple["RunGraph", "Deps"]]]
 
-app = typer.Typer(help="Slack: the endpoint behind the approval buttons.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Slack: the endpoint behind the approval buttons.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings=group_settings(),
+)
 
 
 class GraphRuns:

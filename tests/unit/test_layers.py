@@ -59,3 +59,23 @@ def test_the_cli_module_imports_no_heavy_library() -> None:
     code = f"import sys, agent.cli; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_command_help_loads_no_pydantic() -> None:
+    # `inventory --help` once imported pydantic through Typer's value coercion (~45 ms): the
+    # group's unset --help flag defaults to False now (agent.cli_common.group_settings).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agent.cli\n"
+        "for argv in (['inventory', '--help'], ['slack', 'serve', '--help'], ['recover', '--help']):\n"
+        "    sys.argv = ['agent', *argv]\n"
+        "    try:\n"
+        "        agent.cli.app()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stderr.strip().splitlines()[-1] == "False"
