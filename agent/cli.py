@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from agent import cli_audit, cli_chat, cli_design, cli_recover, cli_runs, cli_slack
+from agent import cli_audit, cli_chat, cli_design, cli_manifests, cli_recover, cli_runs, cli_slack
 from agent.cli_common import console, group_settings
 from agent.errors import ChaosAdvisorError, ConfigError
 
@@ -36,6 +36,7 @@ app.command()(cli_runs.abort)
 app.command()(cli_recover.recover)
 app.command()(cli_audit.audit)
 app.command()(cli_design.twin)
+app.command()(cli_manifests.manifests)
 app.command()(cli_chat.chat)
 app.add_typer(cli_slack.app, name="slack")
 

@@ -20,10 +20,11 @@ def audit(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Show the audit log: every decision and cluster write — who, what, when, run, result."""
-    from agent.wiring import build_audit
+    from agent.wiring import build_audit, open_store
 
     settings = load_config(config)
-    entries = build_audit(settings).entries(run_id)
+    with open_store(settings) as store:
+        entries = build_audit(settings, store).entries(run_id)
     if not entries:
         console.print(f"No audit entries{f' for run {run_id}' if run_id else ''}.")
         return

@@ -6,8 +6,8 @@ the run started on, as ``python -m agent resume`` does from a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -81,11 +81,19 @@ class GraphRuns:
 @app.command()
 def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free one).")] = 3000,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0 = any free one).")] = 3000,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on: 127.0.0.1 by default; 0.0.0.0 in a pod behind a Service.")
+    ] = "127.0.0.1",
+    recover: Annotated[
+        bool, typer.Option("--recover/--no-recover", help="At start-up, pick up runs a dead server left (python -m agent recover).")
+    ] = True,
 ) -> None:
-    """Serve Slack's Interactivity Request URL at 127.0.0.1:PORT/slack/events until Ctrl-C.
+    """Serve Slack's Interactivity Request URL at HOST:PORT/slack/events until Ctrl-C (or SIGTERM).
 
     Put a tunnel or ingress in front of it. A click by a user in policy.approvers resumes the run here, exactly once.
+    At start-up it first recovers what a previous server left (a restarted pod): interrupted runs are
+    watched to their end without new chaos, stale claims released, orphaned engines stopped.
     """
     import signal
     import threading
@@ -97,15 +105,17 @@ def serve(
     runs = GraphRuns(settings, open_run=lambda binding: open_run(settings, binding))
     endpoint = SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs, policy=settings.policy)
     try:
-        server = SlackCallbackServer(endpoint, port=port)
+        server = SlackCallbackServer(endpoint, port=port, host=host)
     except OSError as e:
         endpoint.close()
-        raise ChaosAdvisorError(f"slack serve: cannot listen on 127.0.0.1:{port} ({e.strerror}); pick another --port") from None
+        raise ChaosAdvisorError(f"slack serve: cannot listen on {host}:{port} ({e.strerror}); pick another --host/--port") from None
     with server:
         console.print(f"Slack callback endpoint at {server.url}", highlight=False)
         console.print("  set it (behind your tunnel or ingress) as the Slack app's Interactivity Request URL; Ctrl-C stops")
         if not any(a.startswith("slack:") for a in settings.policy.approvers):
             console.print("[yellow]warning:[/yellow] no slack:<user id> in policy.approvers: every click will be refused")
+        if recover:
+            threading.Thread(target=_recover_at_start, args=(settings,), name="recover", daemon=True).start()
         stop = threading.Event()
         # SIGTERM is how Kubernetes (and CI) stop a server; SIGINT may be ignored in background jobs.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -114,3 +124,23 @@ def serve(
         except KeyboardInterrupt:
             pass
         console.print("stopping; runs resumed here finish first")
+
+
+def _recover_at_start(settings: Settings) -> None:
+    """``recover`` for every run in the checkpointer, each on its own cluster (in the background:
+    a run watched to its end may take minutes, and clicks must be answered meanwhile)."""
+    from agent.wiring import ClusterBinding, open_checkpointer, open_deps
+    from graphs.builder import build
+    from graphs.recovery import recover
+
+    @contextmanager
+    def deps_for(binding: dict[str, object]) -> Iterator[Deps]:
+        with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
+            yield deps
+
+    try:
+        with open_checkpointer(settings) as saver:
+            for f in recover(build(saver), saver, deps_for, None):  # each run on its own cluster
+                console.print(f"recover: run {f.run_id}: {f.found} -> {f.action}", highlight=False)
+    except ChaosAdvisorError as e:  # the server still answers clicks; the operator sees why
+        console.print(f"[yellow]warning:[/yellow] recovery at start-up failed: {e}; run python -m agent recover", highlight=False)

@@ -178,10 +178,11 @@ class RunStore(Protocol):
         """Drop the claim on ``key`` (its claimer died before answering); True if there was one."""
         ...
 
-    def lease(self, run_id: str, *, exclusive: bool = False) -> AbstractContextManager[bool]:
+    def lease(self, run_id: str, *, exclusive: bool = False, wait_s: float = 0.0) -> AbstractContextManager[bool]:
         """Hold the run's lease for the block: shared by every process working on the run, or
         exclusive (``recover``: nobody alive works on it). Yields False when it cannot be had
-        now. A dead process's lease is gone with it (an OS file lock, a PostgreSQL session lock)."""
+        within ``wait_s``. A dead process's lease is gone with it (an OS file lock, a PostgreSQL
+        session lock)."""
         ...
 
 

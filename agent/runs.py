@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +26,25 @@ from agent.models import Candidate, Inventory, Sample
 
 M = TypeVar("M", bound=BaseModel)
 _CANDIDATES = TypeAdapter(list[Candidate])
+
+
+def retry_for(wait_s: float, attempt: Callable[[], bool], *, every_s: float = 0.05) -> bool:
+    """``attempt()`` until it succeeds or ``wait_s`` passed (a lease held for a moment by
+    ``recover`` looking at a run is worth a short wait)."""
+    deadline = time.monotonic() + wait_s
+    while not attempt():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every_s)
+    return True
+
+
+def _flock(fd: int, mode: int) -> bool:
+    try:
+        fcntl.flock(fd, mode)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class FileRunStore:
@@ -92,17 +112,13 @@ class FileRunStore:
         return True
 
     @contextmanager
-    def lease(self, run_id: str, *, exclusive: bool = False) -> Iterator[bool]:
+    def lease(self, run_id: str, *, exclusive: bool = False, wait_s: float = 0.0) -> Iterator[bool]:
         """An flock on ``<run>/lease`` for the block (shared, or exclusive for ``recover``);
         the kernel drops it when the holder dies, even by SIGKILL."""
         fd = os.open(self._dir(run_id) / "lease", os.O_CREAT | os.O_RDWR, 0o644)
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         try:
-            try:
-                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
+            yield retry_for(wait_s, lambda: _flock(fd, mode))
         finally:
             os.close(fd)  # releases the lock
 

@@ -376,17 +376,19 @@ def _esc(text: str) -> str:
 
 
 class SlackCallbackServer:
-    """Serves a :class:`SlackEndpoint` at ``http://127.0.0.1:PORT/slack/events`` from a thread."""
+    """Serves a :class:`SlackEndpoint` at ``http://HOST:PORT/slack/events`` from a thread
+    (127.0.0.1 unless told otherwise: 0.0.0.0 in a pod, behind its Service)."""
 
-    def __init__(self, endpoint: SlackEndpoint, *, port: int = 0) -> None:
+    def __init__(self, endpoint: SlackEndpoint, *, port: int = 0, host: str = HOST) -> None:
         self.endpoint = endpoint
-        self._http = _HTTPServer((HOST, port), endpoint)
+        self._host = host
+        self._http = _HTTPServer((host, port), endpoint)
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="slack-callback", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self._http.server_address[1]}{PATH}"
+        return f"http://{self._host}:{self._http.server_address[1]}{PATH}"
 
     def __enter__(self) -> SlackCallbackServer:
         self._thread.start()

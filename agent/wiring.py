@@ -45,8 +45,15 @@ def twin_state_path(settings: Settings, binding: ClusterBinding) -> Path:
     return root / f"custom-{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
 
 
-def build_audit(settings: Settings) -> AuditLog:
-    """The append-only audit log, ``<paths.state_dir>/audit.jsonl`` (shared by every process)."""
+def build_audit(settings: Settings, store: RunStore) -> AuditLog:
+    """The append-only audit log: ``<paths.state_dir>/audit.jsonl`` (shared by every process on
+    the machine), or with ``checkpoint.backend: postgres`` a table beside the runs (shared by
+    every replica, and kept when a pod and its disk go)."""
+    if settings.checkpoint.backend == "postgres":
+        from agent.adapters.pg_runstore import PostgresRunStore
+
+        if isinstance(store, PostgresRunStore):
+            return store.audit_log()
     from agent.adapters.audit_file import FileAuditLog
 
     return FileAuditLog(settings.path(settings.paths.state_dir) / "audit.jsonl")
@@ -132,7 +139,7 @@ def _open_deps(
     from agent.adapters.kube import connect
     from agent.audited import AuditedCluster
 
-    notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings)
+    notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings, store)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
         from agent.adapters.prometheus import PrometheusMetrics

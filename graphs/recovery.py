@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.errors import ChaosAdvisorError
 from agent.litmus import engine_name
 from agent.models import AuditAction, AuditEntry, EngineInfo
 from agent.ports import Deps
@@ -49,25 +50,39 @@ def recover(
     graph: RunGraph,
     saver: BaseCheckpointSaver,
     open_deps: Callable[[Binding], AbstractContextManager[Deps]],
-    here: Binding,
+    here: Binding | None,
     *,
     dry_run: bool = False,
     stop: bool = False,
 ) -> list[Finding]:
     """Reconcile every run in ``saver`` (each on its own cluster, opened with ``open_deps``) and
-    the agent's engines on those clusters and on ``here`` (the cluster this command was given)."""
+    the agent's engines on those clusters and on ``here`` (the cluster this command was given,
+    if any). A cluster or run that cannot be reached is reported and the others still done."""
     views = runner.runs(graph, saver)
-    clusters: dict[str, list[runner.RunView]] = {_key(here): []}
+    clusters: dict[str, list[runner.RunView]] = {} if here is None else {_key(here): []}
     for v in views:
         clusters.setdefault(_key(v.state.get("cluster") or {}), []).append(v)
     known = {v.run_id: v for v in views}
     findings: list[Finding] = []
     for key, mine in clusters.items():
-        with open_deps(json.loads(key)) as deps:
-            resumed = [v for v in mine if v.interrupted]
-            findings += _orphans(deps, known, {v.run_id for v in resumed}, dry_run=dry_run)
-            for v in mine:
-                findings += _run(graph, deps, v, dry_run=dry_run, stop=stop)
+        try:
+            with open_deps(json.loads(key)) as deps:
+                findings += _cluster(graph, deps, mine, known, dry_run=dry_run, stop=stop)
+        except ChaosAdvisorError as e:
+            findings.append(Finding(", ".join(v.run_id for v in mine if v.next) or "-", f"cluster {key}", f"not reached: {e}"))
+    return findings
+
+
+def _cluster(
+    graph: RunGraph, deps: Deps, mine: list[runner.RunView], known: dict[str, runner.RunView], *, dry_run: bool, stop: bool
+) -> list[Finding]:
+    resumed = {v.run_id for v in mine if v.interrupted}
+    findings = _orphans(deps, known, resumed, dry_run=dry_run)
+    for v in mine:
+        try:
+            findings += _run(graph, deps, v, dry_run=dry_run, stop=stop)
+        except ChaosAdvisorError as e:  # this run stays as it is; the next may still be recovered
+            findings.append(Finding(v.run_id, f"next: {', '.join(v.next)}", f"failed: {e}; run recover again"))
     return findings
 
 

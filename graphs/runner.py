@@ -39,6 +39,9 @@ class RunView:
         return bool(self.next) and self.waiting is None
 
 
+LEASE_WAIT_S = 5.0  # recover holds a waiting run's lease for a moment: wait that out
+
+
 def new_run_id() -> str:
     """A short, random, DNS-safe run id (it becomes part of the ChaosEngine's name)."""
     return secrets.token_hex(4)
@@ -78,7 +81,7 @@ def start(
 def working(deps: Deps, run_id: str) -> Iterator[None]:
     """Hold the run's shared lease while this process works on it, so ``recover`` (which needs
     it exclusively) never picks up a run that is alive elsewhere."""
-    with deps.store.lease(run_id) as held:
+    with deps.store.lease(run_id, wait_s=LEASE_WAIT_S) as held:
         if not held:
             raise ApprovalError(
                 f"run {run_id} is being recovered by another process (python -m agent recover); "

@@ -4,7 +4,9 @@ Same contract as the file store (``agent.runs.FileRunStore``), in three tables c
 ``ca_run_documents`` (one JSON text per run and name: inventory, candidates, baseline, manifest),
 ``ca_run_samples`` (one row per run and tick; a replayed tick overwrites its row, so the last
 write wins as in the file store) and ``ca_run_claims`` (``claim`` is an INSERT ... ON CONFLICT
-DO NOTHING on its primary key, so exactly one caller wins across every replica).
+DO NOTHING on its primary key, so exactly one caller wins across every replica). The audit log
+of a PostgreSQL deployment lives beside them in ``ca_audit`` (rows are only ever inserted), so it
+outlives the pods that wrote it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from agent.adapters.postgres import PgConnection, connect, setup_lock, translated, where
 from agent.errors import ChaosAdvisorError
-from agent.models import Candidate, Inventory, Sample
+from agent.models import AuditEntry, Candidate, Inventory, Sample
+from agent.runs import retry_for
 
 M = TypeVar("M", bound=BaseModel)
 _CANDIDATES = TypeAdapter(list[Candidate])
@@ -31,6 +34,9 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS ca_run_claims (
         run_id TEXT NOT NULL, key TEXT NOT NULL, claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         PRIMARY KEY (run_id, key))""",
+    """CREATE TABLE IF NOT EXISTS ca_audit (
+        id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, body TEXT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
 )
 
 
@@ -40,6 +46,10 @@ class PostgresRunStore:
     def __init__(self, conn: PgConnection, *, server: str = "the state store") -> None:
         self._conn = conn
         self._server = server
+
+    def audit_log(self) -> PostgresAuditLog:
+        """The audit log in the same database, on the same connection."""
+        return PostgresAuditLog(self._conn, server=self._server)
 
     def setup(self) -> None:
         """Create the tables if they are missing (idempotent; safe with replicas starting at once)."""
@@ -103,14 +113,18 @@ class PostgresRunStore:
             return cur.rowcount == 1
 
     @contextmanager
-    def lease(self, run_id: str, *, exclusive: bool = False) -> Iterator[bool]:
+    def lease(self, run_id: str, *, exclusive: bool = False, wait_s: float = 0.0) -> Iterator[bool]:
         """A session-level advisory lock on the run for the block (shared, or exclusive for
         ``recover``); PostgreSQL drops it when the holder's connection dies."""
         kind = "" if exclusive else "_shared"
         key = f"chaos-advisor run {run_id}"
-        with translated(self._server, f"taking the lease of run {run_id}"):
-            row = self._conn.execute(f"SELECT pg_try_advisory_lock{kind}(hashtext(%s)) AS ok", (key,)).fetchone()
-        held = bool(row and row["ok"])
+
+        def take() -> bool:
+            with translated(self._server, f"taking the lease of run {run_id}"):
+                row = self._conn.execute(f"SELECT pg_try_advisory_lock{kind}(hashtext(%s)) AS ok", (key,)).fetchone()
+            return bool(row and row["ok"])
+
+        held = retry_for(wait_s, take)
         try:
             yield held
         finally:
@@ -134,6 +148,25 @@ class PostgresRunStore:
                 "SELECT body FROM ca_run_samples WHERE run_id = %s ORDER BY tick", (run_id,)
             ).fetchall()
         return [Sample.model_validate_json(r["body"]) for r in rows]
+
+
+class PostgresAuditLog:
+    """Implements :class:`agent.ports.AuditLog` as rows of ``ca_audit``, only ever inserted."""
+
+    def __init__(self, conn: PgConnection, *, server: str) -> None:
+        self._conn, self._server = conn, server
+
+    def record(self, entry: AuditEntry) -> None:
+        with translated(self._server, f"auditing {entry.action} of run {entry.run_id}"):
+            self._conn.execute("INSERT INTO ca_audit (run_id, body) VALUES (%s, %s)", (entry.run_id, entry.model_dump_json()))
+
+    def entries(self, run_id: str | None) -> list[AuditEntry]:
+        with translated(self._server, "reading the audit log"):
+            if run_id is None:
+                rows = self._conn.execute("SELECT body FROM ca_audit ORDER BY id").fetchall()
+            else:
+                rows = self._conn.execute("SELECT body FROM ca_audit WHERE run_id = %s ORDER BY id", (run_id,)).fetchall()
+        return [AuditEntry.model_validate_json(r["body"]) for r in rows]
 
 
 @contextmanager

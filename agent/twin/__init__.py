@@ -9,7 +9,10 @@ Modules: server (HTTP, TwinServer), api (routing, /twin/v1), crud (API server ru
 store (state file), state (models), seed (manifests -> cluster), pods / workloads (pods and
 controllers at a virtual time), operator / records / targets / faults (Litmus emulation),
 model (SLO signals), exposition (those signals as Prometheus series, /metrics), topology
-(service graph), schema / selectors / patch / units / tables (API details).
+(service graph), schema / selectors / patch / units / tables (API details), builtin /
+builtin_workloads (install kinds accepted for server-side dry-run and stored only: RBAC,
+ServiceAccounts, ConfigMaps, Secrets, Deployments), failures (5xx and held requests injected on
+purpose, for the agent's failure paths).
 """
 
 from __future__ import annotations

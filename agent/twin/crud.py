@@ -2,7 +2,8 @@
 
 Writes validate fully before they touch the state (so a failed request leaves nothing behind,
 and `dryRun=All` can return the would-be object and store nothing): metadata.name is a
-DNS-1123 subdomain, the namespace exists, custom objects match their CRD's openAPIV3Schema.
+DNS-1123 subdomain, the namespace exists, custom objects match their CRD's openAPIV3Schema,
+built-in kinds pass `builtin`'s checks (and get its create-time defaults).
 Served objects are rendered at the current virtual time (pod and controller status).
 """
 
@@ -12,11 +13,12 @@ import base64
 import binascii
 import copy
 import json
+import random
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from agent.twin import errors
+from agent.twin import builtin, errors
 from agent.twin.errors import Cause
 from agent.twin.operator import stop
 from agent.twin.patch import apply_patch
@@ -123,10 +125,11 @@ def _check_body(resource: Resource, body: Any, namespace: str | None) -> KObj:
 
 def _validate(state: State, resource: Resource, obj: KObj) -> None:
     meta = obj["metadata"]
-    causes = validate_name(meta.get("name"), namespace_name=resource.kind == "Namespace")
-    causes += validate_metadata(meta)
     if resource.custom:
+        causes = validate_name(meta.get("name")) + validate_metadata(meta)
         causes += validate_custom_object(obj, _schema(state, resource))
+    else:
+        causes = builtin.validate(resource.kind, obj)
     if causes:
         raise errors.invalid(resource.kind, resource.group, str(meta.get("name") or ""), causes)
 
@@ -165,6 +168,9 @@ def create_object(state: State, resource: Resource, namespace: str | None, body:
     key = _key(resource, namespace, meta["name"])
     if key in state.bucket(resource.key):
         raise errors.already_exists(resource.plural, resource.group, meta["name"])
+    if not resource.custom:  # a dry run draws no address from the seeded generator
+        builtin.prepare(resource.kind, obj, cluster_ip=lambda: _cluster_ip(
+            random.Random() if dry_run else state.rng("cluster-ip")))
     meta["creationTimestamp"] = rfc3339(state.now)
     meta["generation"] = 1
     if dry_run:
@@ -174,6 +180,11 @@ def create_object(state: State, resource: Resource, namespace: str | None, body:
     meta["resourceVersion"] = state.bump()
     state.bucket(resource.key)[key] = obj
     return copy.deepcopy(obj)
+
+
+def _cluster_ip(rng: random.Random) -> str:
+    """An address in the service range, drawn as seeding draws them."""
+    return f"10.96.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
 
 
 def _stored(state: State, resource: Resource, namespace: str | None, name: str) -> KObj:

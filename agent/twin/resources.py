@@ -2,6 +2,12 @@
 
 One table drives routing, discovery (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`) and
 the kinds of list responses, so what kubectl discovers is exactly what the twin answers.
+
+Built-in kinds marked `stored_only` (ServiceAccount, Secret, ConfigMap and RBAC) exist so that an
+install of the agent itself (`deploy/`) can be checked with `kubectl apply --dry-run=server`:
+they accept create (validated by `builtin`) and reads, and no controller acts on them. Services
+and Deployments accept create too; one created through the API is stored only (no ReplicaSet,
+no pods). Seeding from manifests (`by_kind`) ignores the stored-only kinds, as before.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 READ_VERBS = ("get", "list")
+CREATE_VERBS = ("create", "get", "list")  # built-ins: no update, patch or delete is served
 CUSTOM_VERBS = ("create", "delete", "get", "list", "patch", "update")
 
 
@@ -26,6 +33,7 @@ class Resource:
     verbs: tuple[str, ...] = READ_VERBS
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    stored_only: bool = False  # served for installs only: not seeded, no controller acts on it
 
     @property
     def key(self) -> str:
@@ -53,14 +61,20 @@ class Resource:
 
 
 LITMUS = "litmuschaos.io"
+RBAC = "rbac.authorization.k8s.io"
 ALL = ("all",)  # `kubectl get all` lists the resources in this category
 RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False,
              ("create", "get", "list"), ("ns",)),
     Resource("", "v1", "nodes", "node", "Node", False, READ_VERBS, ("no",)),
     Resource("", "v1", "pods", "pod", "Pod", True, READ_VERBS, ("po",), ALL),
-    Resource("", "v1", "services", "service", "Service", True, READ_VERBS, ("svc",), ALL),
-    Resource("apps", "v1", "deployments", "deployment", "Deployment", True, READ_VERBS,
+    Resource("", "v1", "services", "service", "Service", True, CREATE_VERBS, ("svc",), ALL),
+    Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, CREATE_VERBS,
+             ("sa",), stored_only=True),
+    Resource("", "v1", "secrets", "secret", "Secret", True, CREATE_VERBS, stored_only=True),
+    Resource("", "v1", "configmaps", "configmap", "ConfigMap", True, CREATE_VERBS, ("cm",),
+             stored_only=True),
+    Resource("apps", "v1", "deployments", "deployment", "Deployment", True, CREATE_VERBS,
              ("deploy",), ALL),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, READ_VERBS, ("rs",),
              ALL),
@@ -69,6 +83,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "customresourcedefinition", "CustomResourceDefinition", False, READ_VERBS,
              ("crd", "crds")),
+    Resource(RBAC, "v1", "roles", "role", "Role", True, CREATE_VERBS, stored_only=True),
+    Resource(RBAC, "v1", "rolebindings", "rolebinding", "RoleBinding", True, CREATE_VERBS,
+             stored_only=True),
+    Resource(RBAC, "v1", "clusterroles", "clusterrole", "ClusterRole", False, CREATE_VERBS,
+             stored_only=True),
+    Resource(RBAC, "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", False,
+             CREATE_VERBS, stored_only=True),
     Resource(LITMUS, "v1alpha1", "chaosengines", "chaosengine", "ChaosEngine", True,
              CUSTOM_VERBS),
     Resource(LITMUS, "v1alpha1", "chaosexperiments", "chaosexperiment", "ChaosExperiment", True,
@@ -77,7 +98,7 @@ RESOURCES: tuple[Resource, ...] = (
              CUSTOM_VERBS),
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
-    ("apps", "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),
+    ("apps", "v1"), (RBAC, "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),
 )
 
 
@@ -90,8 +111,8 @@ def find(group: str, version: str, plural: str) -> Resource | None:
 
 
 def by_kind(kind: str) -> Resource | None:
-    """The resource of a kind (used when seeding from manifests)."""
-    return next((r for r in RESOURCES if r.kind == kind), None)
+    """The resource of a kind that seeding from manifests knows (stored-only kinds are not)."""
+    return next((r for r in RESOURCES if r.kind == kind and not r.stored_only), None)
 
 
 def served_group_version(group: str, version: str) -> bool:

@@ -99,11 +99,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         text = response.body if isinstance(response.body, str) else json.dumps(response.body)
         payload = text.encode()
-        self.send_response(response.code)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(response.code)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a held request timed out): fine
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

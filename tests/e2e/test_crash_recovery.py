@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import pty
+import queue
 import select
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,7 @@ def crash(workdir: Path, tmp_path: Path) -> Iterator[Crash]:
             "CHAOS_ADVISOR_TWIN__SPEED": "1000000",  # virtual time without waiting
             "CHAOS_ADVISOR_K8S__RETRY_BACKOFF_S": "0",
             "COLUMNS": "250",
+            "PYTHONUNBUFFERED": "1",
         }
         yield Crash(twin, workdir, env)
         twin.heal()
@@ -239,3 +242,31 @@ def test_killed_during_narrate_writes_the_report_once(crash: Crash, llm: OpenAIS
     out = crash.cli("recover", "--twin")
     assert "interrupted before narrate" in out and "resumed: completed" in out
     assert len(crash.reports(run)) == 1 and len(crash.engines()) == 1
+
+
+def test_a_restarted_slack_server_recovers_what_the_dead_one_left(crash: Crash) -> None:
+    from tests.e2e.test_slack_cli import enable_slack
+    from tests.integration.slack_server import SlackServer
+
+    with SlackServer() as slack:
+        enable_slack(crash.workdir, slack)
+        held = crash.twin.inject("GET", "/chaosresults/", hold=True, skip=3)
+        agent = crash.spawn("run-graph", "--twin", "--approve", "1")  # a server's run, mid-monitor
+        assert held.seen.wait(WAIT_S)
+        kill(agent)
+        crash.twin.heal()
+        [run] = crash.runs()
+        server = crash.spawn("slack", "serve", "--port", "0", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = server.stdout
+        assert out is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(raw.decode()) for raw in out], daemon=True).start()
+        try:
+            seen = []
+            while not seen or not seen[-1].startswith(f"recover: run {run}"):
+                seen.append(lines.get(timeout=WAIT_S))  # the server prints as it goes
+            assert "interrupted before monitor" in seen[-1] and "-> resumed: completed" in seen[-1], seen
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    assert ended(only_engine(crash)) and len(crash.reports(run)) == 1

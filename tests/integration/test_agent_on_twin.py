@@ -135,33 +135,6 @@ def test_breach_aborts_with_engine_state_stop(deps: Deps) -> None:
     assert "| Status | aborted — front-end error rate" in report
 
 
-class LosingMetrics:
-    """Wraps the twin's metrics and loses them after ``good`` reads. A fake that stands in for a
-    metrics backend going away; the twin itself cannot be told to fail yet (issue 7 adds that)."""
-
-    def __init__(self, inner: object, good: int) -> None:
-        self.inner, self.left = inner, good
-
-    def describe(self, namespace: str, service: str, signal: str) -> str:
-        return self.inner.describe(namespace, service, signal)  # type: ignore[attr-defined,no-any-return]
-
-    def read(self, namespace: str, services: list[str]) -> dict[str, object]:
-        from agent.errors import MetricsUnavailable
-
-        if self.left <= 0:
-            raise MetricsUnavailable("backend gone")
-        self.left -= 1
-        return self.inner.read(namespace, services)  # type: ignore[attr-defined,no-any-return]
-
-
-def test_losing_metrics_aborts_after_the_grace_period(deps: Deps) -> None:
-    deps = replace(deps, designer=OneSpec(catalogue_delete(90)), metrics=LosingMetrics(deps.metrics, good=8))  # 6 baseline reads, 2 ticks
-    state = run_to_end(deps, "t0000003").state
-    assert state["outcome"] == "aborted"
-    assert state["reason"].startswith("metrics lost for 20 s")  # grace 15 s, poll 5 s: 4 missing ticks
-    assert engines(deps)[0]["spec"]["engineState"] == "stop"  # type: ignore[index]
-
-
 def test_rejection_applies_nothing(deps: Deps) -> None:
     graph = build(InMemorySaver())
     runner.start(graph, deps, run_id="t0000004", count=3, cluster={"twin": True})

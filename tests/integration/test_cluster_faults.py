@@ -112,3 +112,13 @@ def test_an_engine_outliving_its_planned_duration_is_stopped(deps: Deps, twin: T
     assert k.index("overrun") < k.index("abort_requested") < k.index("stop_unconfirmed")
     [engine] = deps.cluster.list_engines("sock-shop")
     assert engine.engine_state == "stop"
+
+
+def test_losing_metrics_aborts_after_the_grace_period(deps: Deps, twin: TwinServer) -> None:
+    lost = twin.inject("GET", "/twin/v1/signals", status=503, skip=8)  # 6 baseline reads, 2 ticks
+    state = run(deps, "flt00005")
+    assert lost.hits >= 4
+    assert state["outcome"] == "aborted"
+    assert str(state["reason"]).startswith("metrics lost for 20 s")  # grace 15 s, poll 5 s: 4 missing ticks
+    [engine] = deps.cluster.list_engines("sock-shop")
+    assert engine.engine_state == "stop"

@@ -19,15 +19,22 @@ from tests.integration.postgres_fixture import RunningPostgres
 
 
 @pytest.fixture(params=["files", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[RunStore, RunStore]]:
+    """Two handles on one store, as two processes (or replicas) would hold them."""
     if request.param == "files":
-        yield FileRunStore(tmp_path / "runs")
+        yield FileRunStore(tmp_path / "runs"), FileRunStore(tmp_path / "runs")
         return
     from agent.adapters.pg_runstore import open_postgres_store
 
     server: RunningPostgres = request.getfixturevalue("postgres")
-    with open_postgres_store(server.fresh_database()) as pg:
-        yield pg
+    url = server.fresh_database()
+    with open_postgres_store(url) as pg, open_postgres_store(url) as other:
+        yield pg, other
+
+
+@pytest.fixture
+def store(stores: tuple[RunStore, RunStore]) -> RunStore:
+    return stores[0]
 
 
 def sample(tick: int, errors: float) -> Sample:
@@ -86,3 +93,42 @@ def test_an_unreachable_server_is_one_clear_error_without_the_password(postgres:
     message = str(caught.value)
     assert message.startswith(f"checkpoint.postgres_url (127.0.0.1:{url.split(':')[3].split('/')[0]}/chaos): cannot connect")
     assert "s3cret" not in message
+
+
+def test_a_released_claim_can_be_won_again(store: RunStore) -> None:
+    assert store.claim("r1", "interrupt-1")
+    assert not store.claim("r1", "interrupt-1")
+    assert store.release("r1", "interrupt-1") is True
+    assert store.release("r1", "interrupt-1") is False
+    assert store.claim("r1", "interrupt-1")
+
+
+def test_leases_are_shared_by_workers_and_exclusive_for_recover(stores: tuple[RunStore, RunStore]) -> None:
+    worker, other = stores
+    with worker.lease("r1") as held:
+        assert held
+        with other.lease("r1") as second:
+            assert second  # another worker on the same run
+        with other.lease("r1", exclusive=True) as recovering:
+            assert not recovering  # a live worker: recover leaves the run alone
+        with other.lease("r2", exclusive=True) as elsewhere:
+            assert elsewhere  # per run
+    with other.lease("r1", exclusive=True) as recovering:
+        assert recovering  # nobody works on it any more
+        with worker.lease("r1") as late:
+            assert not late  # a worker arriving meanwhile is told to wait
+    with worker.lease("r1", exclusive=True) as again:
+        assert again  # every lease was given back
+
+
+def test_the_audit_log_appends_and_filters(stores: tuple[RunStore, RunStore], tmp_path: Path) -> None:
+    from agent.adapters.audit_file import FileAuditLog
+    from agent.models import AuditEntry
+
+    store, other = stores
+    logs = (store.audit_log(), other.audit_log()) if hasattr(store, "audit_log") else (
+        FileAuditLog(tmp_path / "audit.jsonl"), FileAuditLog(tmp_path / "audit.jsonl"))
+    for i, run in enumerate(["r1", "r2", "r1"]):
+        logs[i % 2].record(AuditEntry(run_at=T0, run_id=run, who="tester", action="decision", what=f"#{i}", result="ok"))
+    assert [e.what for e in logs[0].entries(None)] == ["#0", "#1", "#2"]
+    assert [e.what for e in logs[1].entries("r1")] == ["#0", "#2"]

@@ -1,0 +1,112 @@
+"""`recover` in-process against the twin: orphaned engines, dry runs, live runs left alone.
+(The SIGKILL crash matrix is in tests/e2e/test_crash_recovery.py.)"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from rich.console import Console
+
+from agent.ports import Deps
+from agent.twin import TwinServer
+from agent.wiring import ClusterBinding, open_deps
+from graphs import runner
+from graphs.builder import RunGraph, build
+from graphs.recovery import recover
+from tests.integration.test_agent_on_twin import decide
+from tests.integration.test_cluster_faults import deps as deps  # noqa: F401 - the fixture
+from tests.integration.test_cluster_faults import twin as twin  # noqa: F401 - the fixture
+
+TWIN = {"twin": True}
+
+
+def deps_for(deps: Deps):  # type: ignore[no-untyped-def]
+    @contextmanager
+    def opened(binding: dict[str, object]) -> Iterator[Deps]:
+        assert ClusterBinding.model_validate(binding).twin
+        yield deps
+
+    return opened
+
+
+def orphan(deps: Deps, run_id: str) -> None:
+    """An engine of the agent's that no checkpointed run knows (its state store was lost)."""
+    from agent.litmus import render
+    from tests.factories import catalogue_delete
+
+    manifest = render(catalogue_delete(90), run_id=run_id, service_account="litmus-admin", cleanup="retain")
+    deps.cluster.apply_engine(manifest, dry_run=False)
+
+
+def test_an_engine_no_run_knows_is_stopped_and_a_dry_run_changes_nothing(deps: Deps) -> None:
+    saver = InMemorySaver()
+    graph = build(saver)
+    orphan(deps, "lost0001")
+    planned = recover(graph, saver, deps_for(deps), TWIN, dry_run=True)
+    assert [(f.run_id, f.action) for f in planned] == [("lost0001", "would stop it")]
+    assert deps.cluster.list_engines("sock-shop")[0].active
+    done = recover(graph, saver, deps_for(deps), TWIN)
+    assert [(f.run_id, f.action) for f in done] == [("lost0001", "stopped it (engineState: stop)")]
+    [engine] = deps.cluster.list_engines("sock-shop")
+    assert engine.engine_state == "stop"
+    stops = [e for e in deps.audit.entries("lost0001") if e.action == "engine_stop"]
+    assert len(stops) == 1 and stops[0].result == "ok"
+    assert recover(graph, saver, deps_for(deps), TWIN) == []  # nothing left to do
+
+
+def test_a_finished_runs_engine_still_injecting_is_stopped(deps: Deps, twin: TwinServer) -> None:
+    # The API went silent mid-run and the operator is down: the run ended without its stop landing.
+    twin.pause_operator()
+    twin.inject("GET", "/chaosengines/ca-", status=503, skip=2)
+    twin.inject("PATCH", "/chaosengines/ca-", status=503)
+    graph, saver = _run(deps, "done0001")
+    assert runner.view(graph, "done0001").next == ()
+    twin.heal()  # the API is back
+    assert deps.cluster.list_engines("sock-shop")[0].active
+    [f] = recover(graph, saver, deps_for(deps), TWIN)
+    assert f.run_id == "done0001" and "its run ended (aborted)" in f.found
+    assert f.action == "stopped it (engineState: stop)"
+    assert not deps.cluster.list_engines("sock-shop")[0].active
+
+
+def _run(deps: Deps, run_id: str) -> tuple[RunGraph, InMemorySaver]:
+    saver = InMemorySaver()
+    graph = build(saver)
+    runner.start(graph, deps, run_id=run_id, count=1, cluster=TWIN)
+    runner.resume(graph, deps, run_id, decide(deps, 1))
+    return graph, saver
+
+
+def test_a_run_alive_in_another_process_is_left_alone(deps: Deps) -> None:
+    saver = InMemorySaver()
+    graph = build(saver)
+    runner.start(graph, deps, run_id="live0001", count=1, cluster=TWIN)  # paused, waiting
+    with deps.store.lease("live0001"):  # as a worker answering it right now would hold it
+        [f] = recover(graph, saver, deps_for(deps), TWIN)
+    assert f.action == "left alone"
+    [f] = recover(graph, saver, deps_for(deps), TWIN)
+    assert f.found == "waiting for approval" and f.action.startswith("nothing to do")
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_unreachable_cluster_is_reported_not_raised(tmp_path: Path, dry_run: bool) -> None:
+    from agent.config import load_settings
+
+    root = Path(__file__).resolve().parents[2]
+    settings = load_settings(root / "stack.yaml")
+    settings = settings.model_copy(update={"twin": settings.twin.model_copy(update={"url": "http://127.0.0.1:9"}),
+                                           "k8s": settings.k8s.model_copy(update={"retry_attempts": 1})})
+
+    @contextmanager
+    def unreachable(binding: dict[str, object]) -> Iterator[Deps]:
+        with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
+            yield d
+
+    saver = InMemorySaver()
+    [f] = recover(build(saver), saver, unreachable, TWIN, dry_run=dry_run)
+    assert f.action.startswith("not reached:") and "cannot reach http://127.0.0.1:9" in f.action
