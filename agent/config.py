@@ -144,7 +144,8 @@ class MonitorSettings(Section):
         30.0, ge=0, description="abort after this long without an answer from the Kubernetes API"
     )
     overrun_grace_s: float = Field(
-        60.0, ge=0, description="stop an engine still injecting this long after its planned duration"
+        120.0, ge=0, description="stop an engine still running this long after its planned duration "
+        "(room for a fault's own post-chaos checks, which run past TOTAL_CHAOS_DURATION)"
     )
     recovery_timeout_s: float = Field(300.0, ge=0, description="watch recovery this long after chaos")
     update_interval_s: float = Field(30.0, gt=0, description="progress notifications, seconds")
