@@ -6,10 +6,14 @@ Generates manifests (N namespaces, D Deployments with one Service each, P pods i
 the Deployments' replicas) to a temporary file, seeds a twin state file from them once, then
 measures, interleaved, wall time and peak RSS (getrusage of the child) of
 
-  * `python -m agent inventory --manifests FILE --config stack.yaml` (the agent serves the twin
-    in-process from the same, already seeded, state file; its lists are paginated), and
+  * `python -m agent inventory --manifests FILE --config stack.yaml` attached (twin.url) to the
+    twin served by `python -m agent twin --manifests FILE` in the background: the same server
+    process kubectl talks to, so both clients are measured alone (the fair comparison);
+  * the same `inventory` serving the twin in-process from the same, already seeded, state file
+    (as `--twin` runs by default: the client, the server and loading the 33 MB state share one
+    process and one GIL);
   * `kubectl --server URL --cache-dir TMP get deploy,sts,svc,pods -A -o json` against the
-    same state file served by `python -m agent twin --manifests FILE` in the background.
+    served twin.
 
 Prints medians and the ratio agent / kubectl (target: <= 1).
 """
@@ -83,11 +87,11 @@ def stack_yaml(namespaces: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def run_child(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
+def run_child(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
     """(wall s, peak RSS MiB, bytes of stdout) of one child, measured with wait4's rusage."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -147,10 +151,13 @@ def main() -> None:
                     "--request-timeout", "300s", "get", "deploy,sts,svc,pods", "-A", "-o", "json"]
             if kubectl:
                 run_child(kube, work)  # warm: discovery cache, kubectl version pick
+            attached = os.environ | {"CHAOS_ADVISOR_TWIN__URL": url}
             agent_runs: list[tuple[float, float, int]] = []
+            inproc_runs: list[tuple[float, float, int]] = []
             kube_runs: list[tuple[float, float, int]] = []
             for _ in range(args.runs):
-                agent_runs.append(run_child(inventory, work))
+                agent_runs.append(run_child(inventory, work, attached))
+                inproc_runs.append(run_child(inventory, work))
                 if kubectl:
                     kube_runs.append(run_child(kube, work))
         finally:
@@ -160,15 +167,18 @@ def main() -> None:
     def med(rows: list[tuple[float, float, int]], i: int) -> float:
         return statistics.median(r[i] for r in rows)
 
-    print(f"agent inventory (paginated, limit 500): wall median {med(agent_runs, 0):.2f} s, "
-          f"peak RSS median {med(agent_runs, 1):.0f} MiB  (n={args.runs})")
+    print(f"agent inventory, attached to the served twin (paginated, limit 500): wall median "
+          f"{med(agent_runs, 0):.2f} s, peak RSS median {med(agent_runs, 1):.0f} MiB  (n={args.runs})")
+    print(f"agent inventory, twin in-process: wall median {med(inproc_runs, 0):.2f} s, "
+          f"peak RSS median {med(inproc_runs, 1):.0f} MiB  (n={args.runs})")
     if not kube_runs:
         print("kubectl: not on PATH, skipped")
         return
     print(f"kubectl get deploy,sts,svc,pods -A -o json: wall median {med(kube_runs, 0):.2f} s, "
           f"peak RSS median {med(kube_runs, 1):.0f} MiB, output {med(kube_runs, 2) / 1e6:.1f} MB  (n={args.runs})")
-    print(f"ratio agent/kubectl: wall {med(agent_runs, 0) / med(kube_runs, 0):.2f}x, "
+    print(f"ratio agent (attached) / kubectl: wall {med(agent_runs, 0) / med(kube_runs, 0):.2f}x, "
           f"peak RSS {med(agent_runs, 1) / med(kube_runs, 1):.2f}x  (target: wall <= 1.00x)")
+    print(f"ratio agent (twin in-process) / kubectl: wall {med(inproc_runs, 0) / med(kube_runs, 0):.2f}x")
 
 
 if __name__ == "__main__":

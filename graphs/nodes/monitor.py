@@ -165,7 +165,7 @@ def _while_stopping(
     asked_for = (now - _at(state.get("stop_requested_at") or state.get("last_metrics_at"))).total_seconds()
     end = _planned_end(state, spec)
     if asked_for > grace and now > end:
-        why = (f"no answer from the Kubernetes API ({state.get('cluster_error') or update.get('cluster_error')})"
+        why = (f"no answer from the Kubernetes API ({update.get('cluster_error') or state.get('cluster_error')})"
                if status is None else f"the engine is still {status.engine_status or 'running'} (engineState {status.engine_state})")
         detail = (f"stop asked {asked_for:.0f} s ago, not confirmed: {why}; its planned end was "
                   f"{end.strftime('%H:%M:%S')} UTC; check with python -m agent recover")
