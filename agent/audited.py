@@ -1,8 +1,9 @@
 """Every cluster write goes through here, so every write is audited in one place.
 
 :class:`AuditedCluster` wraps any :class:`agent.ports.Cluster`: reads pass through; each write
-(engine dry-run, apply, stop) is recorded in the :class:`agent.ports.AuditLog` with its result —
-"ok", or the error it raised (which is raised on unchanged).
+(engine dry-run, apply, stop) is recorded in the :class:`agent.ports.AuditLog` twice: "started"
+before it is sent, then its result — "ok", or the error it raised (which is raised on
+unchanged). A write cut off by a crash is thus on record as started and never finished.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 ENGINE_PREFIX = "ca-"  # agent.litmus.engine_name: the run id is the rest of the engine's name
 T = TypeVar("T")
 AGENT = "agent"  # who, for the agent's own writes (the decision that allowed them is logged too)
+STARTED = "started"  # the result of a write's first entry; its second entry says how it ended
 
 
 def run_of(engine: str) -> str:
@@ -55,6 +57,7 @@ class AuditedCluster:
                       lambda: self._inner.stop_engine(namespace, name))
 
     def _audited(self, action: AuditAction, run_id: str, what: str, write: Callable[[], T]) -> T:
+        self._record(action, run_id, what, STARTED)  # before it is sent: a crash mid-write leaves a trace
         try:
             done = write()
         except Exception as e:  # recorded and re-raised unchanged: a failed write is logged too

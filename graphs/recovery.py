@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.audited import STARTED
 from agent.errors import ChaosAdvisorError
 from agent.litmus import engine_name
 from agent.models import AuditAction, AuditEntry, EngineInfo
@@ -114,6 +115,9 @@ def _waiting(deps: Deps, v: runner.RunView, *, dry_run: bool) -> Finding:
 
 def _resume(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop: bool) -> Finding:
     found = f"interrupted before {', '.join(v.next)}"
+    cut = _cut_off(deps, v.run_id)
+    if cut:
+        found += f"; cut off mid-write: {', '.join(cut)} started, no answer on record"
     engine = _engine(deps, v)
     if engine is not None:
         found += f"; engine {engine.namespace}/{engine.name} {'active' if engine.active else 'ended'}"
@@ -133,6 +137,15 @@ def _resume(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, st
     state = after.state
     return Finding(v.run_id, found, f"resumed: {state.get('outcome')} ({state.get('reason') or 'no reason given'})"
                    f"; report {state.get('report_path')}")
+
+
+def _cut_off(deps: Deps, run_id: str) -> list[str]:
+    """Cluster writes the audit log shows as started and never answered (the process died)."""
+    open_writes: dict[str, int] = {}
+    for e in deps.audit.entries(run_id):
+        if e.action.startswith("engine_"):
+            open_writes[e.action] = open_writes.get(e.action, 0) + (1 if e.result == STARTED else -1)
+    return [action for action, n in open_writes.items() if n > 0]
 
 
 def _engine(deps: Deps, v: runner.RunView) -> EngineInfo | None:

@@ -107,6 +107,7 @@ def test_killed_between_dry_run_and_apply_applies_nothing_after(crash: Crash) ->
     assert crash.engines() == []
     out = crash.cli("recover", "--twin")
     assert "interrupted before execute" in out and "resumed: failed" in out
+    assert "engine_apply started, no answer on record" in out
     assert crash.engines() == []  # recover applies no new chaos
     [report] = crash.reports(run)
     assert "nothing was applied" in report.read_text()
@@ -124,6 +125,7 @@ def test_killed_right_after_apply_watches_the_engine_it_finds(crash: Crash) -> N
     assert engine["metadata"]["name"] == f"ca-{run}" and not ended(engine)  # type: ignore[index]
     out = crash.cli("recover", "--twin")
     assert "interrupted before execute" in out and "resumed: completed" in out
+    assert "cut off mid-write: engine_apply started, no answer on record" in out  # the audit's trace
     assert ended(only_engine(crash))
     report = crash.reports(run)[0].read_text()
     assert "engine already exists" in report or "already applied" in report

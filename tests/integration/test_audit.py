@@ -67,12 +67,17 @@ def test_a_breached_run_logs_decision_dry_run_apply_stop_outcome_in_order(deps: 
     logged = FileAuditLog(settings.path(settings.paths.state_dir) / "audit.jsonl").entries("aud00001")
     assert actions(logged) == ["decision", "engine_dry_run", "engine_apply", "engine_stop", "run_outcome"]
     assert {e.run_id for e in logged} == {"aud00001"}
-    assert all(e.result == "ok" for e in logged)
+    # Each cluster write twice: "started" before it is sent, then how it ended.
+    writes = [(e.action, e.result) for e in logged if e.action.startswith("engine_")]
+    assert writes == [("engine_dry_run", "started"), ("engine_dry_run", "ok"), ("engine_apply", "started"),
+                      ("engine_apply", "ok"), ("engine_stop", "started"), ("engine_stop", "ok")]
+    assert all(e.result == "ok" for e in logged if not e.action.startswith("engine_"))
     decision = logged[0]
     assert (decision.who, decision.channel) == ("tester", "cli")
     assert decision.what == "approve #1 'Catalogue pod delete'"
     assert all(e.who == "agent" for e in logged[1:])
-    assert "sock-shop/ca-aud00001" in logged[2].what and "jobCleanUpPolicy retain" in logged[2].what
+    apply = next(e for e in logged if e.action == "engine_apply")
+    assert "sock-shop/ca-aud00001" in apply.what and "jobCleanUpPolicy retain" in apply.what
     assert logged[-1].what.startswith("aborted: front-end error rate")
     # Both clocks: wall-clock UTC never goes back; the run's (virtual) clock is recorded beside it.
     assert [e.at for e in logged] == sorted(e.at for e in logged)
@@ -199,6 +204,7 @@ def test_abort_run_logs_who_asked_and_the_stop(deps: Deps, settings: Settings) -
         runner.resume(graph, deps, "aud00005", decide(deps, 1))
     abort_run(Console(file=io.StringIO()), settings, "aud00005", timeout_s=5, who="oncall")
     logged = deps.audit.entries("aud00005")
-    asked, stop = logged[-2:]
+    asked, started, stop = logged[-3:]
     assert (asked.action, asked.who, asked.channel, asked.result) == ("abort_requested", "oncall", "cli", "ok")
+    assert (started.action, started.who, started.result) == ("engine_stop", "agent", "started")
     assert (stop.action, stop.who, stop.result) == ("engine_stop", "agent", "ok")
