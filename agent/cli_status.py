@@ -11,7 +11,7 @@ from rich.table import Table
 from agent.config import Settings
 from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
 from agent.litmus import engine_name
-from agent.models import AuditEntry, Candidate, Decision, EngineRef, EngineStatus, Sample
+from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps, open_store
 
@@ -105,33 +105,15 @@ def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: f
 
     ``who`` asked for it; the request is audited, and the stop itself by the audited cluster.
     """
+    from agent.abort import abort
+
     state = _load(settings, run_id)
     ref, experiment = _engine(settings, state, run_id)
     if ref is None or experiment is None:
         raise ApprovalError(f"run {run_id} has no approved experiment, so nothing to abort")
     binding = ClusterBinding.model_validate(state.get("cluster") or {})
     with open_deps(settings, binding, console=console, realtime=False) as deps:
-        found = deps.cluster.find_engine(ref.namespace, ref.name) is not None
-        deps.audit.record(AuditEntry(
-            run_at=deps.clock.now(), run_id=run_id, who=who, channel="cli", action="abort_requested",
-            what=f"abort RUN: ChaosEngine {ref.namespace}/{ref.name}",
-            result="ok" if found else "no engine: nothing was running",
-        ))
-        if not found:
-            console.print(f"Run {run_id}: no engine {ref.namespace}/{ref.name}; nothing is running")
-            return
-        deps.cluster.stop_engine(ref.namespace, ref.name)
-        console.print(f"Patched {ref.namespace}/{ref.name}: engineState: stop")
-        waited = 0.0
-        while True:
-            st = deps.cluster.engine_status(ref.namespace, ref.name, experiment)
-            if st.verdict == "Stopped" or st.finished:
-                console.print(f"Run {run_id}: engine {st.engine_status}, ChaosResult {st.phase} / verdict {st.verdict}")
-                return
-            if waited >= timeout_s:
-                raise ClusterError(
-                    f"engine {ref.namespace}/{ref.name} was told to stop but its ChaosResult still says "
-                    f"{st.phase}/{st.verdict} after {timeout_s:g} s; check the Litmus operator"
-                )
-            deps.clock.sleep(1.0)
-            waited += 1.0
+        done = abort(deps, run_id, ref, experiment, who=who, channel="cli", timeout_s=timeout_s)
+    if done.patched:
+        console.print(f"Patched {done.engine}: engineState: stop")
+    console.print(f"Run {run_id}: {done.detail}")

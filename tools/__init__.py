@@ -41,6 +41,6 @@ def build_chat_tools(deps: Deps, runs: RunControl, session: ChatSession) -> list
         approvals_tool(runs, session),
         *decide_tools(runs, session),
         status_tool(runs),
-        abort_tool(runs),
+        abort_tool(runs, session),
         report_tool(deps, runs),
     ]

@@ -1,15 +1,15 @@
-"""Tool: stop a run's chaos now. A safety action, so it needs no approval."""
+"""Tool: stop a run's chaos now (``agent.abort``), audited as the chat's user. A safety action,
+so it needs no approval."""
 
 from __future__ import annotations
 
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
-from agent.errors import ApprovalError, ClusterError
+from agent.abort import abort
+from agent.errors import ApprovalError
 from agent.models import EngineStatus
-from tools.runs import RunControl, chosen
-
-POLL_S = 1.0  # seconds of the run's clock between status reads while waiting for Stopped
+from tools.runs import ChatSession, RunControl, chosen
 
 
 class AbortResult(BaseModel):
@@ -22,7 +22,7 @@ class AbortResult(BaseModel):
     detail: str
 
 
-def abort_tool(runs: RunControl) -> BaseTool:
+def abort_tool(runs: RunControl, session: ChatSession) -> BaseTool:
     @tool(parse_docstring=True)
     def abort_run(run_id: str, timeout_s: float = 120) -> AbortResult:
         """Stop a run's chaos now: patch its ChaosEngine to engineState stop and wait until Litmus
@@ -41,30 +41,10 @@ def abort_tool(runs: RunControl) -> BaseTool:
             if picked is None:
                 raise ApprovalError(f"run {run_id} has no approved experiment, so nothing to abort")
             ref, spec = picked
-            where = f"{ref.namespace}/{ref.name}"
-            if deps.cluster.find_engine(ref.namespace, ref.name) is None:
-                return AbortResult(run_id=run_id, engine=where, patched=False,
-                                   detail=f"no engine {where}; nothing is running")
-            status = deps.cluster.engine_status(ref.namespace, ref.name, spec.action.value)
-            if status.finished:
-                return AbortResult(run_id=run_id, engine=where, patched=False, status=status,
-                                   detail=f"engine {where} already ended ({status.engine_status}, verdict "
-                                          f"{status.verdict}); nothing is running")
-            deps.cluster.stop_engine(ref.namespace, ref.name)
-            waited = 0.0
-            while True:
-                status = deps.cluster.engine_status(ref.namespace, ref.name, spec.action.value)
-                if status.verdict == "Stopped" or status.finished:
-                    return AbortResult(run_id=run_id, engine=where, patched=True, status=status,
-                                       detail=f"engine {status.engine_status}, ChaosResult {status.phase} / "
-                                              f"verdict {status.verdict}")
-                if waited >= timeout_s:
-                    raise ClusterError(
-                        f"engine {where} was told to stop but its ChaosResult still says {status.phase}/"
-                        f"{status.verdict} after {timeout_s:g} s; check the Litmus operator"
-                    )
-                deps.clock.sleep(POLL_S)
-                waited += POLL_S
+            done = abort(deps, run_id, ref, spec.action.value, who=session.approver, channel="chat",
+                         timeout_s=timeout_s)
+        return AbortResult(run_id=run_id, engine=done.engine, patched=done.patched, status=done.status,
+                           detail=done.detail)
 
     abort_run.metadata = {"changes": True}  # the chat shows its result as code tells it
     return abort_run

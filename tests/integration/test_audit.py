@@ -194,17 +194,30 @@ def test_the_cli_appends_across_processes_and_audit_shows_a_run(tmp_path: Path) 
     assert "No audit entries for run nosuch" in cli("audit", "nosuch").stdout
 
 
-def test_abort_run_logs_who_asked_and_the_stop(deps: Deps, settings: Settings) -> None:
+def test_abort_logs_who_asked_from_where_and_the_stop(deps: Deps) -> None:
+    from agent.abort import abort
+    from agent.litmus import render
+
+    manifest = render(catalogue_delete(90), run_id="aud00005", service_account="litmus-admin", cleanup="retain")
+    ref = deps.cluster.apply_engine(manifest, dry_run=False)
+    done = abort(deps, "aud00005", ref, "pod-delete", who="oncall", channel="chat", timeout_s=5)
+    assert done.patched and done.status is not None and done.status.verdict == "Stopped"
+    asked, started, stop = deps.audit.entries("aud00005")[-3:]
+    assert (asked.action, asked.who, asked.channel, asked.result) == ("abort_requested", "oncall", "chat", "ok")
+    assert (started.action, started.who, started.result) == ("engine_stop", "agent", "started")
+    assert (stop.action, stop.who, stop.result) == ("engine_stop", "agent", "ok")
+
+
+def test_aborting_an_ended_run_logs_the_request_and_writes_nothing(deps: Deps, settings: Settings) -> None:
     from agent.cli_status import abort_run
     from agent.wiring import open_checkpointer
 
     with open_checkpointer(settings) as saver:
         graph = build(saver)
-        runner.start(graph, deps, run_id="aud00005", count=1, cluster={"twin": True})
-        runner.resume(graph, deps, "aud00005", decide(deps, 1))
-    abort_run(Console(file=io.StringIO()), settings, "aud00005", timeout_s=5, who="oncall")
-    logged = deps.audit.entries("aud00005")
-    asked, started, stop = logged[-3:]
-    assert (asked.action, asked.who, asked.channel, asked.result) == ("abort_requested", "oncall", "cli", "ok")
-    assert (started.action, started.who, started.result) == ("engine_stop", "agent", "started")
-    assert (stop.action, stop.who, stop.result) == ("engine_stop", "agent", "ok")
+        runner.start(graph, deps, run_id="aud00006", count=1, cluster={"twin": True})
+        runner.resume(graph, deps, "aud00006", decide(deps, 1))
+    before = len(deps.audit.entries("aud00006"))
+    abort_run(Console(file=io.StringIO()), settings, "aud00006", timeout_s=5, who="oncall")
+    [asked] = deps.audit.entries("aud00006")[before:]
+    assert (asked.action, asked.who, asked.channel) == ("abort_requested", "oncall", "cli")
+    assert asked.result == "already ended: nothing was running"
