@@ -19,7 +19,9 @@ from agent.cli_common import (
 )
 
 if TYPE_CHECKING:
+    from agent.config import Settings
     from agent.ports import Deps
+    from graphs.recovery import Finding
 
 
 def recover(
@@ -40,20 +42,8 @@ def recover(
     """
     from rich.table import Table
 
-    from agent.wiring import ClusterBinding, open_checkpointer, open_deps
-    from graphs.builder import build
-    from graphs.recovery import recover as reconcile
-
-    settings = load_config(config)
-
-    @contextmanager
-    def deps_for(binding: dict[str, object]) -> Iterator[Deps]:
-        with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
-            yield deps
-
     here = cluster_binding(twin, manifests).model_dump(mode="json")
-    with open_checkpointer(settings) as saver:
-        findings = reconcile(build(saver), saver, deps_for, here, dry_run=dry_run, stop=stop)
+    findings = recover_runs(load_config(config), here, dry_run=dry_run, stop=stop)
     if not findings:
         console.print("Nothing to recover: no interrupted run, no stale claim, no orphaned engine.")
         return
@@ -63,3 +53,21 @@ def recover(
     for f in findings:
         table.add_row(f.run_id, f.found, f.action)
     console.print(table)
+
+
+def recover_runs(
+    settings: Settings, here: dict[str, object] | None, *, dry_run: bool = False, stop: bool = False
+) -> list[Finding]:
+    """``graphs.recovery.recover`` over the configured checkpointer, each run on its own cluster
+    (``here``: also look for orphaned engines on this one)."""
+    from agent.wiring import ClusterBinding, open_checkpointer, open_deps
+    from graphs.builder import build
+    from graphs.recovery import recover
+
+    @contextmanager
+    def deps_for(binding: dict[str, object]) -> Iterator[Deps]:
+        with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
+            yield deps
+
+    with open_checkpointer(settings) as saver:
+        return recover(build(saver), saver, deps_for, here, dry_run=dry_run, stop=stop)

@@ -6,8 +6,8 @@ the run started on, as ``python -m agent resume`` does from a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -129,18 +129,10 @@ def serve(
 def _recover_at_start(settings: Settings) -> None:
     """``recover`` for every run in the checkpointer, each on its own cluster (in the background:
     a run watched to its end may take minutes, and clicks must be answered meanwhile)."""
-    from agent.wiring import ClusterBinding, open_checkpointer, open_deps
-    from graphs.builder import build
-    from graphs.recovery import recover
-
-    @contextmanager
-    def deps_for(binding: dict[str, object]) -> Iterator[Deps]:
-        with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
-            yield deps
+    from agent.cli_recover import recover_runs
 
     try:
-        with open_checkpointer(settings) as saver:
-            for f in recover(build(saver), saver, deps_for, None):  # each run on its own cluster
-                console.print(f"recover: run {f.run_id}: {f.found} -> {f.action}", highlight=False)
+        for f in recover_runs(settings, None):  # each run on its own cluster
+            console.print(f"recover: run {f.run_id}: {f.found} -> {f.action}", highlight=False)
     except ChaosAdvisorError as e:  # the server still answers clicks; the operator sees why
         console.print(f"[yellow]warning:[/yellow] recovery at start-up failed: {e}; run python -m agent recover", highlight=False)
