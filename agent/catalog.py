@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from agent.models import _ALIASES, ExperimentSpec, Fault, RiskLevel
+from agent.models import ExperimentSpec, Fault, RiskLevel
+from agent.models.base import _ALIASES
 
 FAULTS_DIR = Path(__file__).resolve().parent / "twin" / "data" / "litmus" / "faults"
 

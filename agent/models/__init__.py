@@ -1,0 +1,103 @@
+"""Domain models: what crosses module boundaries (``from agent.models import X``).
+
+YAML, JSON, Kubernetes objects and LLM output become these once, at the edge. Everything here is
+JSON-shaped so it can live in the checkpointed graph state (``model_dump(mode="json")``).
+
+Modules: ``base`` (fault names, literals, the frozen base), ``inventory`` (the discovered stack),
+``spec`` (experiment specs, candidates, proposals), ``run`` (approval, engine, signals, events,
+audit).
+"""
+
+from __future__ import annotations
+
+from agent.models.base import (  # noqa: F401
+    Criticality,
+    Fault,
+    Frozen,
+    RiskLevel,
+    Tier,
+    WorkloadKind,
+)
+from agent.models.inventory import (  # noqa: F401
+    Container,
+    Dependency,
+    Inventory,
+    KubeService,
+    LitmusInstall,
+    Pod,
+    Probe,
+    Target,
+    Workload,
+)
+from agent.models.run import (  # noqa: F401
+    ApprovalRequest,
+    AuditAction,
+    AuditEntry,
+    Decision,
+    EngineInfo,
+    EngineRef,
+    EngineStatus,
+    EventKind,
+    Outcome,
+    RunEvent,
+    Sample,
+    Signals,
+)
+from agent.models.spec import (  # noqa: F401
+    AbortCondition,
+    AbortThreshold,
+    Candidate,
+    Comparison,
+    ExpectedSignal,
+    ExperimentSpec,
+    Hypothesis,
+    LLMUsage,
+    Parameters,
+    Proposal,
+    Rejection,
+    SignalName,
+    TargetSelector,
+)
+
+__all__ = [
+    "AbortCondition",
+    "AbortThreshold",
+    "ApprovalRequest",
+    "AuditAction",
+    "AuditEntry",
+    "Candidate",
+    "Comparison",
+    "Container",
+    "Criticality",
+    "Decision",
+    "Dependency",
+    "EngineInfo",
+    "EngineRef",
+    "EngineStatus",
+    "EventKind",
+    "ExpectedSignal",
+    "ExperimentSpec",
+    "Fault",
+    "Frozen",
+    "Hypothesis",
+    "Inventory",
+    "KubeService",
+    "LLMUsage",
+    "LitmusInstall",
+    "Outcome",
+    "Parameters",
+    "Pod",
+    "Probe",
+    "Proposal",
+    "Rejection",
+    "RiskLevel",
+    "RunEvent",
+    "Sample",
+    "SignalName",
+    "Signals",
+    "Target",
+    "TargetSelector",
+    "Tier",
+    "Workload",
+    "WorkloadKind",
+]

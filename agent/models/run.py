@@ -1,0 +1,180 @@
+"""A run after design: approval, engine, signals, events and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from agent.models.base import Frozen
+
+# --- approval ------------------------------------------------------------------------------------
+
+
+class ApprovalRequest(Frozen):
+    """The interrupt payload: what a human is asked to decide."""
+
+    run_id: str
+    candidates: list[str]
+    question: str = "Which experiment should run?"
+
+
+class Decision(Frozen):
+    """A human's answer to an ApprovalRequest; ``choice`` is the 1-based candidate rank."""
+
+    verdict: Literal["approve", "reject"]
+    choice: int | None = Field(None, ge=1)
+    approver: str = Field(min_length=1)
+    channel: Literal["cli", "slack", "chat"]
+    at: datetime
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _choice_when_approving(self) -> Decision:
+        if self.verdict == "approve" and self.choice is None:
+            raise ValueError("an approval must name the experiment (choice)")
+        return self
+
+
+# --- execution and monitoring ----------------------------------------------------------------------
+
+
+class EngineRef(Frozen):
+    """Where an applied ChaosEngine lives; ``created`` is False when it already existed."""
+
+    name: str
+    namespace: str
+    uid: str
+    created: bool
+    created_at: datetime | None = None  # the API server's creationTimestamp: when chaos began
+
+
+class EngineInfo(Frozen):
+    """A ChaosEngine as listed in a namespace (``recover`` looks for the agent's own)."""
+
+    name: str
+    namespace: str
+    uid: str = ""
+    created_at: datetime | None = None
+    engine_state: str = ""
+    engine_status: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        """The run that created it (the agent names engines ``ca-<run id>``), else None."""
+        return self.name[3:] if self.name.startswith("ca-") and len(self.name) > 3 else None
+
+    @property
+    def active(self) -> bool:
+        """Chaos may still be injected: not asked to stop and not finished by the operator."""
+        return self.engine_state != "stop" and self.engine_status not in {"completed", "stopped"}
+
+
+class EngineStatus(Frozen):
+    """The engine's and its ChaosResult's state, as the operator reports them."""
+
+    engine_state: str
+    engine_status: str | None = None
+    experiment_status: str | None = None
+    phase: str | None = None
+    verdict: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the operator considers the run over (completed, stopped or errored)."""
+        return self.engine_status in {"completed", "stopped"} or self.phase in {
+            "Completed",
+            "Stopped",
+            "Error",
+            "Completed_With_Probe_Failure",
+        }
+
+
+class Signals(Frozen):
+    """One service's SLO signals at one instant; None = not measured."""
+
+    error_rate_pct: float | None = None
+    latency_p95_ms: float | None = None
+    cpu_millicores: float | None = None
+    memory_mib: float | None = None
+    ready_replicas: int | None = None
+    replicas: int | None = None
+
+
+class Sample(Frozen):
+    """All services' signals at one tick."""
+
+    tick: int
+    at: datetime
+    services: dict[str, Signals]
+
+
+EventKind = Literal[
+    "discovered",
+    "designed",
+    "notified",
+    "approved",
+    "rejected",
+    "dry_run",
+    "applied",
+    "engine_found",
+    "chaos_running",
+    "first_deviation",
+    "threshold_breached",
+    "abort_requested",
+    "stopped",
+    "completed",
+    "recovered",
+    "recovery_timeout",
+    "metrics_lost",
+    "cluster_lost",  # the Kubernetes API stopped answering longer than monitor.cluster_grace_s
+    "overrun",  # the engine still ran past its planned duration (+ monitor.overrun_grace_s)
+    "stop_unconfirmed",  # a stop could not be confirmed before the planned end of chaos
+    "resumed",  # `python -m agent recover` picked the run up after the agent stopped
+    "failed",
+    "reported",
+]
+
+
+class RunEvent(Frozen):
+    """A timestamped event of a run, for the timeline."""
+
+    at: datetime
+    kind: EventKind
+    detail: str = ""
+
+
+Outcome = Literal["completed", "aborted", "rejected", "failed", "dry_run"]
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+AuditAction = Literal[
+    "decision",  # a human approved or rejected a run
+    "decision_refused",  # an answer that changed nothing: stale, duplicate, not allowed
+    "abort_requested",  # a human asked to stop a run (`python -m agent abort RUN`)
+    "engine_dry_run",  # server-side dry-run of a ChaosEngine
+    "engine_apply",  # live create of a ChaosEngine
+    "engine_stop",  # patch engineState: stop
+    "run_outcome",  # how the run ended, when its report was written
+    "claim_released",  # `recover` dropped an approval claim whose claimer died before answering
+    "run_recovered",  # `recover` resumed a run whose process had died
+]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditEntry(Frozen):
+    """One line of the append-only audit log: who did what to which run, when, and the result."""
+
+    at: datetime = Field(default_factory=_utcnow)  # wall clock, UTC: when it was recorded
+    run_at: datetime | None = None  # the run's clock (the twin's virtual time on the twin)
+    run_id: str
+    who: str  # the approver, or "agent" for the agent's own cluster writes
+    channel: str | None = None  # cli / slack / chat, for decisions
+    action: AuditAction
+    what: str  # e.g. "approve #1 'Catalogue pod delete'", "ChaosEngine sock-shop/ca-1234abcd"
+    result: str = "ok"  # "ok", or the error (or the refusal) in one line

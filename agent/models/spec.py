@@ -1,0 +1,190 @@
+"""Experiment specs: target, parameters, hypothesis, abort threshold; candidates and proposals."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from agent.models.base import _ALIASES, Fault, Frozen, RiskLevel
+
+
+class TargetSelector(Frozen):
+    """Which pods the fault hits: Litmus ``appinfo`` (appns, applabel, appkind)."""
+
+    service: str
+    namespace: str
+    labels: dict[str, str] = Field(min_length=1)
+    kind: Literal["deployment", "statefulset"] = "deployment"
+
+    @property
+    def label_selector(self) -> str:
+        """The labels as a Kubernetes label selector, e.g. ``name=carts``."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+
+class Parameters(Frozen):
+    """Fault parameters; each maps to the upstream Litmus env variable named in
+    ``agent.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
+
+    duration_s: int = Field(gt=0)  # TOTAL_CHAOS_DURATION
+    pods_affected_perc: int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
+    chaos_interval_s: int | None = Field(None, gt=0)  # CHAOS_INTERVAL
+    force: bool | None = None  # FORCE
+    network_latency_ms: int | None = Field(None, gt=0, le=60_000)  # NETWORK_LATENCY
+    jitter_ms: int | None = Field(None, ge=0, le=60_000)  # JITTER
+    packet_loss_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_LOSS_PERCENTAGE
+    packet_corruption_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_CORRUPTION_PERCENTAGE
+    packet_duplication_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_DUPLICATION_PERCENTAGE
+    destination_hosts: str | None = Field(None, pattern=r"^[a-z0-9.,-]*$")  # DESTINATION_HOSTS
+    cpu_cores: int | None = Field(None, gt=0, le=64)  # CPU_CORES
+    cpu_load_pct: int | None = Field(None, gt=0, le=100)  # CPU_LOAD
+    memory_consumption_mb: int | None = Field(None, gt=0, le=65_536)  # MEMORY_CONSUMPTION
+    number_of_workers: int | None = Field(None, gt=0, le=64)  # NUMBER_OF_WORKERS
+    fill_percentage: int | None = Field(None, gt=0, le=100)  # FILL_PERCENTAGE
+    signal: Literal["SIGKILL", "SIGTERM"] | None = None  # SIGNAL
+    target_hostnames: list[str] | None = None  # TARGET_HOSTNAMES (a JSON list; empty = all)
+    target_node: str | None = Field(None, pattern=r"^[a-z0-9.-]*$")  # TARGET_NODE
+
+    def set_fields(self) -> list[str]:
+        """Names of the parameters given a value (``duration_s`` always is)."""
+        return [name for name in type(self).model_fields if getattr(self, name) not in (None, 0)]
+
+
+SignalName = Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib"]
+
+
+class ExpectedSignal(Frozen):
+    """A prediction: ``service``'s ``signal`` should peak near ``peak`` (its unit: %, ms, m, MiB)."""
+
+    service: str
+    signal: SignalName
+    peak: float = Field(ge=0)
+
+
+class Hypothesis(Frozen):
+    """What the experiment should show, stated before it runs so the report can check it."""
+
+    statement: str
+    affected_services: list[str]
+    expected: list[ExpectedSignal] = []
+    recovery_s: float = Field(ge=0, description="expected time from injection to full recovery")
+
+
+Comparison = Literal[">", "<", ">=", "<="]
+
+
+class AbortCondition(Frozen):
+    """Abort when ``service``'s ``signal`` compares true against ``value`` (its unit: %, ms, m,
+    MiB). ``service`` "*" means any service of the sample (the stack overall)."""
+
+    signal: SignalName
+    op: Comparison = ">"
+    value: float
+    service: str = "*"
+
+    def holds(self, observed: float) -> bool:
+        """True when ``observed`` meets the condition (i.e. the run must stop)."""
+        return {
+            ">": observed > self.value,
+            "<": observed < self.value,
+            ">=": observed >= self.value,
+            "<=": observed <= self.value,
+        }[self.op]
+
+
+class AbortThreshold(Frozen):
+    """Stop the experiment when any condition holds. ``service`` with ``error_rate_pct`` /
+    ``latency_p95_ms`` is the seed's shorthand (">" on the watched service); ``conditions`` adds
+    any number of others."""
+
+    service: str
+    error_rate_pct: float | None = Field(None, gt=0, le=100)
+    latency_p95_ms: float | None = Field(None, gt=0)
+    conditions: list[AbortCondition] = []
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> AbortThreshold:
+        if self.error_rate_pct is None and self.latency_p95_ms is None and not self.conditions:
+            raise ValueError("set error_rate_pct, latency_p95_ms or conditions (at least one)")
+        return self
+
+    def all_conditions(self) -> list[AbortCondition]:
+        """The shorthand limits as conditions, then the explicit ones."""
+        out = []
+        if self.error_rate_pct is not None:
+            out.append(AbortCondition(signal="error_rate_pct", value=self.error_rate_pct, service=self.service))
+        if self.latency_p95_ms is not None:
+            out.append(AbortCondition(signal="latency_p95_ms", value=self.latency_p95_ms, service=self.service))
+        return out + self.conditions
+
+
+class ExperimentSpec(Frozen):
+    """One proposed experiment, in the seed's JSON shape plus a rationale."""
+
+    title: str = Field(min_length=3, max_length=120)
+    description: str
+    env: Literal["k8s"] = "k8s"
+    action: Fault
+    target_selector: TargetSelector
+    parameters: Parameters
+    abort_threshold: AbortThreshold | None
+    expected_impact: str
+    risk_level: RiskLevel
+    chaos_engine: Literal["litmus"] = "litmus"
+    rationale: str = ""
+    hypothesis: Hypothesis | None = None
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _seed_aliases(cls, value: object) -> object:
+        # The seed's names (pod-kill, network-delay, network-loss, network-corruption).
+        return _ALIASES.get(value, value) if isinstance(value, str) else value
+
+    @property
+    def slug(self) -> str:
+        """File-name form of the title, e.g. ``catalogue-pod-delete``."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
+
+
+class Candidate(Frozen):
+    """A ranked spec with its score; ``rank`` is 1-based."""
+
+    rank: int
+    score: float
+    spec: ExperimentSpec
+    saved_path: str | None = None
+
+
+class LLMUsage(Frozen):
+    """Tokens a designer or narrator spent, as the endpoint reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def plus(self, other: LLMUsage) -> LLMUsage:
+        """Both usages together (e.g. design plus narration)."""
+        return LLMUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            calls=self.calls + other.calls,
+        )
+
+
+class Proposal(Frozen):
+    """A designer's answer: candidates, which designer made them, and any notice for the user."""
+
+    designer: str
+    candidates: list[Candidate]
+    notice: str | None = None
+    usage: LLMUsage = LLMUsage()
+
+
+class Rejection(Frozen):
+    """A candidate the policy refused, kept to show the user."""
+
+    title: str
+    rule: str
+    reason: str
