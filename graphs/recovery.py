@@ -11,9 +11,11 @@ the shared lease while it works) is left alone:
   failed, and a missing report is written. With ``stop`` the engine is stopped first;
 - ended: nothing.
 
-Then, on each cluster, every ChaosEngine named ``ca-<run>`` in the policy's namespaces that is
-still injecting and that no resumed or live run watches (its run ended, waits, or is unknown)
-is stopped. With ``dry_run`` nothing changes and the findings say what would be done.
+Then, on each cluster, every ChaosEngine of the agent's (labelled managed-by chaos-advisor,
+named ``ca-<run>``) in the policy's namespaces that is still running and that no resumed or live
+run watches is stopped: at once when its run ended or waits, and when the run is unknown here
+(another agent's?) only once it outlived its planned duration. With ``dry_run`` nothing changes
+and the findings say what would be done.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -149,26 +152,40 @@ def _cut_off(deps: Deps, run_id: str) -> list[str]:
 
 
 def _engine(deps: Deps, v: runner.RunView) -> EngineInfo | None:
-    """The run's engine if it exists (recorded in the state, or by its name in any policy namespace)."""
-    names = {engine_name(v.run_id)}
+    """The run's engine, found by its run-derived name in the policy's namespaces, if it exists."""
+    name = engine_name(v.run_id)
     for ns in deps.settings.policy.namespaces:
         for e in deps.cluster.list_engines(ns):
-            if e.name in names:
+            if e.name == name:
                 return e
     return None
 
 
 def _orphans(deps: Deps, known: dict[str, runner.RunView], resumed: set[str], *, dry_run: bool) -> list[Finding]:
-    """Stop the agent's engines still injecting that no run watches."""
+    """Stop the agent's engines still running that no run watches.
+
+    An engine of a run this checkpointer knows (ended, or waiting) is stopped. One it does not
+    know may belong to another agent with its own state (a colleague's laptop): it is stopped
+    only once it outlived its planned duration (+ ``monitor.overrun_grace_s``), as that agent's
+    own monitor would; before that it is left alone and Litmus ends it at its planned end."""
     out = []
     for ns in deps.settings.policy.namespaces:
         for e in deps.cluster.list_engines(ns):
-            if e.run_id is None or not e.active or e.run_id in resumed:
+            if not e.managed or e.run_id is None or not e.active or e.run_id in resumed:
                 continue
             run = known.get(e.run_id)
-            why = ("its run is unknown to this checkpointer" if run is None
-                   else "its run is waiting for approval" if run.waiting is not None
-                   else f"its run ended ({run.state.get('outcome')})")
+            if run is None:
+                why = "its run is unknown to this checkpointer"
+                overdue = _overdue(deps, e)
+                if overdue is None or overdue <= 0:
+                    ends = "its planned end is unknown" if overdue is None else f"within its planned duration ({-overdue:.0f} s of grace left)"
+                    out.append(Finding(e.run_id, f"engine {ns}/{e.name} still active; {why}",
+                                       f"left alone: {ends}; another agent may be watching it"))
+                    continue
+                why += f", and it outlived its planned duration by {overdue + deps.settings.monitor.overrun_grace_s:.0f} s"
+            else:
+                why = ("its run is waiting for approval" if run.waiting is not None
+                       else f"its run ended ({run.state.get('outcome')})")
             found = f"engine {ns}/{e.name} still active; {why}"
             if dry_run:
                 out.append(Finding(e.run_id, found, "would stop it"))
@@ -176,6 +193,14 @@ def _orphans(deps: Deps, known: dict[str, runner.RunView], resumed: set[str], *,
             deps.cluster.stop_engine(ns, e.name)
             out.append(Finding(e.run_id, found, "stopped it (engineState: stop)"))
     return out
+
+
+def _overdue(deps: Deps, e: EngineInfo) -> float | None:
+    """Seconds past its planned end + the overrun grace (> 0: overdue); None when not known."""
+    if e.created_at is None or e.duration_s is None:
+        return None
+    end = e.created_at + timedelta(seconds=e.duration_s + deps.settings.monitor.overrun_grace_s)
+    return (deps.clock.now() - end).total_seconds()
 
 
 def _audit(deps: Deps, run_id: str, action: AuditAction, what: str) -> None:

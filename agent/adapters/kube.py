@@ -29,7 +29,7 @@ from agent.errors import (
     Forbidden,
     NotFound,
 )
-from agent.litmus import API_VERSION, ChaosEngineManifest, result_name
+from agent.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.models import (
     EngineInfo,
     EngineRef,
@@ -213,6 +213,8 @@ class KubeCluster:
                 name=meta.get("name", ""), namespace=namespace, uid=meta.get("uid", ""),
                 created_at=meta.get("creationTimestamp"), engine_state=spec.get("engineState", ""),
                 engine_status=status.get("engineStatus"),
+                managed=(meta.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY,
+                duration_s=_duration(spec),
             ))
         return out
 
@@ -266,6 +268,19 @@ class KubeCluster:
 
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         return call(fn, what, server=self.server, policy=self._retry, sleep=self._sleep)
+
+
+def _duration(spec: dict[str, Any]) -> int | None:
+    """TOTAL_CHAOS_DURATION of the engine's (first) experiment, if set and a number."""
+    for experiment in spec.get("experiments") or []:
+        env = (((experiment or {}).get("spec") or {}).get("components") or {}).get("env") or []
+        for var in env:
+            if isinstance(var, dict) and var.get("name") == "TOTAL_CHAOS_DURATION":
+                try:
+                    return int(str(var.get("value")))
+                except ValueError:
+                    return None
+    return None
 
 
 def _engine_ref(namespace: str, name: str, body: dict[str, Any], *, created: bool) -> EngineRef:

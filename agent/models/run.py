@@ -59,6 +59,8 @@ class EngineInfo(Frozen):
     created_at: datetime | None = None
     engine_state: str = ""
     engine_status: str | None = None
+    managed: bool = False  # labelled app.kubernetes.io/managed-by: chaos-advisor
+    duration_s: int | None = None  # its TOTAL_CHAOS_DURATION, when set
 
     @property
     def run_id(self) -> str | None:

@@ -43,13 +43,19 @@ def orphan(deps: Deps, run_id: str) -> None:
     deps.cluster.apply_engine(manifest, dry_run=False)
 
 
-def test_an_engine_no_run_knows_is_stopped_and_a_dry_run_changes_nothing(deps: Deps) -> None:
+def test_an_engine_no_run_knows_is_left_alone_within_its_plan_and_stopped_after(deps: Deps, twin: TwinServer) -> None:
+    """It may be another agent's (its own state store): stopped only when overdue."""
     saver = InMemorySaver()
     graph = build(saver)
-    orphan(deps, "lost0001")
+    twin.pause_operator()  # Litmus does not end it meanwhile
+    orphan(deps, "lost0001")  # 30 s planned; grace 120 s
+    [f] = recover(graph, saver, deps_for(deps), TWIN)
+    assert f.action.startswith("left alone: within its planned duration (150 s of grace left)"), f
+    deps.clock.sleep(151)
     planned = recover(graph, saver, deps_for(deps), TWIN, dry_run=True)
     assert [(f.run_id, f.action) for f in planned] == [("lost0001", "would stop it")]
-    assert deps.cluster.list_engines("sock-shop")[0].active
+    assert "outlived its planned duration by 121 s" in planned[0].found  # 151 s after a 30 s plan
+    assert deps.cluster.list_engines("sock-shop")[0].active  # the dry run changed nothing
     done = recover(graph, saver, deps_for(deps), TWIN)
     assert [(f.run_id, f.action) for f in done] == [("lost0001", "stopped it (engineState: stop)")]
     [engine] = deps.cluster.list_engines("sock-shop")
@@ -57,6 +63,23 @@ def test_an_engine_no_run_knows_is_stopped_and_a_dry_run_changes_nothing(deps: D
     stops = [e.result for e in deps.audit.entries("lost0001") if e.action == "engine_stop"]
     assert stops == ["started", "ok"]
     assert recover(graph, saver, deps_for(deps), TWIN) == []  # nothing left to do
+
+
+def test_engines_not_made_by_the_agent_are_never_touched(deps: Deps, twin: TwinServer) -> None:
+    from kubernetes import client
+
+    twin.pause_operator()
+    body = {"apiVersion": "litmuschaos.io/v1alpha1", "kind": "ChaosEngine",
+            "metadata": {"name": "ca-someone", "namespace": "sock-shop"},
+            "spec": {"engineState": "active", "appinfo": {"appns": "sock-shop", "applabel": "name=carts",
+                                                            "appkind": "deployment"},
+                     "chaosServiceAccount": "litmus-admin", "experiments": [{"name": "pod-delete"}]}}
+    api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=twin.url)))
+    api.create_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosengines", body)
+    deps.clock.sleep(3600)
+    saver = InMemorySaver()
+    assert recover(build(saver), saver, deps_for(deps), TWIN) == []
+    assert deps.cluster.list_engines("sock-shop")[0].active
 
 
 def test_a_finished_runs_engine_still_injecting_is_stopped(deps: Deps, twin: TwinServer) -> None:
