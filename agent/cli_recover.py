@@ -39,6 +39,7 @@ def recover(
     already applied is watched again (stopped if it outlived its plan), one never applied ends
     the run as failed. Engines named after runs that no longer watch them are stopped. Stale
     approval claims of dead processes are released. Runs alive in another process are left alone.
+    Exits 1 when a cluster could not be reached or a run could not be recovered.
     """
     from rich.table import Table
 
@@ -53,6 +54,8 @@ def recover(
     for f in findings:
         table.add_row(f.run_id, f.found, f.action)
     console.print(table)
+    if any(f.action.startswith(("not reached", "failed")) for f in findings):
+        raise typer.Exit(1)  # something is left to recover: scripts and pods must see it
 
 
 def recover_runs(

@@ -272,3 +272,12 @@ def test_a_restarted_slack_server_recovers_what_the_dead_one_left(crash: Crash) 
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     assert ended(only_engine(crash)) and len(crash.reports(run)) == 1
+
+
+def test_recover_exits_1_when_a_cluster_cannot_be_reached(crash: Crash) -> None:
+    crash.env["CHAOS_ADVISOR_K8S__KUBECONFIG"] = str(crash.workdir / "no-such-kubeconfig")
+    done = subprocess.run([sys.executable, "-m", "agent", "recover", "--config", str(crash.workdir / "stack.yaml")],
+                          cwd=crash.workdir, env=crash.env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not reached" in done.stdout and "no cluster" in done.stdout
