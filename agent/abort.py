@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.errors import ClusterError
+from agent.errors import ClusterError, NotFound
 from agent.models import AuditEntry, EngineRef, EngineStatus
 from agent.ports import Deps
 
@@ -31,10 +31,12 @@ def abort(
     """Stop ``ref`` (the run's engine) and wait up to ``timeout_s`` of the run's clock for the
     Stopped verdict; ClusterError if Litmus does not confirm in time."""
     where = f"{ref.namespace}/{ref.name}"
-    found = deps.cluster.find_engine(ref.namespace, ref.name) is not None
-    status = deps.cluster.engine_status(ref.namespace, ref.name, experiment) if found else None
+    try:
+        status: EngineStatus | None = deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+    except NotFound:
+        status = None
     running = status is not None and not status.finished
-    result = "ok" if running else "no engine: nothing was running" if not found else "already ended: nothing was running"
+    result = "ok" if running else "no engine: nothing was running" if status is None else "already ended: nothing was running"
     deps.audit.record(AuditEntry(
         run_at=deps.clock.now(), run_id=run_id, who=who, channel=channel, action="abort_requested",
         what=f"abort: ChaosEngine {where}", result=result,

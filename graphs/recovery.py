@@ -81,10 +81,12 @@ def _cluster(
     graph: RunGraph, deps: Deps, mine: list[runner.RunView], known: dict[str, runner.RunView], *, dry_run: bool, stop: bool
 ) -> list[Finding]:
     resumed = {v.run_id for v in mine if v.interrupted}
-    findings = _orphans(deps, known, resumed, dry_run=dry_run)
+    engines = [e for ns in deps.settings.policy.namespaces for e in deps.cluster.list_engines(ns)]  # listed once
+    findings = _orphans(deps, engines, known, resumed, dry_run=dry_run)
+    by_name = {e.name: e for e in engines}
     for v in mine:
         try:
-            findings += _run(graph, deps, v, dry_run=dry_run, stop=stop)
+            findings += _run(graph, deps, v, by_name.get(engine_name(v.run_id)), dry_run=dry_run, stop=stop)
         except ChaosAdvisorError as e:  # this run stays as it is; the next may still be recovered
             findings.append(Finding(v.run_id, f"next: {', '.join(v.next)}", f"failed: {e}; run recover again"))
     return findings
@@ -95,7 +97,9 @@ def _key(binding: Binding) -> str:
     return json.dumps({k: v for k, v in binding.items() if v not in (None, False)}, sort_keys=True)
 
 
-def _run(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop: bool) -> list[Finding]:
+def _run(
+    graph: RunGraph, deps: Deps, v: runner.RunView, engine: EngineInfo | None, *, dry_run: bool, stop: bool
+) -> list[Finding]:
     if not v.next:
         return []  # ended
     with deps.store.lease(v.run_id, exclusive=True) as mine:
@@ -103,7 +107,7 @@ def _run(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop:
             return [Finding(v.run_id, f"running in another live process (next: {', '.join(v.next)})", "left alone")]
         if v.waiting is not None:
             return [_waiting(deps, v, dry_run=dry_run)]
-        return [_resume(graph, deps, v, dry_run=dry_run, stop=stop)]
+        return [_resume(graph, deps, v, engine, dry_run=dry_run, stop=stop)]
 
 
 def _waiting(deps: Deps, v: runner.RunView, *, dry_run: bool) -> Finding:
@@ -116,12 +120,14 @@ def _waiting(deps: Deps, v: runner.RunView, *, dry_run: bool) -> Finding:
     return Finding(v.run_id, found + ", claimed by a process that died", "released the claim: it can be answered again")
 
 
-def _resume(graph: RunGraph, deps: Deps, v: runner.RunView, *, dry_run: bool, stop: bool) -> Finding:
+def _resume(
+    graph: RunGraph, deps: Deps, v: runner.RunView, engine: EngineInfo | None, *, dry_run: bool, stop: bool
+) -> Finding:
+    """Resume an interrupted run; ``engine`` is its engine (by its run-derived name), if any."""
     found = f"interrupted before {', '.join(v.next)}"
     cut = _cut_off(deps, v.run_id)
     if cut:
         found += f"; cut off mid-write: {', '.join(cut)} started, no answer on record"
-    engine = _engine(deps, v)
     if engine is not None:
         found += f"; engine {engine.namespace}/{engine.name} {'active' if engine.active else 'ended'}"
     if dry_run:
@@ -151,17 +157,9 @@ def _cut_off(deps: Deps, run_id: str) -> list[str]:
     return [action for action, n in open_writes.items() if n > 0]
 
 
-def _engine(deps: Deps, v: runner.RunView) -> EngineInfo | None:
-    """The run's engine, found by its run-derived name in the policy's namespaces, if it exists."""
-    name = engine_name(v.run_id)
-    for ns in deps.settings.policy.namespaces:
-        for e in deps.cluster.list_engines(ns):
-            if e.name == name:
-                return e
-    return None
-
-
-def _orphans(deps: Deps, known: dict[str, runner.RunView], resumed: set[str], *, dry_run: bool) -> list[Finding]:
+def _orphans(
+    deps: Deps, engines: list[EngineInfo], known: dict[str, runner.RunView], resumed: set[str], *, dry_run: bool
+) -> list[Finding]:
     """Stop the agent's engines still running that no run watches.
 
     An engine of a run this checkpointer knows (ended, or waiting) is stopped. One it does not
@@ -169,29 +167,28 @@ def _orphans(deps: Deps, known: dict[str, runner.RunView], resumed: set[str], *,
     only once it outlived its planned duration (+ ``monitor.overrun_grace_s``), as that agent's
     own monitor would; before that it is left alone and Litmus ends it at its planned end."""
     out = []
-    for ns in deps.settings.policy.namespaces:
-        for e in deps.cluster.list_engines(ns):
-            if not e.managed or e.run_id is None or not e.active or e.run_id in resumed:
+    for e in engines:
+        if not e.managed or e.run_id is None or not e.active or e.run_id in resumed:
+            continue
+        run = known.get(e.run_id)
+        if run is None:
+            why = "its run is unknown to this checkpointer"
+            overdue = _overdue(deps, e)
+            if overdue is None or overdue <= 0:
+                ends = "its planned end is unknown" if overdue is None else f"within its planned duration ({-overdue:.0f} s of grace left)"
+                out.append(Finding(e.run_id, f"engine {e.namespace}/{e.name} still active; {why}",
+                                   f"left alone: {ends}; another agent may be watching it"))
                 continue
-            run = known.get(e.run_id)
-            if run is None:
-                why = "its run is unknown to this checkpointer"
-                overdue = _overdue(deps, e)
-                if overdue is None or overdue <= 0:
-                    ends = "its planned end is unknown" if overdue is None else f"within its planned duration ({-overdue:.0f} s of grace left)"
-                    out.append(Finding(e.run_id, f"engine {ns}/{e.name} still active; {why}",
-                                       f"left alone: {ends}; another agent may be watching it"))
-                    continue
-                why += f", and it outlived its planned duration by {overdue + deps.settings.monitor.overrun_grace_s:.0f} s"
-            else:
-                why = ("its run is waiting for approval" if run.waiting is not None
-                       else f"its run ended ({run.state.get('outcome')})")
-            found = f"engine {ns}/{e.name} still active; {why}"
-            if dry_run:
-                out.append(Finding(e.run_id, found, "would stop it"))
-                continue
-            deps.cluster.stop_engine(ns, e.name)
-            out.append(Finding(e.run_id, found, "stopped it (engineState: stop)"))
+            why += f", and it outlived its planned duration by {overdue + deps.settings.monitor.overrun_grace_s:.0f} s"
+        else:
+            why = ("its run is waiting for approval" if run.waiting is not None
+                   else f"its run ended ({run.state.get('outcome')})")
+        found = f"engine {e.namespace}/{e.name} still active; {why}"
+        if dry_run:
+            out.append(Finding(e.run_id, found, "would stop it"))
+            continue
+        deps.cluster.stop_engine(e.namespace, e.name)
+        out.append(Finding(e.run_id, found, "stopped it (engineState: stop)"))
     return out
 
 
