@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,13 +36,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from rich.console import Console
 
@@ -58,17 +55,9 @@ from agent.audited import AuditedCluster  # noqa: E402
 from agent.config import Prometheus, Settings, load_settings  # noqa: E402
 from agent.litmus import ChaosEngineManifest  # noqa: E402
 from agent.models import (  # noqa: E402
-    AbortThreshold,
-    Candidate,
     Decision,
     EngineRef,
-    ExperimentSpec,
-    Fault,
-    Inventory,
-    Parameters,
-    Proposal,
     Signals,
-    TargetSelector,
 )
 from agent.ports import Cluster, Deps, Metrics  # noqa: E402
 from agent.runs import FileRunStore  # noqa: E402
@@ -76,6 +65,8 @@ from agent.twin import TwinServer  # noqa: E402
 from agent.wiring import open_checkpointer  # noqa: E402
 from graphs import runner  # noqa: E402
 from graphs.builder import build  # noqa: E402
+from tests.factories import OneSpec, catalogue_delete  # noqa: E402
+from tests.integration.prometheus_fixture import poll_until, run_prometheus, scrape_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = "sock-shop"
@@ -83,34 +74,11 @@ POLL_S = 1.0  # the monitor's poll interval under test
 SCRAPE = "1s"
 PROBE_S = 0.1  # how often the side thread asks Prometheus
 THRESHOLD_PCT = 5.0
-T = TypeVar("T")
 
-SPEC = ExperimentSpec(
-    title="Catalogue pod delete", description="Delete the catalogue pod once.", action=Fault.POD_DELETE,
-    target_selector=TargetSelector(service="catalogue", namespace=NS, labels={"name": "catalogue"}),
-    parameters=Parameters(duration_s=120, chaos_interval_s=120, force=False),
-    abort_threshold=AbortThreshold(service="front-end", error_rate_pct=THRESHOLD_PCT),
-    expected_impact="catalogue down ~180 s (readiness delay)", risk_level="medium",
-)
+SPEC = catalogue_delete(THRESHOLD_PCT, duration_s=120)  # front-end errors > 5 % abort it
 
 
-# --- a Prometheus of our own (adapted from tests/integration/prometheus_fixture.py) ------------
-
-
-def poll_until(check: Callable[[], T | None], *, timeout_s: float, what: str) -> T:
-    deadline = time.monotonic() + timeout_s
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(0.05)
-    return value
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+# --- a Prometheus of our own (tests/integration/prometheus_fixture.py, as the tests run it) -------
 
 
 def get_json(url: str, timeout: float = 2) -> dict[str, object] | None:
@@ -132,48 +100,15 @@ def query(prom: str, promql: str) -> float | None:
     return None if value != value else value  # NaN: no traffic in the window
 
 
-def scrape_config(twin: str, services: list[str]) -> str:
-    """One target per annotated Service, labelled as the kubernetes-service-endpoints job does."""
-    endpoints = [{"targets": [twin], "labels": {"__metrics_path__": f"/metrics/{NS}/{s}", "name": s,
-                                                "kubernetes_name": s, "kubernetes_namespace": NS}}
-                 for s in services]
-    return yaml.safe_dump({
-        "global": {"scrape_interval": SCRAPE, "evaluation_interval": SCRAPE},
-        "scrape_configs": [
-            {"job_name": "kubernetes-service-endpoints", "static_configs": endpoints},
-            {"job_name": "kubernetes-cadvisor", "metrics_path": "/metrics/cadvisor",
-             "static_configs": [{"targets": [twin]}]},
-        ],
-    }, sort_keys=False)
-
-
 @contextmanager
 def prometheus(workdir: Path, config: str, *, targets: int, window_s: int) -> Iterator[str]:
     """Start ``prometheus``; yield its URL once every target is up and one window is full."""
-    binary = shutil.which("prometheus")
-    if binary is None:
+    if shutil.which("prometheus") is None:
         raise SystemExit("prometheus is not on PATH; run ./scripts/system-deps.sh")
-    (workdir / "prometheus.yml").write_text(config)
-    url = f"http://127.0.0.1:{free_port()}"
-    with (workdir / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [binary, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address={url.removeprefix('http://')}", "--log.level=warn"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            poll_until(lambda: (query(url, "count(up == 1)") or 0) >= targets, timeout_s=30,
-                       what=f"up == 1 on all {targets} targets")
-            full = f"min(count_over_time(up[{window_s}s]))"
-            poll_until(lambda: (query(url, full) or 0) >= window_s, timeout_s=window_s + 30, what="a full window")
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with run_prometheus(workdir, config, targets=targets) as running:
+        full = f"min(count_over_time(up[{window_s}s]))"
+        poll_until(lambda: (query(running.url, full) or 0) >= window_s, timeout_s=window_s + 30, what="a full window")
+        yield running.url
 
 
 # --- the run, with wall-clock marks -----------------------------------------------------------
@@ -189,15 +124,6 @@ class Marks:
     agent_read: float | None = None  # the agent's breaching read returned
     read_s: list[float] = field(default_factory=list)  # how long each of the agent's reads took
     probes: list[tuple[float, float | None]] = field(default_factory=list)
-
-
-class OneSpec:
-    """A designer that proposes exactly SPEC."""
-
-    name = "fixed"
-
-    def propose(self, inventory: Inventory, count: int) -> Proposal:
-        return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=1.0, spec=SPEC)])
 
 
 class TimedMetrics:
@@ -274,13 +200,13 @@ def once(workdir: Path, window: str, run_no: int) -> Marks:
     marks = Marks()
     with TwinServer(workdir / "twin.json", speed=1.0) as twin:
         scraped = services_to_scrape(twin.url)
-        config = scrape_config(twin.url.removeprefix("http://"), scraped)
+        config = scrape_config(twin.url.removeprefix("http://"), [(NS, s) for s in scraped], interval=SCRAPE)
         with prometheus(workdir, config, targets=len(scraped) + 1, window_s=window_s) as prom:
             settings = run_settings(workdir, prom, window)
             clock, audit = SystemClock(), MemoryAuditLog()
             metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
             deps = Deps(
-                settings=settings, clock=clock, audit=audit, designer=OneSpec(),
+                settings=settings, clock=clock, audit=audit, designer=OneSpec(SPEC),
                 cluster=TimedCluster(connect(host=twin.url, kubeconfig=None, context=None), marks, audit, clock),
                 metrics=TimedMetrics(metrics, marks), notifier=TerminalNotifier(Console(file=io.StringIO())),
                 store=FileRunStore(workdir / "runs"), metrics_source=prom,
