@@ -1,11 +1,14 @@
 """Fixtures for the Sock Shop twin's integration tests: a TwinServer per test, on its own state
 file, driven through the real `kubernetes` client (no mocks) and the twin's /twin/v1 endpoints.
-Time never passes by sleeping: tests advance the twin's virtual clock.
+Time never passes by sleeping: tests advance the twin's virtual clock. ``settings`` and ``deps``
+give the agent itself on a twin of its own (a private copy of stack.yaml, wiring's in-process twin).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -15,12 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kubernetes import client
+from rich.console import Console
 
+from agent.config import Settings, load_settings
+from agent.ports import Deps
 from agent.twin import TwinServer
+from agent.wiring import ClusterBinding, open_deps
 
 if TYPE_CHECKING:
     from tests.integration.postgres_fixture import RunningPostgres
 
+ROOT = Path(__file__).resolve().parents[2]
 TWIN_START = 1_800_000_000.0  # a fixed virtual start time keeps timestamps reproducible
 NS = "sock-shop"
 LITMUS = ("litmuschaos.io", "v1alpha1")
@@ -147,3 +155,18 @@ def postgres() -> Iterator[RunningPostgres]:
 
     with run_postgres() as server:
         yield server
+
+
+# --- the agent on a twin of its own (wiring's in-process twin, stack.yaml copied) ---------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
+    return load_settings(tmp_path / "stack.yaml")
+
+
+@pytest.fixture
+def deps(settings: Settings) -> Iterator[Deps]:
+    with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
+        yield d

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import Runtime
-from rich.console import Console
 
-from agent.config import Settings, load_settings
 from agent.discovery import discover
 from agent.errors import DryRunFailed, NotFound
 from agent.litmus import render
@@ -25,25 +20,10 @@ from agent.models import (
 from agent.planner import PlannerDesigner
 from agent.policy import check
 from agent.ports import Deps
-from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
 from graphs.nodes.execute import execute
 from tests.factories import OneSpec, catalogue_delete
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
-    return load_settings(tmp_path / "stack.yaml")
-
-
-@pytest.fixture
-def deps(settings: Settings) -> Iterator[Deps]:
-    with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
-        yield d
 
 
 def decide(deps: Deps, choice: int | None) -> Decision:

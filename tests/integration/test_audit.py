@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,30 +23,17 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
 from agent.adapters.audit_file import FileAuditLog
-from agent.config import Settings, load_settings
+from agent.config import Settings
 from agent.errors import ApprovalError
 from agent.litmus import ChaosEngineManifest
 from agent.models import AuditEntry
 from agent.ports import Deps
-from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
 from tests.factories import OneSpec, catalogue_delete
 from tests.integration.test_agent_on_twin import decide, engines, run_to_end
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
-    return load_settings(tmp_path / "stack.yaml")
-
-
-@pytest.fixture
-def deps(settings: Settings) -> Iterator[Deps]:
-    with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
-        yield d
 
 
 def actions(entries: list[AuditEntry]) -> list[str]:
