@@ -33,8 +33,8 @@ from agent.models import (
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.litmus import ChaosEngineManifest
-    from agent.run_record import Narrative, RunRecord
+    from agent.engines.litmus import ChaosEngineManifest
+    from agent.report.record import Narrative, RunRecord
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class RunStore(Protocol):
-    """Per-run data kept out of the checkpoints: files (``agent.runs``) or, shared by several
+    """Per-run data kept out of the checkpoints: files (``agent.run.files``) or, shared by several
     replicas, PostgreSQL tables (``agent.adapters.pg_runstore``). One contract suite tests both."""
 
     def save(self, run_id: str, name: str, model: BaseModel) -> None:

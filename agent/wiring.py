@@ -20,6 +20,7 @@ from agent.errors import ConfigError
 from agent.ports import Deps, Designer, Narrator, Notifier
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from agent.adapters.kube import RetryPolicy
@@ -61,7 +62,7 @@ def build_audit(settings: Settings, store: RunStore) -> AuditLog:
 
 def build_designer(settings: Settings) -> Designer:
     """The LLM designer (the planner its fallback) when ``llm.enabled``; else the planner."""
-    from agent.planner import PlannerDesigner
+    from agent.design.planner import PlannerDesigner
 
     planner = PlannerDesigner(actions=settings.policy.actions)
     if not settings.llm.enabled:
@@ -78,6 +79,13 @@ def build_narrator(settings: Settings) -> Narrator | None:
     from agent.adapters.llm_narrator import LLMNarrator
 
     return LLMNarrator(settings.llm)
+
+
+def open_chat_model(settings: Settings) -> BaseChatModel:
+    """The chat REPL's model behind ``llm.base_url`` (errors mapped to project errors)."""
+    from agent.adapters.llm_chat import chat_model
+
+    return chat_model(settings.llm)
 
 
 def build_notifier(settings: Settings, store: RunStore, console: Console) -> Notifier:
@@ -137,7 +145,7 @@ def _open_deps(
     settings: Settings, binding: ClusterBinding, store: RunStore, *, console: Console, realtime: bool
 ) -> Iterator[Deps]:
     from agent.adapters.kube import connect
-    from agent.audited import AuditedCluster
+    from agent.run.audited import AuditedCluster
 
     notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings, store)
     if not binding.twin:
@@ -154,7 +162,7 @@ def _open_deps(
             narrator=build_narrator(settings),
         )
         return
-    from agent.twin import TwinServer
+    from twin import TwinServer
 
     manifests = [Path(m) for m in binding.manifests] if binding.manifests else None
     for m in manifests or []:
@@ -173,7 +181,7 @@ def _twin_deps(
 ) -> Deps:
     from agent.adapters.kube import connect
     from agent.adapters.twin import TwinClock, TwinMetrics
-    from agent.audited import AuditedCluster
+    from agent.run.audited import AuditedCluster
 
     twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
     return Deps(
@@ -222,7 +230,7 @@ def open_store(settings: Settings) -> Iterator[RunStore]:
         with open_postgres_store(postgres_url(settings)) as shared:
             yield shared
         return
-    from agent.runs import FileRunStore
+    from agent.run.files import FileRunStore
 
     yield FileRunStore(settings.path(settings.paths.state_dir) / "runs")
 

@@ -51,22 +51,22 @@ from agent.adapters.clock import SystemClock  # noqa: E402
 from agent.adapters.kube import connect  # noqa: E402
 from agent.adapters.prometheus import PrometheusMetrics  # noqa: E402
 from agent.adapters.terminal import TerminalNotifier  # noqa: E402
-from agent.audited import AuditedCluster  # noqa: E402
 from agent.config import Prometheus, Settings, load_settings  # noqa: E402
-from agent.litmus import ChaosEngineManifest  # noqa: E402
+from agent.engines.litmus import ChaosEngineManifest  # noqa: E402
 from agent.models import (  # noqa: E402
     Decision,
     EngineRef,
     Signals,
 )
 from agent.ports import Cluster, Deps, Metrics  # noqa: E402
-from agent.runs import FileRunStore  # noqa: E402
-from agent.twin import TwinServer  # noqa: E402
+from agent.run.audited import AuditedCluster  # noqa: E402
+from agent.run.files import FileRunStore  # noqa: E402
 from agent.wiring import open_checkpointer  # noqa: E402
 from graphs import runner  # noqa: E402
 from graphs.builder import build  # noqa: E402
 from tests.factories import OneSpec, catalogue_delete  # noqa: E402
 from tests.integration.prometheus_fixture import poll_until, run_prometheus, scrape_config  # noqa: E402
+from twin import TwinServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = "sock-shop"

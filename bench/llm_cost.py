@@ -5,7 +5,7 @@
 Runs the real graph on the twin (discover -> design -> approve -> execute -> monitor -> narrate)
 with ``llm.enabled`` pointing at tests/integration/openai_server.py's OpenAIServer, which answers
 a scripted, plausible design (three Sock Shop experiments) and a narration. Every request body
-the server received is counted with tiktoken (agent.summary.count_tokens): each message's
+the server received is counted with tiktoken (agent.inventory.summary.count_tokens): each message's
 content plus 4 tokens of per-message framing, plus the response_format JSON schema (the API
 bills it as prompt). Completion tokens are those of the scripted answers. The server's own
 usage figures are fake and ignored.
@@ -33,8 +33,8 @@ from rich.console import Console  # noqa: E402
 
 from agent.adapters.llm_schema import LLMParameters  # noqa: E402
 from agent.config import load_settings  # noqa: E402
+from agent.inventory.summary import count_tokens, tokenizer_name  # noqa: E402
 from agent.models import Decision  # noqa: E402
-from agent.summary import count_tokens, tokenizer_name  # noqa: E402
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps  # noqa: E402
 from graphs import runner  # noqa: E402
 from graphs.builder import build  # noqa: E402

@@ -27,7 +27,8 @@ from rich.console import Console  # noqa: E402
 
 from agent.adapters.llm_designer import build_prompt  # noqa: E402
 from agent.config import Settings, load_settings  # noqa: E402
-from agent.discovery import discover  # noqa: E402
+from agent.inventory.discovery import discover  # noqa: E402
+from agent.inventory.summary import tokenizer_name  # noqa: E402
 from agent.models import (  # noqa: E402
     Container,
     Dependency,
@@ -37,7 +38,6 @@ from agent.models import (  # noqa: E402
     Target,
     Workload,
 )
-from agent.summary import tokenizer_name  # noqa: E402
 from agent.wiring import ClusterBinding, open_deps  # noqa: E402
 
 DOMAINS = ["billing", "catalog", "checkout", "identity", "inventory", "search", "shipping", "media",

@@ -28,11 +28,11 @@ from datetime import timedelta
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from agent.audited import STARTED
+from agent.engines.litmus import engine_name
 from agent.errors import ChaosAdvisorError
-from agent.litmus import engine_name
 from agent.models import AuditAction, AuditEntry, EngineInfo
 from agent.ports import Deps
+from agent.run.audited import STARTED
 from graphs import runner
 from graphs.builder import RunGraph
 from graphs.nodes.common import event

@@ -15,10 +15,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
-from agent.approval import validate
 from agent.errors import ApprovalError
 from agent.models import ApprovalRequest, AuditEntry, Decision, ExperimentSpec
 from agent.ports import Deps
+from agent.run.approval import validate
 from graphs.builder import RunGraph
 from graphs.state import RunState
 

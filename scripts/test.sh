@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run every check: lint (ruff), types (mypy), and all tests (unit, integration
+# Set up, then run every check: lint (ruff), types (mypy), import contracts (lint-imports), and all tests (unit, integration
 # against the twin through the real kubernetes client, end-to-end CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +16,7 @@ done
 ./scripts/mermaid-deps.sh
 [ -x .tools/mermaid/node_modules/.bin/mmdc ] || { echo "test.sh: mmdc is not installed (see scripts/mermaid-deps.sh)" >&2; exit 1; }
 .venv/bin/ruff check --quiet .
-.venv/bin/mypy --no-error-summary agent graphs tools prompts
+.venv/bin/mypy --no-error-summary agent graphs tools prompts twin
+# Import contracts (.importlinter): layers, adapters only through agent.wiring, the twin on its own.
+out=$(.venv/bin/lint-imports --no-cache 2>&1) || { echo "$out" >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

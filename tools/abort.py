@@ -1,4 +1,4 @@
-"""Tool: stop a run's chaos now (``agent.abort``), audited as the chat's user. A safety action,
+"""Tool: stop a run's chaos now (``agent.run.abort``), audited as the chat's user. A safety action,
 so it needs no approval."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
-from agent.abort import abort
 from agent.errors import ApprovalError
 from agent.models import EngineStatus
+from agent.run.abort import abort
 from tools.runs import ChatSession, RunControl, chosen
 
 

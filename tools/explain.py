@@ -6,10 +6,10 @@ from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
 from agent.config import Policy
-from agent.discovery import discover
+from agent.design.policy import check, screen
 from agent.errors import ChaosAdvisorError, SpecRejected
+from agent.inventory.discovery import discover
 from agent.models import Candidate, Hypothesis, Inventory, Proposal
-from agent.policy import check, screen
 from agent.ports import Deps, Designer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool, tool
 
-from agent.discovery import discover
+from agent.inventory.discovery import discover
 from agent.models import Inventory
 from agent.ports import Deps
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.litmus import engine_name
+from agent.engines.litmus import engine_name
 from agent.models import Decision, EngineRef, EngineStatus, ExperimentSpec
 from agent.ports import Deps
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool, tool
 from pydantic import BaseModel
 
-from agent.design import design
-from agent.discovery import discover
+from agent.design.propose import design
+from agent.inventory.discovery import discover
 from agent.models import Candidate, Rejection
 from agent.ports import Deps
 

@@ -21,6 +21,7 @@ from kubernetes import client, config
 
 from agent.adapters import kube_objects as objects
 from agent.adapters.kube_calls import RetryPolicy, call
+from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.errors import (
     ClusterError,
     ClusterUnreachable,
@@ -29,7 +30,6 @@ from agent.errors import (
     Forbidden,
     NotFound,
 )
-from agent.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.models import (
     EngineInfo,
     EngineRef,

@@ -1,6 +1,6 @@
 """The chat's model: ChatOpenAI with the house settings, its errors mapped to one project error.
 
-``chat_model(settings)`` is what ``agent.chat_agent.ChatAgent`` binds the tools to. No client
+``chat_model(settings)`` is what ``agent.chat.agent.ChatAgent`` binds the tools to. No client
 retries (``max_retries=0``) and ``llm.timeout_s`` per request, so a dead endpoint costs one short
 wait and the person at the terminal sees why at once.
 

@@ -40,9 +40,11 @@ from pydantic import ValidationError
 
 from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
 from agent.adapters.openai_errors import cause, usage_of
-from agent.catalog import CATALOG
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy
+from agent.design.planner import score_spec
+from agent.engines.catalog import CATALOG
 from agent.errors import ChaosAdvisorError, LLMOutputInvalid
+from agent.inventory.summary import clean, count_tokens, summarise
 from agent.models import (
     Candidate,
     ExperimentSpec,
@@ -51,9 +53,7 @@ from agent.models import (
     Proposal,
     TargetSelector,
 )
-from agent.planner import score_spec
 from agent.ports import Designer
-from agent.summary import clean, count_tokens, summarise
 from prompts import render
 
 MAX_ERRORS = 8  # validation errors quoted back to the model

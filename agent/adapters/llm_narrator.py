@@ -6,7 +6,7 @@ Flow of :meth:`LLMNarrator.narrate`::
     no spec / nothing injected / no API key -> None (no request)
     prompt (system rules; the evidence bundle, fenced as quoted data, <= EVIDENCE_TOKENS)
       -> one structured-output call (json_schema, strict)
-      -> every sentence's numbers checked against the evidence (agent.evidence.check)
+      -> every sentence's numbers checked against the evidence (agent.report.evidence.check)
       -> "what_happened" left with something -> Narrative (dropped sentences listed)
       -> nothing usable left -> None
     endpoint down / timeout / HTTP error / not JSON for the schema -> None at once (max_retries=0)
@@ -35,10 +35,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.adapters.openai_errors import usage_of
 from agent.config import LLM
-from agent.evidence import Evidence, bundle, check
+from agent.inventory.summary import clean
 from agent.models import LLMUsage
-from agent.run_record import Narrative, RunRecord
-from agent.summary import clean
+from agent.report.evidence import Evidence, bundle, check
+from agent.report.record import Narrative, RunRecord
 from prompts import render
 
 MAX_WHAT_HAPPENED = 2000  # characters kept of the narrative (a few paragraphs at most)

@@ -7,8 +7,8 @@ from typing import Any
 
 import openai
 
+from agent.inventory.summary import clean
 from agent.models import LLMUsage
-from agent.summary import clean
 
 
 def cause(e: openai.OpenAIError, *, timeout_s: object, base_url: str | None, model: str) -> str:

@@ -1,6 +1,6 @@
 """The RunStore in PostgreSQL: run data shared by several agent replicas.
 
-Same contract as the file store (``agent.runs.FileRunStore``), in three tables created on setup:
+Same contract as the file store (``agent.run.files.FileRunStore``), in three tables created on setup:
 ``ca_run_documents`` (one JSON text per run and name: inventory, candidates, baseline, manifest),
 ``ca_run_samples`` (one row per run and tick; a replayed tick overwrites its row, so the last
 write wins as in the file store) and ``ca_run_claims`` (``claim`` is an INSERT ... ON CONFLICT
@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from agent.adapters.postgres import PgConnection, connect, setup_lock, translated, where
 from agent.errors import ChaosAdvisorError
 from agent.models import AuditEntry, Candidate, Inventory, Sample
-from agent.runs import retry_for
+from agent.run.files import retry_for
 
 M = TypeVar("M", bound=BaseModel)
 _CANDIDATES = TypeAdapter(list[Candidate])

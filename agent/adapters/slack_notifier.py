@@ -1,5 +1,5 @@
 """Slack: the Notifier port on slack-sdk's ``WebClient``, and the pieces the callback endpoint
-(``agent.slack_app``) needs from Slack: message updates, ephemeral replies, signature checks.
+(``agent.slack.app``) needs from Slack: message updates, ephemeral replies, signature checks.
 
 Slack is best effort. Every call has a short timeout and a few bounded retries (connection
 errors, HTTP 5xx, a 429 that asks for at most a few seconds); then it raises NotifierError,

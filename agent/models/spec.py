@@ -26,7 +26,7 @@ class TargetSelector(Frozen):
 
 class Parameters(Frozen):
     """Fault parameters; each maps to the upstream Litmus env variable named in
-    ``agent.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
+    ``agent.engines.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
 
     duration_s: int = Field(gt=0)  # TOTAL_CHAOS_DURATION
     pods_affected_perc: int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.approval import validate
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
+from agent.run.approval import validate
 from graphs.nodes.common import event
 from graphs.state import RunState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.design import design as run_design
-from agent.design import save
+from agent.design.propose import design as run_design
+from agent.design.propose import save
 from agent.models import Candidate, ExperimentSpec, Inventory, Proposal
 from agent.ports import Deps
 from graphs.nodes.common import event, inventory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.discovery import discover as run_discovery
+from agent.inventory.discovery import discover as run_discovery
 from agent.ports import Deps
 from graphs.nodes.common import event
 from graphs.state import RunState

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from agent.engines.litmus import ChaosEngineManifest, render
 from agent.errors import ChaosAdvisorError, ClusterError
-from agent.litmus import ChaosEngineManifest, render
 from agent.models import ExperimentSpec, Inventory, Sample
-from agent.monitor import breach, steady_state
 from agent.ports import Deps
+from agent.run.monitor import breach, steady_state
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 

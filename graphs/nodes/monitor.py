@@ -15,8 +15,8 @@ from langgraph.runtime import Runtime
 
 from agent.errors import ClusterError, MetricsUnavailable
 from agent.models import EngineRef, EngineStatus, ExperimentSpec, Sample
-from agent.monitor import breach, deviations, recovered, summary_line
 from agent.ports import Deps
+from agent.run.monitor import breach, deviations, recovered, summary_line
 from graphs.nodes.common import baseline, chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 from langgraph.runtime import Runtime
 
+from agent.engines.litmus import ChaosEngineManifest
 from agent.errors import ChaosAdvisorError
-from agent.litmus import ChaosEngineManifest
 from agent.models import AuditEntry, EngineStatus, Inventory, LLMUsage, RunEvent, Sample
 from agent.ports import Deps
-from agent.report import RunRecord, render, sidecar, tldr
+from agent.report.render import RunRecord, render, sidecar, tldr
 from graphs.nodes.common import candidates, decision, event
 from graphs.state import RunState
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from agent.twin import TwinServer
 from tests.integration.openai_server import OpenAIServer
+from twin import TwinServer
 
 NS = "sock-shop"
 WAIT_S = 120

@@ -1,5 +1,5 @@
 """`craterctl`, the seed's command line: global options before the command, the same behaviour
-as `python -m agent`. Runs the installed console script (or `python -m agent.craterctl`)."""
+as `python -m agent`. Runs the installed console script (or `python -m agent.cli.craterctl`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ Crater = Callable[..., subprocess.CompletedProcess[str]]
 def craterctl(workdir: Path) -> Crater:
     """Run ``craterctl ARGS`` in the work directory, without a terminal."""
     script = shutil.which("craterctl", path=str(Path(sys.executable).parent))
-    argv0 = [script] if script else [sys.executable, "-m", "agent.craterctl"]
+    argv0 = [script] if script else [sys.executable, "-m", "agent.cli.craterctl"]
     env = os.environ | {"CHAOS_ADVISOR_TWIN__SPEED": "1000000", "COLUMNS": "200"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

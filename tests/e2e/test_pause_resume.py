@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kubernetes import client
 
-from agent.twin import TwinServer
+from twin import TwinServer
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -22,8 +22,8 @@ from rich.console import Console
 
 from agent.config import Settings, load_settings
 from agent.ports import Deps
-from agent.twin import TwinServer
 from agent.wiring import ClusterBinding, open_deps
+from twin import TwinServer
 
 if TYPE_CHECKING:
     from tests.integration.postgres_fixture import RunningPostgres

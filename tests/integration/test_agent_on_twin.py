@@ -9,16 +9,16 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import Runtime
 
-from agent.discovery import discover
+from agent.design.planner import PlannerDesigner
+from agent.design.policy import check
+from agent.engines.litmus import render
 from agent.errors import DryRunFailed, NotFound
-from agent.litmus import render
+from agent.inventory.discovery import discover
 from agent.models import (
     AbortThreshold,
     Decision,
     Fault,
 )
-from agent.planner import PlannerDesigner
-from agent.policy import check
 from agent.ports import Deps
 from graphs import runner
 from graphs.builder import build

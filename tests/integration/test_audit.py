@@ -24,8 +24,8 @@ from rich.console import Console
 
 from agent.adapters.audit_file import FileAuditLog
 from agent.config import Settings
+from agent.engines.litmus import ChaosEngineManifest
 from agent.errors import ApprovalError
-from agent.litmus import ChaosEngineManifest
 from agent.models import AuditEntry
 from agent.ports import Deps
 from graphs import runner
@@ -181,8 +181,8 @@ def test_the_cli_appends_across_processes_and_audit_shows_a_run(tmp_path: Path) 
 
 
 def test_abort_logs_who_asked_from_where_and_the_stop(deps: Deps) -> None:
-    from agent.abort import abort
-    from agent.litmus import render
+    from agent.engines.litmus import render
+    from agent.run.abort import abort
 
     manifest = render(catalogue_delete(90), run_id="aud00005", service_account="litmus-admin", cleanup="retain")
     ref = deps.cluster.apply_engine(manifest, dry_run=False)
@@ -195,7 +195,7 @@ def test_abort_logs_who_asked_from_where_and_the_stop(deps: Deps) -> None:
 
 
 def test_aborting_an_ended_run_logs_the_request_and_writes_nothing(deps: Deps, settings: Settings) -> None:
-    from agent.cli_status import abort_run
+    from agent.cli.status import abort_run
     from agent.wiring import open_checkpointer
 
     with open_checkpointer(settings) as saver:

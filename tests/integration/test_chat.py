@@ -32,8 +32,8 @@ from pydantic import Field, SecretStr
 from rich.console import Console
 
 from agent.adapters.llm_chat import chat_model
-from agent.chat import Repl
-from agent.cli_chat import GraphRuns, make_repl
+from agent.chat.repl import Repl
+from agent.cli.chat import GraphRuns, make_repl
 from agent.config import LLM, Settings, load_settings
 from agent.ports import Deps
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps

@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from agent.adapters.kube import connect
+from agent.engines.litmus import render
 from agent.errors import ClusterUnreachable, Conflict, DryRunFailed, Forbidden, NotFound
-from agent.litmus import render
-from agent.twin import TwinServer
 from tests.factories import spec
+from twin import TwinServer
 
 
 class Refusing(BaseHTTPRequestHandler):

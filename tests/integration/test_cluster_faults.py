@@ -18,12 +18,12 @@ from rich.console import Console
 
 from agent.config import Settings, load_settings
 from agent.ports import Deps
-from agent.twin import TwinServer
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
 from tests.factories import OneSpec, catalogue_delete
 from tests.integration.test_agent_on_twin import decide
+from twin import TwinServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = "/chaosengines/ca-"

@@ -24,10 +24,10 @@ import yaml
 from kubernetes import utils
 from typer.testing import CliRunner
 
-from agent import deploy_manifests as dm
 from agent.config import Settings, load_settings
+from agent.deploy import manifests as dm
 from agent.errors import ConfigError
-from agent.twin.resources import RESOURCES
+from twin.resources import RESOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -249,7 +249,7 @@ def test_the_call_table_is_what_the_kube_adapter_calls() -> None:
     typed = {(m, "") for m in re.findall(r"self\._(?:core|apps|ext)\.(\w+)", source)}
     custom = re.findall(r'self\._custom\.(\w+)\(\s*GROUP,\s*VERSION,\s*[\w.]+,\s*"(\w+)"', source)
     assert len(custom) == len(re.findall(r"self\._custom\.\w+", source)), "a custom call without a literal plural"
-    assert typed | set(custom) == set(CALLS), "update CALLS here and the grants in agent/deploy_manifests.py"
+    assert typed | set(custom) == set(CALLS), "update CALLS here and the grants in agent/deploy/manifests.py"
 
 
 def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) -> None:
@@ -347,7 +347,7 @@ def test_the_pod_environment_makes_the_settings_the_server_needs(monkeypatch: py
 
 
 def test_the_server_args_are_ones_slack_serve_accepts() -> None:
-    from agent import cli_slack
+    from agent.cli import slack as cli_slack
 
     args = _container()["args"]
     assert args[:2] == ["slack", "serve"]
@@ -365,7 +365,7 @@ def test_the_server_args_are_ones_slack_serve_accepts() -> None:
 
 
 def _cli() -> typer.Typer:
-    from agent.cli_manifests import manifests
+    from agent.cli.manifests import manifests
 
     app = typer.Typer(add_completion=False)
     app.command()(manifests)
@@ -394,8 +394,8 @@ def test_the_command_refuses_a_stack_yaml_holding_a_secret(settings: Settings, t
 
 
 def test_the_command_module_imports_nothing_heavy() -> None:
-    heavy = ["agent.models", "agent.deploy_manifests", "pydantic_settings", "yaml", "kubernetes"]
-    code = f"import sys, agent.cli_manifests; print([m for m in {heavy!r} if m in sys.modules])"
+    heavy = ["agent.models", "agent.deploy.manifests", "pydantic_settings", "yaml", "kubernetes"]
+    code = f"import sys, agent.cli.manifests; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 

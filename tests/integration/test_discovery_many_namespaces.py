@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from agent.adapters.kube import CLUSTER_WIDE_AFTER, PAGE, connect
-from agent.twin import TwinServer
+from twin import TwinServer
 
 
 def manifests(tmp_path: Path, namespaces: list[str], per_ns: int) -> Path:

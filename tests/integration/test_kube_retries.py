@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from agent.adapters.kube import KubeCluster, RetryPolicy, connect
+from agent.engines.litmus import render
 from agent.errors import ClusterUnreachable, DryRunFailed, NotFound
-from agent.litmus import render
-from agent.twin import TwinServer
 from tests.factories import spec
+from twin import TwinServer
 
 ENGINE = "ca-r0000001"
 

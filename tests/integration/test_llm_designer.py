@@ -20,9 +20,9 @@ from pydantic import SecretStr
 from agent.adapters.llm_designer import LLMDesigner
 from agent.adapters.llm_schema import LLMParameters, strict_schema
 from agent.config import LLM, Policy, Settings
-from agent.design import design
+from agent.design.planner import PlannerDesigner, score_spec
+from agent.design.propose import design
 from agent.models import Fault, Inventory, Parameters
-from agent.planner import PlannerDesigner, score_spec
 from agent.wiring import build_designer
 from tests.factories import shop
 from tests.integration.openai_server import OpenAIServer

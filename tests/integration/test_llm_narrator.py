@@ -21,11 +21,11 @@ from pydantic import SecretStr
 
 from agent.adapters.llm_narrator import SCHEMA, LLMNarrator
 from agent.config import LLM, Settings
-from agent.evidence import EVIDENCE_TOKENS, bundle
+from agent.inventory.summary import count_tokens
 from agent.models import Decision, ExpectedSignal, Hypothesis, RunEvent, Sample, Signals
-from agent.report import render
-from agent.run_record import RunRecord
-from agent.summary import count_tokens
+from agent.report.evidence import EVIDENCE_TOKENS, bundle
+from agent.report.record import RunRecord
+from agent.report.render import render
 from agent.wiring import build_narrator
 from prompts import render as render_prompt
 from tests.factories import T0, shop, spec

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_settings
-from agent.diagrams import PALETTE, dependency_graph, sequence, signal_chart, signals_chart
 from agent.models import Dependency, EventKind, RunEvent, Sample, Signals
+from agent.report.diagrams import PALETTE, dependency_graph, sequence, signal_chart, signals_chart
 from tests.integration.mermaid_fixture import ROOT, RenderedMarkdown, RenderError, render, render_markdown
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # chaos starts here

@@ -13,9 +13,9 @@ import yaml
 from rich.console import Console
 
 from agent.config import load_settings
-from agent.discovery import discover
+from agent.design.planner import PlannerDesigner
+from agent.inventory.discovery import discover
 from agent.models import Fault
-from agent.planner import PlannerDesigner
 from agent.wiring import ClusterBinding, open_deps
 
 

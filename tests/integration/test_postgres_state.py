@@ -27,12 +27,12 @@ from agent.config import Settings, load_settings
 from agent.errors import ApprovalError, ConfigError
 from agent.models import Decision
 from agent.ports import Deps
-from agent.twin import TwinServer
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps, open_store
 from graphs import runner
 from graphs.builder import build
 from tests.integration.postgres_fixture import RunningPostgres
 from tests.integration.test_checkpoint_growth import LONG
+from twin import TwinServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -34,15 +34,14 @@ from agent.adapters.prometheus import PrometheusMetrics
 from agent.adapters.terminal import TerminalNotifier
 from agent.adapters.twin import TwinClock
 from agent.config import Prometheus, Settings, load_settings
+from agent.engines.litmus import render
 from agent.errors import ConfigError, MetricsUnavailable
-from agent.litmus import render
 from agent.models import (
     Decision,
     Signals,
 )
 from agent.ports import Deps
-from agent.runs import FileRunStore
-from agent.twin import TwinServer
+from agent.run.files import FileRunStore
 from graphs import runner
 from graphs.builder import build
 from tests.factories import OneSpec, catalogue_delete
@@ -53,6 +52,7 @@ from tests.integration.prometheus_fixture import (
     run_prometheus,
     scrape_config,
 )
+from twin import TwinServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "sock-shop"

@@ -13,7 +13,6 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
 from agent.ports import Deps
-from agent.twin import TwinServer
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import RunGraph, build
@@ -21,6 +20,7 @@ from graphs.recovery import recover
 from tests.integration.test_agent_on_twin import decide
 from tests.integration.test_cluster_faults import deps as deps  # noqa: F401 - the fixture
 from tests.integration.test_cluster_faults import twin as twin  # noqa: F401 - the fixture
+from twin import TwinServer
 
 TWIN = {"twin": True}
 
@@ -36,7 +36,7 @@ def deps_for(deps: Deps):  # type: ignore[no-untyped-def]
 
 def orphan(deps: Deps, run_id: str) -> None:
     """An engine of the agent's that no checkpointed run knows (its state store was lost)."""
-    from agent.litmus import render
+    from agent.engines.litmus import render
     from tests.factories import catalogue_delete
 
     manifest = render(catalogue_delete(90), run_id=run_id, service_account="litmus-admin", cleanup="retain")

@@ -12,8 +12,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
 from agent.config import load_settings
+from agent.design.planner import PlannerDesigner
 from agent.models import Decision, Fault
-from agent.planner import PlannerDesigner
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build

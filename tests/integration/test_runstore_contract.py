@@ -13,7 +13,7 @@ import pytest
 from agent.errors import ChaosAdvisorError, StateUnavailable
 from agent.models import Candidate, Sample, Signals
 from agent.ports import RunStore
-from agent.runs import FileRunStore
+from agent.run.files import FileRunStore
 from tests.factories import T0, shop, spec
 from tests.integration.postgres_fixture import RunningPostgres
 

@@ -22,11 +22,11 @@ import pytest
 import yaml
 from rich.console import Console
 
-from agent.cli_slack import GraphRuns
+from agent.cli.slack import GraphRuns
 from agent.config import Settings, load_settings
 from agent.models import Decision
 from agent.ports import Deps
-from agent.slack_app import SlackCallbackServer, SlackEndpoint
+from agent.slack.app import SlackCallbackServer, SlackEndpoint
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps, slack_signature, slack_web
 from graphs import runner
 from graphs.builder import RunGraph, build

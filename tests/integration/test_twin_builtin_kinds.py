@@ -19,7 +19,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from agent.twin.resources import RESOURCES
+from twin.resources import RESOURCES
 
 NS = "sock-shop"
 RBAC = "rbac.authorization.k8s.io"
@@ -236,7 +236,7 @@ def test_seeding_ignores_install_kinds_as_before(twin_at, tmp_path: Path) -> Non
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x, namespace: elsewhere}\n---\n"
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: other}\n"
         "rules: []\n---\n"
-        + (Path(__file__).parents[2] / "agent/twin/data/complete-demo.yaml").read_text())
+        + (Path(__file__).parents[2] / "twin/data/complete-demo.yaml").read_text())
     with twin_at(tmp_path / "state.json", manifests=[manifests]) as seeded:
         names = {n.metadata.name for n in seeded.core.list_namespace().items}
         assert "sock-shop" in names and not {"elsewhere", "other"} & names

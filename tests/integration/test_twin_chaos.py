@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.twin import DEFAULT_MANIFESTS
+from twin import DEFAULT_MANIFESTS
 
 NS = "sock-shop"
 LITMUS = ("litmuschaos.io", "v1alpha1")

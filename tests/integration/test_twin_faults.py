@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.twin import DEFAULT_MANIFESTS
+from twin import DEFAULT_MANIFESTS
 
 NS = "sock-shop"
 LITMUS = ("litmuschaos.io", "v1alpha1")

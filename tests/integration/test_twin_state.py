@@ -53,7 +53,7 @@ def test_another_process_serves_the_same_cluster(state_path: Path, make_engine, 
                                                  connect_url) -> None:
     with twin_at(state_path) as local:
         child = subprocess.Popen(
-            [sys.executable, "-m", "agent.twin", "--state", str(state_path)],
+            [sys.executable, "-m", "twin", "--state", str(state_path)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             assert child.stdout is not None

@@ -31,9 +31,10 @@ from agent.adapters import llm_designer
 from agent.adapters.llm_designer import LLMDesigner, _Answer, _specs
 from agent.adapters.slack_notifier import SlackSignature
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy, Settings, load_settings
-from agent.design import load_spec
+from agent.design.planner import PlannerDesigner
+from agent.design.policy import check as policy_check
+from agent.design.propose import load_spec
 from agent.errors import ApprovalError, ConfigError, LLMOutputInvalid, SpecInvalid, SpecRejected
-from agent.evidence import Evidence, check, numbers_in, unsupported
 from agent.models import (
     AbortThreshold,
     ExperimentSpec,
@@ -43,9 +44,8 @@ from agent.models import (
     Proposal,
     TargetSelector,
 )
-from agent.planner import PlannerDesigner
-from agent.policy import check as policy_check
-from agent.slack_app import Answer, Result, SlackEndpoint, Waiting, parse_click
+from agent.report.evidence import Evidence, check, numbers_in, unsupported
+from agent.slack.app import Answer, Result, SlackEndpoint, Waiting, parse_click
 from tests import factories
 from tests.property.strategies import JSON, mutated
 

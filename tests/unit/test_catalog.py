@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.catalog import CATALOG, resolve, upstream_defaults
+from agent.engines.catalog import CATALOG, resolve, upstream_defaults
 from agent.models import Fault, Parameters
 
 

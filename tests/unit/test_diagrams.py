@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.diagrams import (
+from agent.models import Dependency, EventKind, RunEvent, Sample, Signals
+from agent.report.diagrams import (
     INIT_DIRECTIVE,
     MAX_POINTS,
     PALETTE,
@@ -21,7 +22,6 @@ from agent.diagrams import (
     signal_chart,
     signals_chart,
 )
-from agent.models import Dependency, EventKind, RunEvent, Sample, Signals
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HOSTILE = 'a"b -->|x| c; %%{init: {"theme":"dark"}}%% <br/>#35; [end] (x) `y` & \\ é 🙂'

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.catalog import CATALOG, upstream_defaults
-from agent.litmus import render
+from agent.engines.catalog import CATALOG, upstream_defaults
+from agent.engines.litmus import render
 from agent.models import Fault, Parameters
-from agent.twin.schema import validate_custom_object
 from tests.factories import spec
+from twin.schema import validate_custom_object
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -34,7 +34,7 @@ def engine_schema(path: Path) -> dict[str, Any]:
     raise AssertionError(f"no ChaosEngine CRD in {path}")
 
 
-V3 = engine_schema(ROOT / "agent" / "twin" / "data" / "litmus" / "chaos_crds.yaml")
+V3 = engine_schema(ROOT / "twin" / "data" / "litmus" / "chaos_crds.yaml")
 V2 = engine_schema(DATA / "litmus-2.14" / "chaosengine_crd.yaml")
 
 

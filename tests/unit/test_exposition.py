@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from agent.twin import exposition
-from agent.twin.exposition import GO_BUCKETS, JAVA_BUCKETS, bucket_shares, integrate, request_rates
-from agent.twin.model import signals
-from agent.twin.operator import reconcile
-from agent.twin.pods import okey
-from agent.twin.seed import DEFAULT_MANIFESTS, seed_state
-from agent.twin.state import State
+from twin import exposition
+from twin.exposition import GO_BUCKETS, JAVA_BUCKETS, bucket_shares, integrate, request_rates
+from twin.model import signals
+from twin.operator import reconcile
+from twin.pods import okey
+from twin.seed import DEFAULT_MANIFESTS, seed_state
+from twin.state import State
 
 T0 = 1_800_000_000.0
 NS = "sock-shop"

@@ -7,11 +7,11 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from agent.approval import validate
 from agent.config import Policy
+from agent.engines.litmus import engine_name, render, result_name
 from agent.errors import ApprovalError
-from agent.litmus import engine_name, render, result_name
 from agent.models import ApprovalRequest, Decision, ExperimentSpec, Fault, Parameters
+from agent.run.approval import validate
 from tests.factories import T0, spec
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.models import AbortThreshold, Sample, Signals
-from agent.monitor import breach, deviations, recovered, summary_line
+from agent.run.monitor import breach, deviations, recovered, summary_line
 from tests.factories import T0
 
 
@@ -63,7 +63,7 @@ def test_conditions_with_operators_per_service_or_overall() -> None:
 
 
 def test_steady_state_is_the_median_of_the_window() -> None:
-    from agent.monitor import steady_state
+    from agent.run.monitor import steady_state
 
     window = [
         sample(web=Signals(error_rate_pct=v, latency_p95_ms=100 + v, ready_replicas=1, replicas=1))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agent.design.planner import PlannerDesigner, score_spec
 from agent.models import Fault
-from agent.planner import PlannerDesigner, score_spec
 from tests.factories import inventory, shop, spec, target
 
 

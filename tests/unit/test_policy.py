@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agent.config import Policy
+from agent.design.policy import check, screen
 from agent.errors import SpecRejected
 from agent.models import AbortThreshold, Candidate, Fault, Parameters, TargetSelector
-from agent.policy import check, screen
 from tests.factories import shop, spec
 
 POLICY = Policy(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.models import Decision, RunEvent, Sample, Signals
-from agent.report import render
-from agent.run_record import RunRecord, impacts, tldr
+from agent.report.record import RunRecord, impacts, tldr
+from agent.report.render import render
 from tests.factories import T0, spec
 
 

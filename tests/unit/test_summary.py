@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from agent import summary
+from agent.inventory import summary
+from agent.inventory.summary import MAX_STR, clean, count_tokens, estimate_tokens, summarise, tokenizer_name
 from agent.models import Inventory, Target
-from agent.summary import MAX_STR, clean, count_tokens, estimate_tokens, summarise, tokenizer_name
 from tests.factories import inventory, shop, target
 
 BUDGET = 3000

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from agent.adapters.audit_file import MemoryAuditLog
-from agent.chat_agent import MAX_RESULT_CHARS, result_text
+from agent.chat.agent import MAX_RESULT_CHARS, result_text
 from agent.config import Policy, Settings
+from agent.design.planner import PlannerDesigner
 from agent.errors import ApprovalError, ChaosAdvisorError
 from agent.models import Candidate, Decision, Inventory, Proposal
-from agent.planner import PlannerDesigner
 from agent.ports import Deps
-from agent.runs import FileRunStore
+from agent.run.files import FileRunStore
 from tests.factories import shop
 from tools import build_chat_tools
 from tools.runs import ChatSession, RunSummary

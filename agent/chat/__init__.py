@@ -1,0 +1,1 @@
+"""The chat REPL and its tool-calling agent."""

@@ -1,0 +1,1 @@
+"""The command line: `python -m agent` (Typer) and the seed's `craterctl`."""

@@ -1,0 +1,87 @@
+"""CLI commands that look and advise: inventory, suggest, schema, twin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOpt,
+    ManifestsOpt,
+    TwinOpt,
+    cluster_binding,
+    console,
+    load_config,
+)
+
+
+def inventory(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None) -> None:
+    """Discover the stack and print it, grouped by kind and tier."""
+    from agent.inventory.discovery import discover
+    from agent.inventory.view import render_inventory
+    from agent.wiring import open_deps
+
+    settings = load_config(config)
+    with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
+        inv = discover(deps)
+    render_inventory(console, inv)
+
+
+def suggest(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    twin: TwinOpt = False,
+    manifests: ManifestsOpt = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="How many experiments.")] = 3,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Save specs here (default: paths.experiments).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
+) -> None:
+    """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
+    from agent.design.propose import design, save
+    from agent.design.view import print_candidates
+    from agent.inventory.discovery import discover
+    from agent.wiring import open_deps
+
+    settings = load_config(config)
+    with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
+        result = design(discover(deps), deps.designer, settings.policy, count=count)
+    candidates = result.candidates
+    if not dry_run:
+        candidates = save(candidates, output or settings.path(settings.paths.experiments))
+    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice)
+    if dry_run:
+        console.print("dry run: nothing saved")
+
+
+def schema() -> None:
+    """Print the JSON Schema of an experiment spec (the files `suggest` saves and `run` takes)."""
+    import json
+
+    from agent.models import ExperimentSpec
+
+    typer.echo(json.dumps(ExperimentSpec.model_json_schema(), indent=2))
+
+
+def twin(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free one).")] = 8001,
+    manifests: ManifestsOpt = None,
+    speed: Annotated[float | None, typer.Option("--speed", help="Advance the virtual clock at this many x real time.")] = None,
+) -> None:
+    """Serve the Sock Shop twin's Kubernetes API until Ctrl-C (kubectl --server URL works)."""
+    import threading
+
+    from agent.wiring import twin_state_path
+    from twin import TwinServer
+
+    settings = load_config(config)
+    binding = cluster_binding(True, manifests)
+    paths = [Path(m) for m in binding.manifests] if binding.manifests else None
+    with TwinServer(twin_state_path(settings, binding), manifests=paths, port=port, seed=settings.twin.seed, speed=speed) as server:
+        console.print(f"Sock Shop twin at {server.url}\n  kubectl --server {server.url} get pods -n sock-shop")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("stopped")

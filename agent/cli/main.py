@@ -1,0 +1,63 @@
+"""The command line: ``python -m agent <command>``.
+
+Heavy libraries (langgraph, kubernetes) are imported inside the commands so ``--help`` stays
+fast. Expected failures print one clear line and exit non-zero; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent.cli import audit as cli_audit
+from agent.cli import chat as cli_chat
+from agent.cli import design as cli_design
+from agent.cli import manifests as cli_manifests
+from agent.cli import recover as cli_recover
+from agent.cli import runs as cli_runs
+from agent.cli import slack as cli_slack
+from agent.cli.common import console, group_settings
+from agent.errors import ChaosAdvisorError, ConfigError
+
+app = typer.Typer(
+    help="Chaos Advisor: discovers a stack, proposes chaos experiments, runs the approved one, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings=group_settings(),
+)
+_debug = {"on": False}
+
+app.command()(cli_design.inventory)
+app.command()(cli_design.suggest)
+app.command()(cli_design.schema)
+app.command("run-graph")(cli_runs.run_graph)
+app.command()(cli_runs.run)
+app.command()(cli_runs.resume)
+app.command()(cli_runs.approvals)
+app.command()(cli_runs.status)
+app.command()(cli_runs.abort)
+app.command()(cli_recover.recover)
+app.command()(cli_audit.audit)
+app.command()(cli_design.twin)
+app.command()(cli_manifests.manifests)
+app.command()(cli_chat.chat)
+app.add_typer(cli_slack.app, name="slack")
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    _debug["on"] = debug
+
+
+def main() -> None:
+    """Entry point: run the app, turning expected errors into one line and an exit code."""
+    try:
+        app()
+    except ChaosAdvisorError as e:
+        if _debug["on"]:
+            raise
+        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2 if isinstance(e, ConfigError) else 1)

@@ -1,0 +1,1 @@
+"""Manifests that install the agent in a cluster."""

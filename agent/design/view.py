@@ -1,0 +1,34 @@
+"""The ranked candidates on a Rich console, in the seed's shape (``suggest`` and the terminal notifier)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from agent.models import Candidate, Rejection
+
+
+def print_candidates(
+    console: Console, candidates: list[Candidate], rejected: list[Rejection], *, notice: str | None = None
+) -> None:
+    """The ranked list in the seed's shape: title, description, action, target, risk, duration, file."""
+    if notice:
+        console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+    console.print(f"[bold]{len(candidates)} proposed experiment(s)[/bold]")
+    for c in candidates:
+        s = c.spec
+        sel = s.target_selector
+        console.print(f"\n[bold]📋 {c.rank}. {s.title}[/bold]  (score {c.score:g})", highlight=False)
+        console.print(f"   {s.description}", highlight=False)
+        console.print(
+            f"   Action: {s.action.value} • Target: {sel.namespace}/{sel.service} ({sel.label_selector}) • "
+            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s",
+            highlight=False,
+        )
+        console.print(f"   Why: {s.rationale}", highlight=False)
+        if s.hypothesis:
+            console.print(f"   Hypothesis: {s.hypothesis.statement}; recovery ≤ {s.hypothesis.recovery_s:.0f} s", highlight=False)
+        if c.saved_path:
+            console.print(f"   File: {c.saved_path}", highlight=False)
+    for r in rejected:
+        console.print(f"[yellow]rejected[/yellow] {r.title}: {r.rule}: {r.reason}", highlight=False)
+    console.print()

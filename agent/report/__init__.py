@@ -1,0 +1,1 @@
+"""What happened: findings, recommendations, evidence, diagrams, sections, the RCA report."""

@@ -1,0 +1,123 @@
+"""What a run showed, measured against what its hypothesis predicted.
+
+Pure functions over the run's data (spec, events, baseline, samples, inventory): each predicted
+signal is confirmed or refuted with the numbers, the predicted recovery time against the
+observed one, and the predicted blast radius against the services that really moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from agent.models import ExpectedSignal, ExperimentSpec, RunEvent, Sample, Signals
+from agent.run.monitor import deviations
+
+Verdict = Literal["confirmed", "refuted", "not measured"]
+
+# How close an observed peak must come to the predicted one (absolute floor per signal, and
+# 25 % of the prediction): the planner predicts orders of magnitude, not decimals.
+TOLERANCE = {"error_rate_pct": 10.0, "latency_p95_ms": 100.0, "cpu_millicores": 50.0, "memory_mib": 50.0}
+UNITS = {"error_rate_pct": "%", "latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB"}
+LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
+
+
+@dataclass(frozen=True)
+class SignalFinding:
+    """One predicted signal against what was observed during chaos and recovery."""
+
+    expected: ExpectedSignal
+    baseline: float | None
+    observed_peak: float | None
+    at: datetime | None
+    verdict: Verdict
+
+    def sentence(self, start: datetime | None) -> str:
+        e = self.expected
+        unit, label = UNITS[e.signal], LABELS[e.signal]
+        if self.observed_peak is None:
+            return f"{e.service} {label}: predicted peak {n(e.peak)}{unit}; not measured"
+        when = f" at T+{(self.at - start).total_seconds():.0f}s" if self.at and start else ""
+        base = f" (baseline {n(self.baseline)}{unit})" if self.baseline is not None else ""
+        return (
+            f"{e.service} {label}: predicted peak {n(e.peak)}{unit}, observed {n(self.observed_peak)}{unit}"
+            f"{when}{base}: {self.verdict}"
+        )
+
+
+@dataclass(frozen=True)
+class RecoveryFinding:
+    predicted_s: float
+    observed_s: float | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    predicted: set[str]
+    observed: set[str]
+
+    @property
+    def unexpected(self) -> set[str]:
+        return self.observed - self.predicted
+
+    @property
+    def spared(self) -> set[str]:
+        return self.predicted - self.observed
+
+
+def n(v: float | None) -> str:
+    """A number as the report prints it (so prose and tables agree)."""
+    if v is None:
+        return "n/a"
+    return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
+
+
+def first(events: list[RunEvent], *kinds: str) -> RunEvent | None:
+    return next((e for e in events if e.kind in kinds), None)
+
+
+def chaos_window(samples: list[Sample]) -> list[Sample]:
+    """Samples after the injection (ticks >= 1; the baseline window has ticks <= 0)."""
+    return [s for s in samples if s.tick >= 1]
+
+
+def signal_findings(spec: ExperimentSpec, baseline: Sample | None, samples: list[Sample]) -> list[SignalFinding]:
+    """Each predicted peak of the hypothesis, confirmed or refuted with the observed peak."""
+    if spec.hypothesis is None:
+        return []
+    out = []
+    for e in spec.hypothesis.expected:
+        series = [(s.at, getattr(s.services.get(e.service, Signals()), e.signal)) for s in chaos_window(samples)]
+        series = [(at, v) for at, v in series if v is not None]
+        base = getattr(baseline.services.get(e.service, Signals()), e.signal) if baseline else None
+        if not series:
+            out.append(SignalFinding(e, base, None, None, "not measured"))
+            continue
+        at, peak = max(series, key=lambda p: p[1])
+        close = abs(peak - e.peak) <= max(TOLERANCE[e.signal], 0.25 * e.peak)
+        out.append(SignalFinding(e, base, peak, at, "confirmed" if close else "refuted"))
+    return out
+
+
+def recovery_finding(spec: ExperimentSpec, events: list[RunEvent], poll_s: float) -> RecoveryFinding | None:
+    """Predicted recovery against injection -> recovered (a poll interval of slack)."""
+    if spec.hypothesis is None:
+        return None
+    start, end = first(events, "applied", "engine_found"), first(events, "recovered")
+    predicted = spec.hypothesis.recovery_s
+    if start is None or end is None:
+        return RecoveryFinding(predicted, None, "not measured")
+    observed = (end.at - start.at).total_seconds()
+    return RecoveryFinding(predicted, observed, "confirmed" if observed <= predicted * 1.2 + poll_s else "refuted")
+
+
+def blast_radius(spec: ExperimentSpec, baseline: Sample | None, samples: list[Sample]) -> BlastRadius:
+    """Services predicted to be affected vs those that deviated from the baseline at any tick."""
+    predicted = set(spec.hypothesis.affected_services) if spec.hypothesis else {spec.target_selector.service}
+    observed: set[str] = set()
+    if baseline is not None:
+        for s in chaos_window(samples):
+            observed |= set(deviations(s, baseline))
+    return BlastRadius(predicted=predicted, observed=observed)

@@ -1,0 +1,95 @@
+"""Recommendations tied to evidence: each one names what the run showed and what the manifests
+say, so a reader can check it. No evidence, no recommendation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.models import ExperimentSpec, Fault, Inventory, Sample, Signals
+from agent.report.findings import BlastRadius, RecoveryFinding, chaos_window, n
+
+OUTAGE_PCT = 50.0  # a service failing this share of requests was effectively down
+NOTABLE_PCT = 10.0  # errors this high while a pod starts are worth a probe
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    action: str
+    evidence: str
+
+
+def _peak(samples: list[Sample], service: str, signal: str) -> float | None:
+    values = [getattr(s.services.get(service, Signals()), signal) for s in chaos_window(samples)]
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def _down_for(samples: list[Sample], service: str) -> float:
+    """Seconds the service spent above the outage line (from tick spacing)."""
+    window = chaos_window(samples)
+    if len(window) < 2:
+        return 0.0
+    step = (window[-1].at - window[0].at).total_seconds() / (len(window) - 1)
+    down = [s for s in window if (s.services.get(service, Signals()).error_rate_pct or 0) >= OUTAGE_PCT]
+    return len(down) * step
+
+
+def recommend(
+    spec: ExperimentSpec,
+    inventory: Inventory | None,
+    samples: list[Sample],
+    recovery: RecoveryFinding | None,
+    radius: BlastRadius,
+) -> list[Recommendation]:
+    """What to change, from what this run showed."""
+    name = spec.target_selector.service
+    target = inventory.target(name) if inventory else None
+    w = target.workload if target else None
+    out: list[Recommendation] = []
+    peak = _peak(samples, name, "error_rate_pct")
+    down = _down_for(samples, name)
+    if w and w.replicas == 1 and peak is not None and peak >= OUTAGE_PCT:
+        out.append(Recommendation(
+            f"Run {name} with replicas >= 2 and add a PodDisruptionBudget (minAvailable: 1).",
+            f"{name} has 1 replica; its error rate peaked at {n(peak)}% and stayed above {OUTAGE_PCT:g}% for ~{down:.0f} s.",
+        ))
+    delays = [c.readiness.initial_delay_s for c in (w.containers if w else []) if c.readiness]
+    if delays and max(delays) >= 60 and down >= max(delays) * 0.5:
+        out.append(Recommendation(
+            f"Tune {name}'s readiness probe: replace initialDelaySeconds {max(delays)} with a startupProbe "
+            "and a short readiness period, so a healthy new pod takes traffic as soon as it is ready.",
+            f"the new pod was out of service ~{down:.0f} s; the manifest delays readiness {max(delays)} s.",
+        ))
+    if w and not delays and target and not target.store and peak is not None and peak >= NOTABLE_PCT:
+        out.append(Recommendation(
+            f"Add a readiness probe to {name} (e.g. its /health endpoint).",
+            f"{name} has none, so it took traffic while starting: error rate peaked at {n(peak)}%.",
+        ))
+    if spec.action == Fault.POD_MEMORY_HOG and w and any(c.memory_limit_mib for c in w.containers):
+        restarts = peak is not None and peak >= OUTAGE_PCT
+        if restarts:
+            limit = min(c.memory_limit_mib for c in w.containers if c.memory_limit_mib)
+            out.append(Recommendation(
+                f"Size {name}'s memory limit for its peak working set plus headroom (now {limit} MiB), "
+                "and alert on OOMKilled restarts.",
+                f"{spec.parameters.memory_consumption_mb} MB more memory got it OOM-killed: errors peaked at {n(peak)}%.",
+            ))
+    callers_hit = sorted(radius.observed - {name})
+    if callers_hit and spec.action in (Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG):
+        out.append(Recommendation(
+            f"Give the callers of {name} ({', '.join(callers_hit)}) timeouts below their own SLO and a "
+            "circuit breaker, so a slow dependency degrades one feature instead of the whole path.",
+            f"the slowdown of {name} spread to {', '.join(callers_hit)}.",
+        ))
+    if radius.unexpected:
+        out.append(Recommendation(
+            f"Review the dependency graph in stack.yaml: {', '.join(sorted(radius.unexpected))} moved but were "
+            "not predicted to.",
+            "the observed blast radius was wider than the hypothesis.",
+        ))
+    if recovery and recovery.verdict == "refuted" and recovery.observed_s is not None:
+        out.append(Recommendation(
+            f"Find what slows {name}'s recovery (image pull, start-up work, probes).",
+            f"recovery took {recovery.observed_s:.0f} s against {recovery.predicted_s:.0f} s predicted.",
+        ))
+    return out

@@ -1,0 +1,217 @@
+"""The sections of the RCA report, each written from the run's data alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import yaml
+
+from agent.report import diagrams as mm
+from agent.report.findings import (
+    blast_radius,
+    first,
+    n,
+    recovery_finding,
+    signal_findings,
+)
+from agent.report.recommend import recommend
+from agent.report.record import RunRecord, impacts
+
+
+def rel(record: RunRecord, at: datetime) -> str:
+    """``T+12s`` relative to the injection, ``-`` when nothing was injected."""
+    if record.start is None:
+        return "-"
+    s = (at - record.start).total_seconds()
+    return f"T{'+' if s >= 0 else '-'}{abs(s):.0f}s"
+
+
+def ts(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def summary(record: RunRecord) -> str:
+    spec, d = record.spec, record.decision
+    end = first(record.events, "completed", "stopped")
+    target = f"{spec.action.value} on {spec.target_selector.namespace}/{spec.target_selector.service}" if spec else None
+    rows = [
+        ("Experiment", f"{spec.title} ({target})" if spec else "none chosen"),
+        ("Run", record.run_id),
+        ("Status", record.outcome + (f" — {record.reason}" if record.reason else "")),
+        ("Started", ts(record.start) if record.start else "never: nothing was applied"),
+        ("Chaos duration", f"{(end.at - record.start).total_seconds():.0f} s" if record.start and end else "not known"),
+        ("Litmus verdict", record.verdict or "not known (no ChaosResult read)"),
+        ("Decision", f"{d.verdict} by {d.channel}:{d.approver} at {ts(d.at)}" if d else "none recorded"),
+        ("Signals from", record.source),
+    ]
+    if record.llm_usage and record.llm_usage.calls:
+        u = record.llm_usage
+        rows.append(("LLM tokens", f"{u.prompt_tokens} in, {u.completion_tokens} out ({u.calls} call(s))"))
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return f"## Executive summary\n\n| | |\n|---|---|\n{table}"
+
+
+def what_happened(record: RunRecord) -> str:
+    spec = record.spec
+    if spec is None or not record.injected:
+        return "## What happened\n\nNo chaos was injected: " + (record.reason or record.outcome) + "."
+    if record.narrative is not None:
+        note = f"\n\n_Written by {record.narrative.model} from this run's evidence; every number was checked against it._"
+        return "## What happened\n\n" + record.narrative.what_happened + note
+    lines = [f"The agent applied {spec.action.value} to {spec.target_selector.service} at {ts(record.start)}"  # type: ignore[arg-type]
+             f" for {spec.parameters.duration_s} s. Expected: {spec.expected_impact}."]
+    peaks = impacts(record)
+    for p in peaks[:8]:
+        lines.append(
+            f"- {p.service} {p.label}: {n(p.baseline)}{p.unit} before, peak {n(p.peak)}{p.unit} at "
+            f"{rel(record, p.at)}, {n(p.end)}{p.unit} at the end."
+        )
+    if not peaks:
+        lines.append("- No signal moved beyond the deviation limits (5 points of errors, 1.5x p95).")
+    ended = first(record.events, "threshold_breached", "metrics_lost", "cluster_lost", "overrun")
+    if ended:
+        lines.append(f"The run was aborted at {rel(record, ended.at)}: {ended.detail}.")
+    return "## What happened\n\n" + "\n".join(lines)
+
+
+def key_findings(record: RunRecord) -> str:
+    spec = record.spec
+    if spec is None or not record.injected:
+        return ""
+    out = ["## Key findings", ""]
+    if spec.hypothesis:
+        out.append(f"Hypothesis: {spec.hypothesis.statement}.")
+    for f in signal_findings(spec, record.baseline, record.samples):
+        out.append(f"- {f.sentence(record.start)}")
+    rec = recovery_finding(spec, record.events, record.poll_s)
+    if rec:
+        seen = f"{rec.observed_s:.0f} s" if rec.observed_s is not None else "not observed within the watch window"
+        out.append(f"- recovery: predicted ≤ {rec.predicted_s:.0f} s, observed {seen}: {rec.verdict}")
+    radius = blast_radius(spec, record.baseline, record.samples)
+    out.append(
+        f"- blast radius: predicted {', '.join(sorted(radius.predicted)) or 'none'}; observed "
+        f"{', '.join(sorted(radius.observed)) or 'none'}"
+        + (f"; not predicted: {', '.join(sorted(radius.unexpected))}" if radius.unexpected else "")
+        + (f"; predicted but unaffected: {', '.join(sorted(radius.spared))}" if radius.spared else "")
+    )
+    return "\n".join(out)
+
+
+def timeline(record: RunRecord) -> str:
+    rows = "\n".join(
+        f"| {e.at.strftime('%H:%M:%S')} | {rel(record, e.at)} | {e.kind} | {e.detail} |" for e in record.events
+    )
+    return f"## Timeline\n\n| time (UTC) | T | event | detail |\n|---|---|---|---|\n{rows}"
+
+
+def impact(record: RunRecord) -> str:
+    if record.baseline is None or not record.samples:
+        return "## Impact analysis\n\nNo samples were taken, so the impact is not known."
+    peaks = impacts(record)
+    if not peaks:
+        return f"## Impact analysis\n\nNo service moved beyond its baseline over {len(record.samples)} samples."
+    rows = "\n".join(
+        f"| {p.service} | {p.label} | {n(p.baseline)}{p.unit} | {n(p.peak)}{p.unit} | {n(p.end)}{p.unit} | "
+        f"`{record.queries.get(f'{p.service}.{p.signal}', record.source)}` |"
+        for p in peaks
+    )
+    return (
+        f"## Impact analysis\n\n{len(record.samples)} samples (baseline window included) from {record.source}.\n\n"
+        f"| service | signal | baseline | peak | end | measured by |\n|---|---|---|---|---|---|\n{rows}"
+    )
+
+
+def recommendations(record: RunRecord) -> str:
+    spec = record.spec
+    if spec is None or not record.injected:
+        return ""
+    radius = blast_radius(spec, record.baseline, record.samples)
+    recs = recommend(spec, record.inventory, record.samples, recovery_finding(spec, record.events, record.poll_s), radius)
+    lines = [f"- **{r.action}** Evidence: {r.evidence}" for r in recs]
+    if record.narrative is not None:
+        lines += [f"- {text}" for text in record.narrative.recommendations]
+    if not lines:
+        return "## Recommendations\n\nNone: the run showed no weakness to act on."
+    return "## Recommendations\n\n" + "\n".join(lines)
+
+
+def known(record: RunRecord) -> str:
+    """What this ending lets us say, and what it does not."""
+    o = record.outcome
+    k: list[str] = []
+    u: list[str] = []
+    if o == "rejected":
+        k.append("a person declined every proposed experiment; nothing touched the cluster")
+        u.append("how the system would have behaved")
+    elif o == "dry_run":
+        k.append("the API server accepted the ChaosEngine in a server-side dry-run; nothing was applied")
+        u.append("how the system behaves under the fault")
+    elif o == "failed" and not record.injected:
+        k.append(f"the run stopped before any chaos: {record.reason}")
+        u.append("how the system behaves under the fault")
+    else:
+        k.append(f"{len([s for s in record.samples if s.tick >= 1])} samples after injection, every service's signals")
+        if o == "aborted":
+            k.append(f"the run was aborted: {record.reason}; the engine was told to stop")
+            u.append("how far the impact would have gone had the fault run its full course")
+        if first(record.events, "metrics_lost"):
+            u.append("the signals while metrics were missing")
+        if first(record.events, "cluster_lost", "stop_unconfirmed"):
+            u.append("the engine's state while the Kubernetes API did not answer")
+        if first(record.events, "stop_unconfirmed"):
+            u.append("whether the engine stopped before its planned end: run python -m agent recover to check")
+        if not first(record.events, "recovered"):
+            u.append("when (or whether) the services fully recovered: not seen within the watch window")
+    u.append("anything outside the watched signals (error rate, p95, CPU, memory) and services")
+    return "## What is known, and what is not\n\n" + "\n".join(
+        [f"- Known: {x}." for x in k] + [f"- Not known: {x}." for x in u]
+    )
+
+
+def details(record: RunRecord) -> str:
+    parts = ["## Technical details"]
+    if record.spec:
+        parts.append("Spec:\n\n```yaml\n" + yaml.safe_dump(record.spec.model_dump(mode="json"), sort_keys=False) + "```")
+    if record.manifest:
+        parts.append("ChaosEngine:\n\n```yaml\n" + yaml.safe_dump(record.manifest.body(), sort_keys=False) + "```")
+    return "\n\n".join(parts)
+
+
+
+def diagrams(record: RunRecord) -> str:
+    """Mermaid: the run as a sequence, the call graph coloured by impact, the main signals."""
+    spec = record.spec
+    target = spec.target_selector.service if spec else "target"
+    parts = ["## Diagrams", "Sequence of the run:", _fence(mm.sequence(record.events, target=target, action=spec.action.value if spec else "-"))]
+    if spec is None or not record.injected:
+        return "\n\n".join(parts)
+    radius = blast_radius(spec, record.baseline, record.samples)
+    if record.inventory is not None:
+        parts += [
+            "Dependency graph (red: target; orange: affected; dashed: predicted, not affected):",
+            _fence(mm.dependency_graph(record.inventory.dependencies, target=target,
+                                       observed=radius.observed, predicted=radius.predicted)),
+        ]
+    chart = _chart(record)
+    if chart:
+        parts += ["Main signals over time:", _fence(chart)]
+    return "\n\n".join(parts)
+
+
+def _chart(record: RunRecord) -> str | None:
+    spec = record.spec
+    assert spec is not None and record.start is not None
+    watched = spec.abort_threshold.service if spec.abort_threshold else spec.target_selector.service
+    signal: mm.ChartSignal = "latency_p95_ms" if spec.action.value in ("pod-network-latency", "pod-cpu-hog") else "error_rate_pct"
+    movers = [p.service for p in sorted(impacts(record), key=lambda p: -p.peak) if p.signal == signal]
+    services = list(dict.fromkeys([spec.target_selector.service, watched, *movers]))[:3]
+    try:
+        return mm.signals_chart(
+            record.samples, services=services, signal=signal, title=f"{signal} during {spec.title}", start=record.start
+        )
+    except ValueError:
+        return None  # no sample carries that signal: the impact table says so
+
+
+def _fence(source: str) -> str:
+    return f"```mermaid\n{source}\n```"

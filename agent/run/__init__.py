@@ -1,0 +1,1 @@
+"""Running one experiment: approval, audited cluster writes, abort, monitor decisions, run files."""

@@ -1,0 +1,1 @@
+"""Slack approvals: the interactivity endpoint and its decisions."""

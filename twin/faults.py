@@ -1,0 +1,231 @@
+"""What each Litmus fault does to the twin's pods and nodes, following litmus-go 3.18.
+
+Targets are chosen in `targets`. A fault acts either by changing pods or nodes at an instant
+(`act`: pod-delete, container-kill, OOM kill, disk-fill eviction; `drain` for node-drain) or
+through effects that hold while it is injected (`pod_effects`: latency, loss, corruption,
+duplication, CPU and memory pressure, DNS errors), which the signal model reads at time t.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from twin.pods import NODE_KEY, POD_KEY, okey, replace_pod, restart_container, top_owner
+from twin.state import FaultRun, KObj, State, Target
+from twin.targets import FaultError, app_pods, number
+from twin.units import cpu_millicores, memory_mib
+
+INSTANT_FAULTS = {"pod-delete", "container-kill", "pod-memory-hog", "disk-fill", "node-drain"}
+EFFECT_FAULTS = {"pod-network-latency", "pod-network-loss", "pod-network-corruption",
+                 "pod-network-duplication", "pod-cpu-hog", "pod-memory-hog", "pod-dns-error"}
+SUPPORTED_FAULTS = INSTANT_FAULTS | EFFECT_FAULTS
+REPEATING_FAULTS = {"pod-delete", "container-kill"}
+NODE_CPU_M = 4000.0
+
+
+def _pod(state: State, target: Target) -> KObj | None:
+    return state.bucket(POD_KEY).get(okey(target.namespace, target.pod))
+
+
+def _container(pod: KObj, params: dict[str, str]) -> dict[str, Any]:
+    containers = pod["spec"].get("containers") or [{}]
+    wanted = params.get("TARGET_CONTAINER", "")
+    return next((c for c in containers if c.get("name") == wanted), containers[0])
+
+
+def _start_s(state: State, target: Target) -> float:
+    return state.topology.service(target.workload).start_s
+
+
+def act(state: State, run: FaultRun, targets: list[Target], t: float) -> None:
+    """The instant part of a fault at t: delete, kill, OOM-kill, evict or drain target pods."""
+    for target in targets:
+        pod = _pod(state, target)
+        if pod is None:
+            continue
+        if run.fault == "pod-delete":
+            new = replace_pod(state, pod, t, _start_s(state, target))
+            runtime = state.pods[okey(target.namespace, new["metadata"]["name"])]
+            run.log(t, f"pod {target.pod} deleted; replaced by {new['metadata']['name']} "
+                       f"(NotReady for {runtime.ready_at - t:.0f}s, process starts in "
+                       f"{runtime.process_ready_at - t:.0f}s)")
+        elif run.fault == "container-kill":
+            name, (sig, number_) = _container(pod, run.params)["name"], _signal(run.params)
+            restart_container(state, pod, t, start_s=_start_s(state, target), reason="Error",
+                              exit_code=128 + number_, container=name)
+            run.log(t, f"container {name} of pod {target.pod} killed ({sig})")
+        elif run.fault == "pod-memory-hog" and _oom(state, pod, run.params, target):
+            name = _container(pod, run.params)["name"]
+            restart_container(state, pod, t, start_s=_start_s(state, target), reason="OOMKilled",
+                              exit_code=137, container=name)
+            run.log(t, f"container {name} of pod {target.pod} OOMKilled: memory limit exceeded")
+        elif run.fault == "disk-fill":
+            _disk_fill(state, run, pod, target, t)
+
+
+def _signal(params: dict[str, str]) -> tuple[str, int]:
+    """SIGNAL as (name, number); the container exits with 128 + number (SIGKILL: 137)."""
+    raw = (params.get("SIGNAL") or "SIGKILL").strip().upper()
+    name = raw if raw.startswith("SIG") or raw.isdigit() else f"SIG{raw}"
+    try:
+        sig = signal.Signals(int(name)) if name.isdigit() else signal.Signals[name]
+    except (KeyError, ValueError):
+        sig = signal.SIGKILL
+    return sig.name, int(sig.value)
+
+
+def _oom(state: State, pod: KObj, params: dict[str, str], target: Target) -> bool:
+    limit = memory_mib(((_container(pod, params).get("resources") or {}).get("limits") or {})
+                       .get("memory"))
+    base = state.topology.service(target.workload).memory_mib
+    wanted = number(params, "MEMORY_CONSUMPTION", 500) * 1e6 / 2**20
+    return limit is not None and base + wanted > limit
+
+
+def _disk_fill(state: State, run: FaultRun, pod: KObj, target: Target, t: float) -> None:
+    limits = (_container(pod, run.params).get("resources") or {}).get("limits") or {}
+    limit = memory_mib(limits.get("ephemeral-storage"))
+    if limit is None and number(run.params, "EPHEMERAL_STORAGE_MEBIBYTES") <= 0:
+        raise FaultError("HELPER_ERROR", "either provide ephemeral storage limit inside "
+                         "target container or define EPHEMERAL_STORAGE_MEBIBYTES ENV")
+    if limit is not None and number(run.params, "FILL_PERCENTAGE", 80) >= 100:
+        new = replace_pod(state, pod, t, _start_s(state, target))
+        run.log(t, f"pod {target.pod} evicted: ephemeral-storage usage exceeds the container "
+                   f"limit; replaced by {new['metadata']['name']}")
+    else:
+        run.log(t, f"disk of pod {target.pod} filled; below the eviction threshold")
+
+
+def drain(state: State, run: FaultRun, t: float, *, cordon: bool) -> None:
+    """node-drain: cordon the node and evict its pods (recreated elsewhere), or uncordon it."""
+    node = state.bucket(NODE_KEY).get(okey("", run.node))
+    if node is None:
+        if cordon:
+            raise FaultError("CHAOS_INJECT_ERROR", "failed to drain the target node: Error from "
+                             f'server (NotFound): nodes "{run.node}" not found')
+        run.log(t, f"node {run.node} no longer exists; nothing to uncordon")
+        return
+    spec = node.setdefault("spec", {})
+    if cordon:
+        spec["unschedulable"] = True
+    else:
+        spec.pop("unschedulable", None)  # kubectl uncordon leaves the field unset
+    node["metadata"]["resourceVersion"] = state.bump()
+    if not cordon:
+        run.log(t, f"node {run.node} uncordoned")
+        return
+    run.log(t, f"node {run.node} cordoned")
+    for pod in [p for p in state.bucket(POD_KEY).values() if p["spec"].get("nodeName") == run.node]:
+        owner = top_owner(state, pod) or ("", pod["metadata"]["name"])
+        new = replace_pod(state, pod, t, state.topology.service(owner[1]).start_s)
+        name = pod["metadata"]["name"]
+        run.log(t, f"pod {name} evicted from {run.node}; " + (
+            "it has no controller to recreate it" if new is pod else
+            f"replaced by {new['metadata']['name']} on {new['spec'].get('nodeName')}"))
+
+
+def status_check(state: State, engine: KObj, run: FaultRun, t: float) -> tuple[float, str]:
+    """litmus-go's check of the application after a drain, started at t: when it returns, and
+    why it failed ('' when it passed). Container readiness is polled every STATUS_CHECK_DELAY
+    for STATUS_CHECK_TIMEOUT; once Ready, one more poll for pod phase; each poll waits after."""
+    pods = app_pods(state, engine)
+    if pods is None:
+        return t, ""  # no appLabel: litmus-go skips the check
+    delay = number(run.params, "STATUS_CHECK_DELAY", 2) or 2
+    attempts = max(1, int(number(run.params, "STATUS_CHECK_TIMEOUT", 180) // delay))
+    keys = [okey(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
+    if not pods:
+        return t + attempts * delay, "no pod found with matching labels"
+    ready = max((state.pods[k].ready_at for k in keys if k in state.pods), default=t)
+    polls = max(0, math.ceil((ready - t) / delay))
+    if polls >= attempts:
+        return t + attempts * delay, "container is not in running state"
+    return t + (polls + 2) * delay, ""
+
+
+@dataclass
+class CallEffect:
+    """A fault on a pod's outgoing calls to some hosts (all hosts when `hosts` is empty)."""
+
+    hosts: tuple[str, ...] = ()
+    substring: bool = False
+    latency_ms: float = 0.0
+    loss_pct: float = 0.0
+
+    def applies(self, callee: str) -> bool:
+        """Whether calls to this service are affected (hosts may be FQDNs)."""
+        if not self.hosts:
+            return True
+        if self.substring:
+            return any(h in callee or callee in h for h in self.hosts)
+        return any(h.split(".")[0].split(":")[0] == callee for h in self.hosts)
+
+
+@dataclass
+class PodEffect:
+    """What faults do to one pod at a given time; the model adds it to the baseline."""
+
+    latency_ms: float = 0.0
+    loss_pct: float = 0.0
+    cpu_extra_m: float = 0.0
+    memory_extra_mib: float = 0.0
+    calls: list[CallEffect] = field(default_factory=list)
+
+
+def _hosts(params: dict[str, str], name: str) -> tuple[str, ...]:
+    raw = params.get(name, "")
+    return tuple(h for h in re.split(r"[\s,\[\]\"']+", raw) if h)
+
+
+def _add_effect(effect: PodEffect, run: FaultRun, oomed: bool) -> None:
+    p = run.params
+    hosts = _hosts(p, "DESTINATION_HOSTS") + _hosts(p, "DESTINATION_IPS")
+    latency = number(p, "NETWORK_LATENCY", 2000) + number(p, "JITTER") / 2
+    loss = {"pod-network-loss": number(p, "NETWORK_PACKET_LOSS_PERCENTAGE", 100),
+            "pod-network-corruption": number(p, "NETWORK_PACKET_CORRUPTION_PERCENTAGE", 100)}
+    if run.fault == "pod-network-latency":
+        if hosts:
+            effect.calls.append(CallEffect(hosts, latency_ms=latency))
+        else:
+            effect.latency_ms += latency
+    elif run.fault in loss:
+        if hosts:
+            effect.calls.append(CallEffect(hosts, loss_pct=loss[run.fault]))
+        else:
+            effect.loss_pct = 100 - (100 - effect.loss_pct) * (100 - loss[run.fault]) / 100
+    elif run.fault == "pod-network-duplication":
+        effect.latency_ms += 2.0 * number(p, "NETWORK_PACKET_DUPLICATION_PERCENTAGE", 100) / 100
+    elif run.fault == "pod-cpu-hog":
+        cores = number(p, "CPU_CORES", 1) or NODE_CPU_M / 1000
+        effect.cpu_extra_m += cores * number(p, "CPU_LOAD", 100) / 100 * 1000
+    elif run.fault == "pod-memory-hog" and not oomed:
+        effect.memory_extra_mib += number(p, "MEMORY_CONSUMPTION", 500) * 1e6 / 2**20
+    elif run.fault == "pod-dns-error":
+        effect.calls.append(CallEffect(_hosts(p, "TARGET_HOSTNAMES"),
+                                       substring=p.get("MATCH_SCHEME") == "substring",
+                                       loss_pct=100.0))
+
+
+def pod_effects(state: State, t: float) -> dict[str, PodEffect]:
+    """Effects of every fault injected at t, per pod key ('ns/name')."""
+    effects: dict[str, PodEffect] = {}
+    for run in state.runs:
+        start, end = run.effect_window()
+        if run.fault not in EFFECT_FAULTS or not start <= t < end:
+            continue
+        for target in run.targets:
+            key = okey(target.namespace, target.pod)
+            if key not in state.pods:
+                continue
+            oomed = run.fault == "pod-memory-hog" and state.pods[key].started_at >= start
+            _add_effect(effects.setdefault(key, PodEffect()), run, oomed)
+    return effects
+
+
+def limit_m(container: dict[str, Any]) -> float | None:
+    """A container's CPU limit in millicores (None when unlimited)."""
+    return cpu_millicores(((container.get("resources") or {}).get("limits") or {}).get("cpu"))

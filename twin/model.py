@@ -1,0 +1,190 @@
+"""Sock Shop's SLO signals as a pure function of (state, t).
+
+Per service: requests go to Ready pods (the Service's endpoints); a Ready pod whose process
+has not started yet (Java services have no readiness probe) fails what it gets, and no Ready
+pod at all means every request fails. So two replicas with one pod restarting behind a
+readiness probe lose nothing, and without one lose the half routed to the starting pod.
+Faults add latency, loss and CPU/memory pressure to the pods they target (`faults.pod_effects`).
+Errors and latency then propagate to callers along synchronous edges, weighted by the share of
+the caller's requests that make the call; a caller's timeout turns a slow callee into errors.
+Asynchronous edges (shipping -> rabbitmq) do not propagate. Noise is deterministic (seed,
+service, floor(t)) and a few percent, never enough to cross an SLO on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+from twin.faults import NODE_CPU_M, CallEffect, PodEffect, limit_m, pod_effects
+from twin.pods import (
+    DEPLOY_KEY,
+    STS_KEY,
+    is_ready,
+    is_serving,
+    okey,
+    workload_pods,
+)
+from twin.state import KObj, ServiceModel, State
+from twin.units import memory_mib
+
+NOISE = 0.03  # +-3 % on latency, CPU and memory
+STARTUP_CPU_M = 1000.0  # a starting process (JVM, mongod) burns up to a core, within its limit
+IDLE_SHARE = 0.1  # a pod without traffic (not Ready) still uses a tenth of the baseline CPU
+
+
+@dataclass(frozen=True)
+class ServiceSignals:
+    """One service's signals at one time (units in the field names)."""
+
+    error_rate_pct: float
+    latency_p95_ms: float
+    cpu_millicores: float
+    memory_mib: float
+    replicas: int
+    ready_replicas: int
+    restarts: int
+
+
+@dataclass
+class _Own:
+    """A service's own behaviour before its dependencies are added."""
+
+    error: float  # fraction
+    latency_ms: float
+    cpu_m: float
+    memory_mib: float
+    replicas: int
+    ready: int
+    restarts: int
+    calls: list[tuple[float, CallEffect]] = field(default_factory=list)
+
+
+def _noise(seed: int, service: str, metric: str, t: float) -> float:
+    """A deterministic value in [-1, 1) for this service, metric and second."""
+    digest = hashlib.blake2b(f"{seed}|{service}|{metric}|{math.floor(t)}".encode(),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**63 - 1.0
+
+
+def _main_container(pod: KObj) -> dict[str, object]:
+    return (pod["spec"].get("containers") or [{}])[0]
+
+
+def _pod_usage(model: ServiceModel, pod: KObj, serving_share: float, starting: bool,
+               effect: PodEffect) -> tuple[float, float, float]:
+    """(cpu_m, memory_mib, latency factor) of one pod."""
+    container = _main_container(pod)
+    cap = limit_m(container) or NODE_CPU_M  # type: ignore[arg-type]
+    base = max(model.cpu_m * serving_share, STARTUP_CPU_M if starting else 0.0,
+               IDLE_SHARE * model.cpu_m)
+    demand = base + effect.cpu_extra_m
+    limits = (container.get("resources") or {}).get("limits") or {}  # type: ignore[union-attr,attr-defined]
+    mem_cap = memory_mib(limits.get("memory")) or float("inf")  # type: ignore[union-attr]
+    memory = min(mem_cap, model.memory_mib + effect.memory_extra_mib)
+    return min(cap, demand), memory, max(1.0, demand / cap)
+
+
+def _own(state: State, model: ServiceModel, pods: list[KObj], replicas: int, t: float,
+         effects: dict[str, PodEffect]) -> _Own:
+    keyed = [(p, okey(p["metadata"]["namespace"], p["metadata"]["name"])) for p in pods]
+    keyed = [(p, k) for p, k in keyed if k in state.pods]
+    endpoints = [(p, k) for p, k in keyed if is_ready(state.pods[k], t)]
+    cpu = memory = 0.0
+    failing, latencies, calls = [], [], []
+    for pod, key in keyed:
+        effect = effects.get(key, PodEffect())
+        runtime, endpoint = state.pods[key], (pod, key) in endpoints
+        share = 1 / len(endpoints) if endpoint else 0.0
+        pod_cpu, pod_mem, factor = _pod_usage(model, pod, share, t < runtime.process_ready_at,
+                                              effect)
+        cpu, memory = cpu + pod_cpu, memory + pod_mem
+        if endpoint:
+            serving = is_serving(runtime, t)
+            failing.append(1.0 if not serving else effect.loss_pct / 100)
+            calls += [(share, c) for c in effect.calls]
+            if serving:  # a process not yet listening refuses at once: no latency sample
+                latencies.append(model.p95_ms * factor + effect.latency_ms)
+    error = 1.0 if not endpoints else sum(failing) / len(failing)
+    error = 1 - (1 - model.error_pct / 100) * (1 - error)
+    latency = sum(latencies) / len(latencies) if latencies else model.p95_ms
+    restarts = sum(sum(state.pods[k].restarts.values()) for _, k in keyed)
+    return _Own(error, latency, cpu, memory, replicas, len(endpoints), restarts, calls)
+
+
+def _timeout_errors(latency_ms: float, timeout_ms: float) -> float:
+    """Share of calls a caller times out when the callee's p95 exceeds its timeout."""
+    if latency_ms <= timeout_ms:
+        return 0.0
+    return min(1.0, 0.05 + 0.95 * (latency_ms - timeout_ms) / (0.2 * timeout_ms))
+
+
+def _propagate(state: State, own: dict[str, _Own]) -> dict[str, tuple[float, float]]:
+    """(error fraction, p95 ms) per service including its synchronous dependencies."""
+    totals: dict[str, tuple[float, float]] = {}
+    visiting: set[str] = set()
+
+    def total(name: str) -> tuple[float, float]:
+        if name in totals:
+            return totals[name]
+        if name in visiting:  # a cycle: do not count the back edge
+            return 0.0, 0.0
+        visiting.add(name)
+        ok, latency = 1 - own[name].error, own[name].latency_ms
+        timeout = state.topology.timeouts_ms.get(name)
+        for edge in state.topology.edges:
+            if edge.caller != name or not edge.sync or edge.callee not in own:
+                continue
+            call_error, call_latency = total(edge.callee)
+            for share, effect in own[name].calls:
+                if effect.applies(edge.callee):
+                    call_error = 1 - (1 - call_error) * (1 - share * effect.loss_pct / 100)
+                    call_latency += share * effect.latency_ms
+            if timeout:
+                timed_out = _timeout_errors(call_latency, timeout)
+                call_error = 1 - (1 - call_error) * (1 - timed_out)
+                call_latency = min(call_latency, timeout)
+            ok *= 1 - edge.share * call_error
+            latency += edge.share * call_latency
+        visiting.discard(name)
+        totals[name] = (min(1.0, 1 - ok), latency)
+        return totals[name]
+
+    for name in own:
+        total(name)
+    return totals
+
+
+def _workloads(state: State, namespace: str) -> list[tuple[str, str, int]]:
+    found = []
+    for key, kind in ((DEPLOY_KEY, "Deployment"), (STS_KEY, "StatefulSet")):
+        for obj in state.bucket(key).values():
+            if obj["metadata"]["namespace"] == namespace:
+                found.append((obj["metadata"]["name"], kind, int(obj["spec"].get("replicas", 1))))
+    return sorted(found)
+
+
+def signals(state: State, namespace: str, t: float) -> dict[str, ServiceSignals]:
+    """Every Deployment/StatefulSet of the namespace (service name = workload name) at t."""
+    effects = pod_effects(state, t)
+    own = {name: _own(state, state.topology.service(name),
+                      workload_pods(state, namespace, kind, name), replicas, t, effects)
+           for name, kind, replicas in _workloads(state, namespace)}
+    totals = _propagate(state, own)
+    out = {}
+    for name, o in own.items():
+        model, error, latency = state.topology.service(name), *totals[name]
+
+        def jitter(metric: str, value: float, n: str = name) -> float:
+            return value * (1 + NOISE * _noise(state.seed, n, metric, t))
+
+        error_pct = error * 100 + model.error_pct * 0.5 * _noise(state.seed, name, "error", t)
+        out[name] = ServiceSignals(
+            error_rate_pct=round(min(100.0, max(0.0, error_pct)), 3),
+            latency_p95_ms=round(jitter("latency", latency), 2),
+            cpu_millicores=round(jitter("cpu", o.cpu_m), 1),
+            memory_mib=round(jitter("memory", o.memory_mib), 1),
+            replicas=o.replicas, ready_replicas=o.ready, restarts=o.restarts,
+        )
+    return out

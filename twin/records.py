@@ -1,0 +1,138 @@
+"""What the Litmus operator and litmus-go write: ChaosEngine status and ChaosResult objects.
+
+Shapes follow chaos-operator / litmus-go 3.18 (FACTS.md section 4): engine `engineStatus`
+initialized | completed | stopped with one `experiments[]` entry per run; ChaosResult
+`<engine>-<experiment>` whose `history` counters accumulate across runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from twin.pods import okey
+from twin.state import FaultRun, KObj, State, rfc3339
+from twin.workloads import stamp
+
+ENGINE_KEY = "litmuschaos.io/v1alpha1/chaosengines"
+RESULT_KEY = "litmuschaos.io/v1alpha1/chaosresults"
+EXPERIMENT_KEY = "litmuschaos.io/v1alpha1/chaosexperiments"
+FINALIZER = "chaosengine.litmuschaos.io/finalizer"
+ChaosStatus = Literal["targeted", "injected", "reverted"]
+
+
+def touch(state: State, obj: KObj, *, generation: bool = True) -> None:
+    """Record a write: new resourceVersion; generation too (the CRDs have no status subresource,
+    so the API server bumps it for any non-metadata change)."""
+    obj["metadata"]["resourceVersion"] = state.bump()
+    if generation:
+        obj["metadata"]["generation"] = int(obj["metadata"].get("generation", 1)) + 1
+
+
+def engine_of(state: State, run: FaultRun) -> KObj | None:
+    """The ChaosEngine a run belongs to, if it still exists (and is the same object)."""
+    engine = state.bucket(ENGINE_KEY).get(okey(run.namespace, run.engine))
+    return engine if engine and engine["metadata"].get("uid") == run.engine_uid else None
+
+
+def set_finalizer(engine: KObj, present: bool) -> None:
+    """Add or remove the operator's finalizer."""
+    finalizers = [f for f in engine["metadata"].get("finalizers") or [] if f != FINALIZER]
+    if present:
+        finalizers.append(FINALIZER)
+    if finalizers:
+        engine["metadata"]["finalizers"] = finalizers
+    else:
+        engine["metadata"].pop("finalizers", None)
+
+
+def write_engine_status(state: State, engine: KObj, run: FaultRun, *, engine_status: str,
+                        status: str, verdict: str, t: float) -> None:
+    """Set the engine's status for the run (one experiments[] entry, Litmus's wording)."""
+    engine["status"] = {
+        "engineStatus": engine_status,
+        "experiments": [{
+            "name": run.experiment, "runner": f"{run.engine}-runner",
+            "experimentPod": run.experiment_pod, "status": status, "verdict": verdict,
+            "lastUpdateTime": rfc3339(t),
+        }],
+    }
+    if engine_status != "initialized":
+        engine.setdefault("spec", {})["engineState"] = "stop"
+        set_finalizer(engine, False)
+    touch(state, engine)
+
+
+def _history_targets(run: FaultRun, chaos_status: ChaosStatus) -> list[dict[str, str]]:
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for target in run.targets:
+        seen.setdefault((target.kind, target.workload), {
+            "name": target.workload, "kind": target.kind, "chaosStatus": chaos_status})
+    return list(seen.values())
+
+
+def start_result(state: State, run: FaultRun, experiment: KObj | None) -> None:
+    """Create (or reset, keeping history) the ChaosResult: phase Running, verdict Awaited."""
+    bucket = state.bucket(RESULT_KEY)
+    key = okey(run.namespace, run.result)
+    labels = dict(((experiment or {}).get("spec") or {}).get("definition", {}).get("labels") or {})
+    labels["chaosUID"] = run.engine_uid
+    result = bucket.get(key)
+    if result is None:
+        result = stamp(state, {
+            "apiVersion": "litmuschaos.io/v1alpha1", "kind": "ChaosResult",
+            "metadata": {"name": run.result, "namespace": run.namespace, "labels": labels},
+            "spec": {"engine": run.engine, "experiment": run.experiment, "instance": ""},
+            "status": {"history": {"passedRuns": 0, "failedRuns": 0, "stoppedRuns": 0,
+                                   "targets": []}},
+        }, run.started_at)
+        bucket[key] = result
+    else:
+        result["metadata"]["labels"] = {**(result["metadata"].get("labels") or {}), **labels}
+        touch(state, result)
+    status = result.setdefault("status", {})
+    status["experimentStatus"] = {"phase": "Running", "verdict": "Awaited",
+                                  "probeSuccessPercentage": "Awaited"}
+    status["probeStatuses"] = _probe_statuses(state, run, "Awaited")
+    history = status.setdefault("history", {})
+    for counter in ("passedRuns", "failedRuns", "stoppedRuns"):
+        history.setdefault(counter, 0)
+    history["targets"] = _history_targets(run, "targeted")
+
+
+def _probe_statuses(state: State, run: FaultRun, verdict: str) -> list[dict[str, Any]]:
+    """Probes are listed but not evaluated by the twin (verdict N/A once the run ends)."""
+    engine = engine_of(state, run) or {}
+    experiments = (engine.get("spec") or {}).get("experiments") or [{}]
+    probes = (experiments[0].get("spec") or {}).get("probe") or []
+    description = "awaiting evaluation" if verdict == "Awaited" else (
+        "probes are not evaluated by the twin")
+    return [{"name": p.get("name", ""), "type": p.get("type", ""), "mode": p.get("mode", ""),
+             "status": {"verdict": verdict, "description": description}} for p in probes]
+
+
+def mark_targets(state: State, run: FaultRun, chaos_status: ChaosStatus) -> None:
+    """Update history.targets[].chaosStatus (targeted -> injected -> reverted)."""
+    result = state.bucket(RESULT_KEY).get(okey(run.namespace, run.result))
+    if result is not None:
+        result["status"]["history"]["targets"] = _history_targets(run, chaos_status)
+        touch(state, result)
+
+
+def finish_result(state: State, run: FaultRun, *, phase: str, verdict: str,
+                  error: tuple[str, str] | None = None) -> None:
+    """Write the final phase/verdict and count the run in history."""
+    result = state.bucket(RESULT_KEY).get(okey(run.namespace, run.result))
+    if result is None:
+        return
+    status = result["status"]
+    status["experimentStatus"] = {
+        "phase": phase, "verdict": verdict,
+        "probeSuccessPercentage": "100" if verdict == "Pass" else "0",
+    }
+    if error:
+        status["experimentStatus"]["errorOutput"] = {"errorCode": error[0], "reason": error[1]}
+    status["probeStatuses"] = _probe_statuses(state, run, "N/A")
+    counter = {"Pass": "passedRuns", "Stopped": "stoppedRuns"}.get(verdict, "failedRuns")
+    status["history"][counter] = int(status["history"].get(counter, 0)) + 1
+    status["history"]["targets"] = _history_targets(run, "reverted")
+    touch(state, result)

@@ -1,0 +1,241 @@
+"""TwinServer: the twin served over HTTP on 127.0.0.1 from a daemon thread.
+
+The official `kubernetes` client and kubectl talk to it for real. State lives in the state
+file (see `store`), so a second server on the same file, in this process or another, sees the
+same cluster and clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from twin.api import JSON, Request, Response, handle
+from twin.failures import HOLD_LIMIT_S, Failures, Injected
+from twin.operator import reconcile
+from twin.seed import DEFAULT_MANIFESTS, seed_state
+from twin.store import StateStore
+
+log = logging.getLogger(__name__)
+CLOCK_TICK_S = 0.25  # how often the speed thread moves the virtual clock
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """Keeps track of open connections so stop() can close kept-alive ones too."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], store: StateStore, speed: float | None,
+                 failures: Failures) -> None:
+        super().__init__(address, _Handler)
+        self.store, self.speed, self.failures = store, speed, failures
+        self.operator = True  # the emulated Litmus operator is running
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on every client still connected (kept-alive sockets)."""
+        with self.connections_lock:
+            for connection in list(self.connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.connections.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "chaos-advisor-twin/1"
+    server: _HTTPServer
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            method=self.command, path=url.path, query=query,
+            content_type=self.headers.get("Content-Type") or JSON,
+            accept=self.headers.get("Accept") or JSON,
+            body=self.rfile.read(length) if length else b"",
+            speed=self.server.speed,
+            operator=self.server.operator,
+        )
+        rule = self.server.failures.match(request.method, request.path,
+                                          request.query.get("dryRun") == "All")
+        if rule is not None and not rule.after:
+            self._send(_injected(rule))
+            return
+        try:
+            with self.server.store.transaction() as tx:
+                response = handle(tx, request)
+        except Exception:  # a bug: answer 500 like an API server would, and keep serving
+            log.exception("twin failed on %s %s", self.command, self.path)
+            response = _status(500, "InternalError", "internal error in the twin")
+        if rule is not None:  # served (it took effect); its answer is held or replaced
+            response = _injected(rule)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        text = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        payload = text.encode()
+        try:
+            self.send_response(response.code)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a held request timed out): fine
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("twin %s - " + format, self.address_string(), *args)
+
+
+def _status(code: int, reason: str, message: str) -> Response:
+    return Response(code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                           "reason": reason, "message": message, "code": code})
+
+
+def _injected(rule: Injected) -> Response:
+    """What an injected failure answers: its status, or (held) a late 504."""
+    if rule.hold:
+        rule.released.wait(HOLD_LIMIT_S)
+        return _status(504, "Timeout", "injected: the request was held and timed out")
+    reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+              504: "Timeout"}.get(rule.status, "InternalError")
+    return _status(rule.status, reason, f"injected failure ({rule.status})")
+
+
+class TwinServer:
+    """A Sock Shop cluster (with Litmus) served on 127.0.0.1.
+
+    Args:
+        state_path: The state file; loaded if it exists (manifests are then not re-read),
+            else seeded from the manifests and created.
+        manifests: YAML files to seed from; None means DEFAULT_MANIFESTS (Sock Shop).
+        port: TCP port; 0 picks a free one.
+        seed: Seed for names, uids and random picks (same seed, same cluster).
+        speed: Virtual seconds per real second advanced by a background thread; None
+            (default) moves the clock only through POST /twin/v1/clock/advance.
+        start_time: Virtual time (epoch s) of a freshly seeded cluster; None means now.
+    """
+
+    def __init__(self, state_path: Path, manifests: Sequence[Path] | None = None, *,
+                 port: int = 0, seed: int = 42, speed: float | None = None,
+                 start_time: float | None = None) -> None:
+        chosen = tuple(Path(m) for m in manifests) if manifests else DEFAULT_MANIFESTS
+        self._seed_fn: Callable[[], Any] = lambda: seed_state(
+            chosen, seed=seed, now=time.time() if start_time is None else start_time)
+        self._store = StateStore(Path(state_path), self._seed_fn)
+        self._port, self._speed = port, speed
+        self._httpd: _HTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._failures = Failures()
+
+    def inject(self, method: str, path: str, *, dry_run: bool | None = None, status: int = 0,
+               hold: bool = False, after: bool = False, times: int | None = None,
+               skip: int = 0) -> Injected:
+        """Fail matching requests from now on (see ``twin.failures``): answer ``status``,
+        or ``hold`` them until released or healed; ``after``: once the request took effect;
+        ``skip``: let the first N matching requests through; ``times``: fail only N of them."""
+        if bool(status) == hold:
+            raise ValueError("inject needs exactly one of status=<HTTP code> or hold=True")
+        return self._failures.add(Injected(method.upper(), path, dry_run=dry_run, status=status,
+                                           hold=hold, after=after, times=times, skip=skip))
+
+    def heal(self) -> None:
+        """Forget every injected failure and release held requests."""
+        self._failures.heal()
+
+    def pause_operator(self, paused: bool = True) -> None:
+        """Take the emulated Litmus operator down (engines stop progressing; chaos already
+        injected stays injected) or, with ``paused=False``, bring it back to catch up."""
+        if self._httpd is None:
+            raise RuntimeError("TwinServer is not started")
+        self._httpd.operator = not paused
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT` once started."""
+        if self._httpd is None:
+            raise RuntimeError("TwinServer is not started; call start() or use it as a context")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def state_path(self) -> Path:
+        """The state file this server reads and writes."""
+        return self._store.path
+
+    def start(self) -> str:
+        """Seed or load the state, start serving in a daemon thread; returns the URL."""
+        if self._httpd is not None:
+            return self.url
+        with self._store.transaction():
+            pass  # creates the state file now, so a second process finds it
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,
+                                  self._failures)
+        self._stopping.clear()
+        serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                 name="twin-http", daemon=True)
+        self._threads = [serve]
+        if self._speed:
+            self._threads.append(threading.Thread(target=self._run_clock, name="twin-clock",
+                                                  daemon=True))
+        for thread in self._threads:
+            thread.start()
+        return self.url
+
+    def _run_clock(self) -> None:
+        last = time.monotonic()
+        while not self._stopping.wait(CLOCK_TICK_S):
+            now = time.monotonic()
+            elapsed, last = now - last, now
+            with self._store.transaction() as tx:
+                reconcile(tx.state, tx.state.now + elapsed * float(self._speed or 0),
+                          operator=self._httpd.operator if self._httpd else True)
+                tx.dirty = True
+
+    def stop(self) -> None:
+        """Stop serving and close client connections; the state file stays."""
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._failures.heal()
+        self._httpd.shutdown()
+        self._httpd.close_connections()
+        self._httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._httpd, self._threads = None, []
+
+    def __enter__(self) -> TwinServer:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
