@@ -6,9 +6,10 @@ Settings, and hands them on in a frozen :class:`Deps`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -21,6 +22,7 @@ from agent.models import (
     EngineRef,
     EngineStatus,
     Inventory,
+    KillSwitch,
     KubeService,
     LitmusInstall,
     Pod,
@@ -32,7 +34,7 @@ from agent.models import (
 )
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import Policy, Settings
     from agent.engines.litmus import ChaosEngineManifest
     from agent.report.record import Narrative, RunRecord
 
@@ -178,6 +180,14 @@ class RunStore(Protocol):
         """Drop the claim on ``key`` (its claimer died before answering); True if there was one."""
         ...
 
+    def kill_switch(self) -> KillSwitch:
+        """The kill switch as last set (off when never set); raises when the store cannot be read."""
+        ...
+
+    def set_kill_switch(self, switch: KillSwitch) -> None:
+        """Record the kill switch for every replica sharing this store."""
+        ...
+
     def lease(self, run_id: str, *, exclusive: bool = False, wait_s: float = 0.0) -> AbstractContextManager[bool]:
         """Hold the run's lease for the block: shared by every process working on the run, or
         exclusive (``recover``: nobody alive works on it). Yields False when it cannot be had
@@ -198,6 +208,20 @@ class AuditLog(Protocol):
         ...
 
 
+class PolicySource(Protocol):
+    """The policy in force *now*: stack.yaml read again and the kill switch of the shared state,
+    so a plan paused yesterday meets today's policy when it is approved and when it is applied."""
+
+    def current(self) -> Policy:
+        """The policy at this moment; raises ConfigError when stack.yaml cannot be read now."""
+        ...
+
+
+def utc_now() -> datetime:
+    """The real time (never the twin's virtual clock): approval expiry and the audit use it."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a graph node may use, built once by ``agent.wiring``."""
@@ -213,3 +237,9 @@ class Deps:
     metrics_source: str = "metrics"  # shown in reports: where the signals came from
     narrator: Narrator | None = None  # None: reports are written from the data alone
     recovering: bool = False  # `recover` resumes the run: apply no new chaos, only watch or finish
+    policy_source: PolicySource | None = None  # None: settings.policy, as loaded (tests, Studio)
+    wall_now: Callable[[], datetime] = utc_now  # real time, injected so tests can move it
+
+    def policy(self) -> Policy:
+        """The policy in force now (see :class:`PolicySource`)."""
+        return self.policy_source.current() if self.policy_source is not None else self.settings.policy

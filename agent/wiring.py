@@ -9,6 +9,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from agent.adapters.kube import RetryPolicy
-    from agent.adapters.slack_notifier import SlackSignature, SlackWeb
+    from agent.adapters.slack_signature import SlackSignature
+    from agent.adapters.slack_web import SlackWeb
     from agent.ports import AuditLog, RunStore
 
 
@@ -104,7 +106,7 @@ def build_notifier(settings: Settings, store: RunStore, console: Console) -> Not
 
 def slack_web(settings: Settings) -> SlackWeb:
     """The Slack Web API client (``slack.bot_token``, ``base_url``, timeout, bounded retries)."""
-    from agent.adapters.slack_notifier import SlackWeb
+    from agent.adapters.slack_web import SlackWeb
 
     s = settings.slack
     if s.bot_token is None or not s.bot_token.get_secret_value():
@@ -117,7 +119,7 @@ def slack_web(settings: Settings) -> SlackWeb:
 
 def slack_signature(settings: Settings) -> SlackSignature:
     """Checks that callbacks come from Slack (``slack.signing_secret``)."""
-    from agent.adapters.slack_notifier import SlackSignature
+    from agent.adapters.slack_signature import SlackSignature
 
     secret = settings.slack.signing_secret
     if secret is None or not secret.get_secret_value().strip():
@@ -136,8 +138,10 @@ def open_deps(
 
     ``realtime`` paces the twin's virtual clock at ``twin.speed``; tests pass False.
     """
+    from agent.run.switch import LivePolicy
+
     with open_store(settings) as store, _open_deps(settings, binding, store, console=console, realtime=realtime) as deps:
-        yield deps
+        yield replace(deps, policy_source=LivePolicy(settings, store))
 
 
 @contextmanager

@@ -55,7 +55,7 @@ def spec(ticks: int) -> ExperimentSpec:
         title="Carts latency (long)", description="checkpoint growth bench", action=Fault.POD_NETWORK_LATENCY,
         target_selector=TargetSelector(service="carts", namespace="sock-shop", labels={"name": "carts"}),
         parameters=Parameters(duration_s=max(1, round(ticks * POLL_S)), network_latency_ms=100, jitter_ms=0),
-        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=90), expected_impact="x",
+        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=50), expected_impact="x",
         risk_level="low",
     )
 

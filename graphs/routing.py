@@ -12,7 +12,7 @@ def after_design(state: RunState) -> Literal["notify", "narrate"]:
 
 
 def after_approve(state: RunState) -> Literal["execute", "narrate"]:
-    return "narrate" if state.get("outcome") == "rejected" else "execute"
+    return "narrate" if state.get("outcome") in ("rejected", "refused") else "execute"
 
 
 def after_execute(state: RunState) -> Literal["monitor", "narrate"]:

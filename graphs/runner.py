@@ -15,11 +15,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
+from agent.design.policy import Violation
 from agent.errors import ApprovalError
 from agent.models import ApprovalRequest, AuditEntry, Decision, ExperimentSpec
 from agent.ports import Deps
 from agent.run.approval import validate
+from agent.run.gate import explain, refusals
 from graphs.builder import RunGraph
+from graphs.nodes.approve import asked_at
 from graphs.state import RunState
 
 
@@ -119,7 +122,10 @@ def resume(
         except ApprovalError as e:
             deps.audit.record(_audited(deps, run_id, decision, None, refused=str(e)))
             raise
-        deps.audit.record(_audited(deps, run_id, decision, current.waiting))
+        broken = _gate(deps, run_id, decision, current)
+        # A plan the policy in force refuses is answered "refused" by the approve step, which ends
+        # the run with a report; the audit says so here, with every broken rule.
+        deps.audit.record(_audited(deps, run_id, decision, current.waiting, refused=explain(broken) if broken else None))
         graph.invoke(
             Command(resume=decision.model_dump(mode="json")),
             config(run_id, deps),
@@ -137,10 +143,18 @@ def _claim(graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interru
         raise ApprovalError(f"run {run_id} is not waiting for approval (it is {outcome}); nothing changed")
     if interrupt_id is not None and interrupt_id != current.interrupt_id:
         raise ApprovalError(f"run {run_id}: that approval request is no longer pending; nothing changed")
-    validate(decision, current.waiting, deps.settings.policy)
+    validate(decision, current.waiting, deps.policy())
     if not deps.store.claim(run_id, current.interrupt_id):
         raise ApprovalError(f"run {run_id} was already answered (by another click or process); nothing changed")
     return current
+
+
+def _gate(deps: Deps, run_id: str, decision: Decision, current: RunView) -> list[Violation]:
+    """What the approve step will refuse the chosen plan for ([] for a reject, or a plan that may run)."""
+    if decision.verdict != "approve" or decision.choice is None:
+        return []
+    spec = deps.store.candidates(run_id)[decision.choice - 1].spec
+    return refusals(deps, spec, deps.store.inventory(run_id), asked_at=asked_at(current.state))
 
 
 def _audited(

@@ -23,6 +23,7 @@ class RunState(TypedDict, total=False):
     candidates: list[str]  # titles; the Candidates themselves are in the RunStore
     rejected: list[dict[str, object]]  # [Rejection]
     llm_usage: dict[str, object]  # LLMUsage of the design step
+    asked_at: str | None  # when the approval was asked for (real time, ISO): it expires
     decision: dict[str, object] | None  # Decision
     engine: dict[str, object] | None  # EngineRef
     has_baseline: bool  # the baseline Sample is in the RunStore

@@ -76,8 +76,9 @@ class StudioGraph(RunGraph):
         async for chunk in super().astream(input, config, context=deps, **kwargs):
             yield chunk
 
-    def get_context_jsonschema(self) -> dict[str, Any] | None:
-        return None  # Deps are clients, not JSON: Studio has no context to ask for
+    def get_context_jsonschema(self) -> None:
+        """No schema: Deps are clients, not JSON, so Studio has no context to ask for."""
+        return None
 
 
 def studio_graph() -> StudioGraph:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from agent.config import Policy
 from agent.models import (
     AbortThreshold,
     Candidate,
@@ -21,8 +23,27 @@ from agent.models import (
     TargetSelector,
     Workload,
 )
+from agent.ports import Deps
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FixedPolicy:
+    """A PolicySource that answers one policy (the live one re-reads stack.yaml)."""
+
+    policy: Policy
+
+    def current(self) -> Policy:
+        return self.policy
+
+
+def lenient(deps: Deps, *, max_abort_error_rate_pct: float = 95.0) -> Deps:
+    """``deps`` whose policy lets an error-rate abort threshold up to ``max_abort_error_rate_pct``
+    through: for tests that let a fault run its course on purpose (the default cap, 50 %, refuses
+    such thresholds, as a user would have to loosen it too)."""
+    policy = deps.policy().model_copy(update={"max_abort_error_rate_pct": max_abort_error_rate_pct})
+    return replace(deps, policy_source=FixedPolicy(policy))
 
 
 def target(

@@ -68,11 +68,11 @@ def explain_tool(deps: Deps, designer: Remembering) -> BaseTool:
             source = f"run {run_id}"
         else:
             inv, proposal = designer.last or _fresh(deps, designer, rank)
-            allowed, _ = screen(proposal.candidates, inv, deps.settings.policy)
+            allowed, _ = screen(proposal.candidates, inv, deps.policy())
             source = f"the last suggestion ({proposal.designer})"
         if not 1 <= rank <= len(allowed):
             raise ChaosAdvisorError(f"{source} has no candidate {rank}; choose 1..{len(allowed)}")
-        return explain(allowed[rank - 1], inv, deps.settings.policy, source=source)
+        return explain(allowed[rank - 1], inv, deps.policy(), source=source)
 
     return explain_candidate
 

@@ -29,7 +29,7 @@ def suggest_tool(deps: Deps) -> BaseTool:
         """
         if not 1 <= count <= 20:
             raise ValueError("count must be between 1 and 20")
-        result = design(discover(deps), deps.designer, deps.settings.policy, count=count)
+        result = design(discover(deps), deps.designer, deps.policy(), count=count)
         return Suggestions(
             candidates=result.candidates, rejected=result.rejected, notice=result.proposal.notice
         )

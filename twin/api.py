@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from twin import crud, errors, exposition, openapi, resources
 from twin.errors import ApiError
 from twin.model import signals
 from twin.operator import reconcile
-from twin.pods import okey
 from twin.resources import Resource
-from twin.state import State
+from twin.state import State, okey
 from twin.store import Transaction
 from twin.tables import to_table, wants_table
 
@@ -186,12 +185,14 @@ def _read(state: State, request: Request, target: Target, verb: str) -> Response
         raise errors.bad_request("watch is not supported by the twin; poll with list instead")
     if verb == "get":
         obj = crud.get_object(state, target.resource, target.namespace, target.name or "")
-        body = obj
-    else:
-        body = crud.list_objects(state, target.resource, target.namespace, request.query)
+        if wants_table(request.accept):
+            return Response(200, to_table(target.resource, [obj], state.now))
+        return Response(200, obj)
+    page = crud.list_objects(state, target.resource, target.namespace, request.query)
     if wants_table(request.accept):
-        return Response(200, to_table(target.resource, body, state.now, single=verb == "get"))
-    return Response(200, body)
+        return Response(200, to_table(target.resource, page["items"], state.now,
+                                      metadata=page["metadata"]))
+    return Response(200, page)
 
 
 def _twin(state: State, request: Request, rest: list[str]) -> tuple[Response, bool]:
@@ -217,9 +218,19 @@ def _twin(state: State, request: Request, rest: list[str]) -> tuple[Response, bo
     raise errors.path_not_found()
 
 
-def _events(state: State, query: dict[str, str]) -> list[dict[str, Any]]:
+class EngineEvent(TypedDict):
+    """One line of GET /twin/v1/events: an engine's log entry at virtual time `time`."""
+
+    time: float
+    namespace: str
+    engine: str
+    experiment: str
+    message: str
+
+
+def _events(state: State, query: dict[str, str]) -> list[EngineEvent]:
     namespace, engine = query.get("namespace"), query.get("engine")
-    events = [{"time": e.t, "namespace": run.namespace, "engine": run.engine,
+    events: list[EngineEvent] = [{"time": e.t, "namespace": run.namespace, "engine": run.engine,
                "experiment": run.experiment, "message": e.message}
               for run in state.runs
               if namespace in (None, "", run.namespace) and engine in (None, "", run.engine)

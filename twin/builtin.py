@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from twin.builtin_workloads import (
@@ -204,7 +204,8 @@ def _binding(obj: KObj, causes: FieldCauses, *, namespaced: bool) -> None:
         _subject(subject, path, causes, namespaced=namespaced)
 
 
-def _subject(subject: dict[str, Any], path: str, causes: FieldCauses, *, namespaced: bool) -> None:
+def _subject(subject: Mapping[str, object], path: str, causes: FieldCauses, *,
+             namespaced: bool) -> None:
     kind, group = subject.get("kind"), subject.get("apiGroup", "")
     if not subject.get("name"):
         causes.required(f"{path}.name")

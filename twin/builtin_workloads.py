@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from twin.errors import Cause
@@ -56,8 +56,9 @@ class FieldCauses(list[Cause]):
             self.append(Cause(path, f"Duplicate value: {_shown(value)}", "FieldValueDuplicate"))
         seen.add(value)
 
-    def mapping(self, parent: dict[str, Any], key: str, path: str) -> dict[str, Any]:
-        """`parent[key]` as an object ({} when absent or of the wrong type, which is reported)."""
+    def mapping(self, parent: Mapping[str, object], key: str, path: str) -> Mapping[str, object]:
+        """`parent[key]` as an object ({} when absent or of the wrong type, which is reported);
+        its members are unchecked request JSON, hence `object`."""
         value = parent.get(key)
         if value is None:
             return {}
@@ -66,7 +67,8 @@ class FieldCauses(list[Cause]):
             return {}
         return value
 
-    def items(self, parent: dict[str, Any], key: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    def items(self, parent: Mapping[str, object], key: str,
+              path: str) -> list[tuple[str, Mapping[str, object]]]:
         """The objects of the list `parent[key]`, each with its path (`path[i]`)."""
         value = parent.get(key)
         if value is None:
@@ -74,7 +76,7 @@ class FieldCauses(list[Cause]):
         if not isinstance(value, list):
             self.invalid(path, value, "must be a list")
             return []
-        found = []
+        found: list[tuple[str, Mapping[str, object]]] = []
         for index, item in enumerate(value):
             if isinstance(item, dict):
                 found.append((f"{path}[{index}]", item))
@@ -82,7 +84,7 @@ class FieldCauses(list[Cause]):
                 self.invalid(f"{path}[{index}]", item, "must be an object")
         return found
 
-    def strings(self, parent: dict[str, Any], key: str, path: str) -> list[str]:
+    def strings(self, parent: Mapping[str, object], key: str, path: str) -> list[str]:
         """The list of strings `parent[key]` ([] when absent)."""
         value = parent.get(key)
         if value is None:
@@ -160,14 +162,16 @@ def prepare_service(obj: KObj, cluster_ip: Callable[[], str]) -> None:
     obj["status"] = {"loadBalancer": {}}
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, Any], causes: FieldCauses) -> bool:
+def _selects(selector: Mapping[str, object], labels: Mapping[str, object],
+             causes: FieldCauses) -> bool:
     """Whether a LabelSelector selects `labels` (malformed expressions are reported)."""
-    labels = {k: v for k, v in labels.items() if isinstance(v, str)}  # others are reported already
+    strings = {k: v for k, v in labels.items() if isinstance(v, str)}  # others are reported already
     match_labels = causes.mapping(selector, "matchLabels", "spec.selector.matchLabels")
     causes.labels(match_labels, "spec.selector.matchLabels")
-    ok = all(labels.get(k) == v for k, v in match_labels.items())
+    ok = all(strings.get(k) == v for k, v in match_labels.items())
     for path, expr in causes.items(selector, "matchExpressions", "spec.selector.matchExpressions"):
-        operator = _OPERATORS.get(expr["operator"]) if isinstance(expr.get("operator"), str) else None
+        name = expr.get("operator")
+        operator = _OPERATORS.get(name) if isinstance(name, str) else None
         values = causes.strings(expr, "values", f"{path}.values")
         if not expr.get("key"):
             causes.required(f"{path}.key")
@@ -176,7 +180,7 @@ def _selects(selector: dict[str, Any], labels: dict[str, Any], causes: FieldCaus
             continue
         if operator in ("in", "notin") and not values:
             causes.required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'")
-        ok = ok and Requirement(str(expr.get("key")), operator, frozenset(values)).matches(labels)
+        ok = ok and Requirement(str(expr.get("key")), operator, frozenset(values)).matches(strings)
     return ok
 
 
@@ -204,7 +208,7 @@ def validate_deployment(obj: KObj, causes: FieldCauses) -> None:
     _pod_spec(causes.mapping(template, "spec", "spec.template.spec"), "spec.template.spec", causes)
 
 
-def _pod_spec(spec: dict[str, Any], path: str, causes: FieldCauses) -> None:
+def _pod_spec(spec: Mapping[str, object], path: str, causes: FieldCauses) -> None:
     volumes: set[Any] = set()
     for vpath, volume in causes.items(spec, "volumes", f"{path}.volumes"):
         _dns_label(volume.get("name"), f"{vpath}.name", causes, volumes)
@@ -229,7 +233,7 @@ def _dns_label(name: Any, path: str, causes: FieldCauses, seen: set[Any]) -> Non
     causes.unique(path, name, seen)
 
 
-def _container(container: dict[str, Any], path: str, causes: FieldCauses, *, volumes: set[Any],
+def _container(container: Mapping[str, object], path: str, causes: FieldCauses, *, volumes: set[Any],
                names: set[Any]) -> None:
     _dns_label(container.get("name"), f"{path}.name", causes, names)
     if not container.get("image"):

@@ -21,17 +21,19 @@ from typing import Any
 from twin import builtin, errors
 from twin.errors import Cause
 from twin.operator import stop
+from twin.owners import pinned_owner_index
 from twin.patch import apply_patch
-from twin.pods import POD_KEY, okey, pinned_owner_index, render_pod
+from twin.pod_status import render_pod
 from twin.records import ENGINE_KEY
 from twin.resources import Resource
-from twin.schema import validate_custom_object, validate_metadata, validate_name
+from twin.schema import SchemaNode, validate_custom_object, validate_metadata, validate_name
 from twin.selectors import (
     labels_match,
     parse_field_selector,
     parse_label_selector,
 )
-from twin.state import KObj, State, json_copy, rfc3339
+from twin.shapes import ListMeta, ObjectList
+from twin.state import POD_KEY, KObj, State, json_copy, okey, rfc3339
 from twin.workloads import STATUS_RENDERERS, render_workload
 
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "deletionTimestamp")
@@ -67,7 +69,7 @@ def _decode_continue(token: str) -> str:
 
 
 def list_objects(state: State, resource: Resource, namespace: str | None,
-                 query: dict[str, str]) -> KObj:
+                 query: dict[str, str]) -> ObjectList:
     """GET a collection with labelSelector, fieldSelector, limit and continue."""
     labels = parse_label_selector(query.get("labelSelector", ""))
     fields = parse_field_selector(query.get("fieldSelector", ""))
@@ -82,7 +84,7 @@ def list_objects(state: State, resource: Resource, namespace: str | None,
                and fields.matches(obj["metadata"]["name"], obj["metadata"].get("namespace", ""))]
     limit = int(query.get("limit") or 0) if str(query.get("limit", "")).isdigit() else 0
     page = matched[:limit] if limit else matched
-    metadata: dict[str, Any] = {"resourceVersion": str(state.resource_version)}
+    metadata: ListMeta = {"resourceVersion": str(state.resource_version)}
     if limit and len(matched) > limit:
         token = json.dumps({"start": page[-1][0], "rv": state.resource_version})
         metadata["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
@@ -134,12 +136,13 @@ def _validate(state: State, resource: Resource, obj: KObj) -> None:
         raise errors.invalid(resource.kind, resource.group, str(meta.get("name") or ""), causes)
 
 
-def _schema(state: State, resource: Resource) -> dict[str, Any]:
+def _schema(state: State, resource: Resource) -> SchemaNode:
     crd = state.bucket("apiextensions.k8s.io/v1/customresourcedefinitions").get(
         okey("", f"{resource.plural}.{resource.group}")) or {}
     for version in (crd.get("spec") or {}).get("versions") or []:
         if version.get("name") == resource.version:
-            return ((version.get("schema") or {}).get("openAPIV3Schema")) or {}
+            schema: SchemaNode | None = (version.get("schema") or {}).get("openAPIV3Schema")
+            return schema or {}
     return {}
 
 

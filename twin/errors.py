@@ -16,7 +16,37 @@ details). Nothing else escapes a request handler except bugs, which answer 500.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
+
+
+class StatusCause(TypedDict):
+    """details.causes[] of a Status: one failing field."""
+
+    reason: str
+    message: str
+    field: str
+
+
+class StatusDetails(TypedDict, total=False):
+    """details of a Status: the object the error is about, and per-field causes."""
+
+    name: str
+    group: str
+    kind: str
+    causes: list[StatusCause]
+
+
+class StatusBody(TypedDict):
+    """The `Status` object an API server answers a failed request with."""
+
+    kind: Literal["Status"]
+    apiVersion: Literal["v1"]
+    metadata: dict[str, str]  # ListMeta, always empty here
+    status: Literal["Failure"]
+    message: str
+    reason: str
+    code: int
+    details: NotRequired[StatusDetails]
 
 
 @dataclass(frozen=True)
@@ -43,9 +73,9 @@ class ApiError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusBody:
         """The Status object a real API server would return for this error."""
-        details: dict[str, Any] = {}
+        details: StatusDetails = {}
         if self.name:
             details["name"] = self.name
         if self.group:
@@ -56,7 +86,7 @@ class ApiError(Exception):
             details["causes"] = [
                 {"reason": c.reason, "message": c.message, "field": c.field} for c in self.causes
             ]
-        body: dict[str, Any] = {
+        body: StatusBody = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},

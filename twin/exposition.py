@@ -38,8 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twin.model import ServiceSignals, signals
-from twin.pods import POD_KEY, okey, top_owner
-from twin.state import Histogram, KObj, ServiceCounters, State, Topology
+from twin.owners import top_owner
+from twin.state import POD_KEY, Histogram, KObj, ServiceCounters, State, Topology, okey
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ENTRY_RPS = 20.0  # requests per virtual second at the entry (front-end); others follow the edges

@@ -12,10 +12,11 @@ import math
 import re
 import signal
 from dataclasses import dataclass, field
-from typing import Any
 
-from twin.pods import NODE_KEY, POD_KEY, okey, replace_pod, restart_container, top_owner
-from twin.state import FaultRun, KObj, State, Target
+from twin.owners import top_owner
+from twin.pods import replace_pod, restart_container
+from twin.shapes import Container
+from twin.state import NODE_KEY, POD_KEY, FaultRun, KObj, State, Target, okey
 from twin.targets import FaultError, app_pods, number
 from twin.units import cpu_millicores, memory_mib
 
@@ -31,7 +32,7 @@ def _pod(state: State, target: Target) -> KObj | None:
     return state.bucket(POD_KEY).get(okey(target.namespace, target.pod))
 
 
-def _container(pod: KObj, params: dict[str, str]) -> dict[str, Any]:
+def _container(pod: KObj, params: dict[str, str]) -> Container:
     containers = pod["spec"].get("containers") or [{}]
     wanted = params.get("TARGET_CONTAINER", "")
     return next((c for c in containers if c.get("name") == wanted), containers[0])
@@ -226,6 +227,6 @@ def pod_effects(state: State, t: float) -> dict[str, PodEffect]:
     return effects
 
 
-def limit_m(container: dict[str, Any]) -> float | None:
+def limit_m(container: Container) -> float | None:
     """A container's CPU limit in millicores (None when unlimited)."""
     return cpu_millicores(((container.get("resources") or {}).get("limits") or {}).get("cpu"))

@@ -18,15 +18,10 @@ import math
 from dataclasses import dataclass, field
 
 from twin.faults import NODE_CPU_M, CallEffect, PodEffect, limit_m, pod_effects
-from twin.pods import (
-    DEPLOY_KEY,
-    STS_KEY,
-    is_ready,
-    is_serving,
-    okey,
-    workload_pods,
-)
-from twin.state import KObj, ServiceModel, State
+from twin.owners import workload_pods
+from twin.pod_status import is_ready, is_serving
+from twin.shapes import Container
+from twin.state import DEPLOY_KEY, STS_KEY, KObj, ServiceModel, State, okey
 from twin.units import memory_mib
 
 NOISE = 0.03  # +-3 % on latency, CPU and memory
@@ -68,7 +63,7 @@ def _noise(seed: int, service: str, metric: str, t: float) -> float:
     return int.from_bytes(digest, "big") / 2**63 - 1.0
 
 
-def _main_container(pod: KObj) -> dict[str, object]:
+def _main_container(pod: KObj) -> Container:
     return (pod["spec"].get("containers") or [{}])[0]
 
 
@@ -76,12 +71,12 @@ def _pod_usage(model: ServiceModel, pod: KObj, serving_share: float, starting: b
                effect: PodEffect) -> tuple[float, float, float]:
     """(cpu_m, memory_mib, latency factor) of one pod."""
     container = _main_container(pod)
-    cap = limit_m(container) or NODE_CPU_M  # type: ignore[arg-type]
+    cap = limit_m(container) or NODE_CPU_M
     base = max(model.cpu_m * serving_share, STARTUP_CPU_M if starting else 0.0,
                IDLE_SHARE * model.cpu_m)
     demand = base + effect.cpu_extra_m
-    limits = (container.get("resources") or {}).get("limits") or {}  # type: ignore[union-attr,attr-defined]
-    mem_cap = memory_mib(limits.get("memory")) or float("inf")  # type: ignore[union-attr]
+    limits = (container.get("resources") or {}).get("limits") or {}
+    mem_cap = memory_mib(limits.get("memory")) or float("inf")
     memory = min(mem_cap, model.memory_mib + effect.memory_extra_mib)
     return min(cap, demand), memory, max(1.0, demand / cap)
 

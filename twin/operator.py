@@ -15,7 +15,7 @@ or is aborted.
 from __future__ import annotations
 
 from twin.faults import REPEATING_FAULTS, SUPPORTED_FAULTS, act, drain, status_check
-from twin.pods import okey
+from twin.litmus_shapes import EngineExperiment
 from twin.records import (
     ENGINE_KEY,
     EXPERIMENT_KEY,
@@ -27,7 +27,7 @@ from twin.records import (
     touch,
     write_engine_status,
 )
-from twin.state import FaultRun, KObj, State, Step, Target, rfc3339, stable_suffix
+from twin.state import FaultRun, KObj, State, Step, Target, okey, rfc3339, stable_suffix
 from twin.targets import FaultError, drain_node, number, select_targets
 
 
@@ -84,12 +84,12 @@ def _sync_engines(state: State) -> bool:
     return changed
 
 
-def _params(experiment: KObj | None, entry: dict[str, object]) -> dict[str, str]:
+def _params(experiment: KObj | None, entry: EngineExperiment) -> dict[str, str]:
     """ChaosExperiment env defaults, overridden by the engine's
     experiments[].spec.components.env (litmus-go reads the merged values)."""
     defaults = ((experiment or {}).get("spec") or {}).get("definition", {}).get("env") or []
     spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
-    overrides = ((spec or {}).get("components") or {}).get("env") or []  # type: ignore[union-attr,attr-defined]
+    overrides = ((spec or {}).get("components") or {}).get("env") or []
     params = {str(e["name"]): str(e.get("value") or "") for e in defaults if "name" in e}
     params.update({str(e["name"]): str(e.get("value") or "") for e in overrides if "name" in e})
     return params
@@ -107,7 +107,7 @@ def _fault_of(experiment: KObj | None, name: str) -> str:
 def _start(state: State, engine: KObj, t: float) -> None:
     meta, spec = engine["metadata"], engine.setdefault("spec", {})
     spec["engineState"] = "active"
-    entry = (spec.get("experiments") or [{}])[0]
+    entry: EngineExperiment = (spec.get("experiments") or [{}])[0]
     name = str(entry.get("name", ""))
     experiment = state.bucket(EXPERIMENT_KEY).get(okey(meta["namespace"], name))
     params = _params(experiment, entry)

@@ -7,12 +7,21 @@ writes on, that is also what a real API server does (CRDs have no patch strategi
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from twin.errors import ApiError, bad_request
+from twin.state import KObj
 
 MERGE_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
 JSON_PATCH_TYPE = "application/json-patch+json"
+
+
+class JsonPatchOperation(TypedDict, total=False):
+    """One RFC 6902 operation (add, replace, remove, test; move and copy are refused)."""
+
+    op: str
+    path: str
+    value: Any  # any JSON value
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -50,7 +59,7 @@ def _unprocessable(message: str) -> ApiError:
     return ApiError(422, "Invalid", message)
 
 
-def _apply_op(doc: Any, op: dict[str, Any]) -> Any:
+def _apply_op(doc: Any, op: JsonPatchOperation) -> Any:
     kind, path = op.get("op"), op.get("path", "")
     parts = _pointer(path)
     if not parts:
@@ -95,11 +104,12 @@ def json_patch(target: Any, ops: Any) -> Any:
     for op in ops:
         if not isinstance(op, dict):
             raise bad_request("every json patch operation must be an object")
-        doc = _apply_op(doc, op)
+        # an object, as an operation is; its members are read where applied, as they always were
+        doc = _apply_op(doc, cast(JsonPatchOperation, op))
     return doc
 
 
-def apply_patch(target: dict[str, Any], body: Any, content_type: str) -> dict[str, Any]:
+def apply_patch(target: KObj, body: Any, content_type: str) -> KObj:
     """Apply a PATCH body according to its content type; 415 for unknown types."""
     media = content_type.split(";")[0].strip().lower()
     if media in MERGE_TYPES:

@@ -7,17 +7,21 @@ initialized | completed | stopped with one `experiments[]` entry per run; ChaosR
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from twin.pods import okey
-from twin.state import FaultRun, KObj, State, rfc3339
+from twin.litmus_shapes import (
+    ChaosEngineStatus,
+    ChaosStatus,
+    EngineStatus,
+    ExperimentStatus,
+    HistoryTarget,
+    ProbeStatus,
+)
+from twin.state import FaultRun, KObj, State, okey, rfc3339
 from twin.workloads import stamp
 
 ENGINE_KEY = "litmuschaos.io/v1alpha1/chaosengines"
 RESULT_KEY = "litmuschaos.io/v1alpha1/chaosresults"
 EXPERIMENT_KEY = "litmuschaos.io/v1alpha1/chaosexperiments"
 FINALIZER = "chaosengine.litmuschaos.io/finalizer"
-ChaosStatus = Literal["targeted", "injected", "reverted"]
 
 
 def touch(state: State, obj: KObj, *, generation: bool = True) -> None:
@@ -45,10 +49,10 @@ def set_finalizer(engine: KObj, present: bool) -> None:
         engine["metadata"].pop("finalizers", None)
 
 
-def write_engine_status(state: State, engine: KObj, run: FaultRun, *, engine_status: str,
-                        status: str, verdict: str, t: float) -> None:
+def write_engine_status(state: State, engine: KObj, run: FaultRun, *,
+                        engine_status: EngineStatus, status: str, verdict: str, t: float) -> None:
     """Set the engine's status for the run (one experiments[] entry, Litmus's wording)."""
-    engine["status"] = {
+    engine_status_object: ChaosEngineStatus = {
         "engineStatus": engine_status,
         "experiments": [{
             "name": run.experiment, "runner": f"{run.engine}-runner",
@@ -56,14 +60,15 @@ def write_engine_status(state: State, engine: KObj, run: FaultRun, *, engine_sta
             "lastUpdateTime": rfc3339(t),
         }],
     }
+    engine["status"] = engine_status_object
     if engine_status != "initialized":
         engine.setdefault("spec", {})["engineState"] = "stop"
         set_finalizer(engine, False)
     touch(state, engine)
 
 
-def _history_targets(run: FaultRun, chaos_status: ChaosStatus) -> list[dict[str, str]]:
-    seen: dict[tuple[str, str], dict[str, str]] = {}
+def _history_targets(run: FaultRun, chaos_status: ChaosStatus) -> list[HistoryTarget]:
+    seen: dict[tuple[str, str], HistoryTarget] = {}
     for target in run.targets:
         seen.setdefault((target.kind, target.workload), {
             "name": target.workload, "kind": target.kind, "chaosStatus": chaos_status})
@@ -90,8 +95,9 @@ def start_result(state: State, run: FaultRun, experiment: KObj | None) -> None:
         result["metadata"]["labels"] = {**(result["metadata"].get("labels") or {}), **labels}
         touch(state, result)
     status = result.setdefault("status", {})
-    status["experimentStatus"] = {"phase": "Running", "verdict": "Awaited",
-                                  "probeSuccessPercentage": "Awaited"}
+    awaited: ExperimentStatus = {"phase": "Running", "verdict": "Awaited",
+                                 "probeSuccessPercentage": "Awaited"}
+    status["experimentStatus"] = awaited
     status["probeStatuses"] = _probe_statuses(state, run, "Awaited")
     history = status.setdefault("history", {})
     for counter in ("passedRuns", "failedRuns", "stoppedRuns"):
@@ -99,7 +105,7 @@ def start_result(state: State, run: FaultRun, experiment: KObj | None) -> None:
     history["targets"] = _history_targets(run, "targeted")
 
 
-def _probe_statuses(state: State, run: FaultRun, verdict: str) -> list[dict[str, Any]]:
+def _probe_statuses(state: State, run: FaultRun, verdict: str) -> list[ProbeStatus]:
     """Probes are listed but not evaluated by the twin (verdict N/A once the run ends)."""
     engine = engine_of(state, run) or {}
     experiments = (engine.get("spec") or {}).get("experiments") or [{}]
@@ -125,12 +131,13 @@ def finish_result(state: State, run: FaultRun, *, phase: str, verdict: str,
     if result is None:
         return
     status = result["status"]
-    status["experimentStatus"] = {
+    experiment_status: ExperimentStatus = {
         "phase": phase, "verdict": verdict,
         "probeSuccessPercentage": "100" if verdict == "Pass" else "0",
     }
     if error:
-        status["experimentStatus"]["errorOutput"] = {"errorCode": error[0], "reason": error[1]}
+        experiment_status["errorOutput"] = {"errorCode": error[0], "reason": error[1]}
+    status["experimentStatus"] = experiment_status
     status["probeStatuses"] = _probe_statuses(state, run, "N/A")
     counter = {"Pass": "passedRuns", "Stopped": "stoppedRuns"}.get(verdict, "failedRuns")
     status["history"][counter] = int(status["history"].get(counter, 0)) + 1

@@ -13,7 +13,7 @@ no pods). Seeding from manifests (`by_kind`) ignores the stored-only kinds, as b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 
 READ_VERBS = ("get", "list")
 CREATE_VERBS = ("create", "get", "list")  # built-ins: no update, patch or delete is served
@@ -120,7 +120,82 @@ def served_group_version(group: str, version: str) -> bool:
     return any((r.group, r.version) == (group, version) for r in RESOURCES)
 
 
-def api_versions() -> dict[str, Any]:
+class ServerAddressByClientCIDR(TypedDict):
+    """Where clients in a CIDR reach the server."""
+
+    clientCIDR: str
+    serverAddress: str
+
+
+class APIVersions(TypedDict):
+    """GET /api: the core group's versions."""
+
+    kind: str
+    versions: list[str]
+    serverAddressByClientCIDRs: list[ServerAddressByClientCIDR]
+
+
+class GroupVersionForDiscovery(TypedDict):
+    """One version of an API group (`apps/v1`)."""
+
+    groupVersion: str
+    version: str
+
+
+class APIGroup(TypedDict):
+    """An API group and its versions (kind and apiVersion only when served on its own)."""
+
+    kind: NotRequired[str]
+    apiVersion: NotRequired[str]
+    name: str
+    versions: list[GroupVersionForDiscovery]
+    preferredVersion: GroupVersionForDiscovery
+
+
+class APIGroupList(TypedDict):
+    """GET /apis: every named group."""
+
+    kind: str
+    apiVersion: str
+    groups: list[APIGroup]
+
+
+class APIResource(TypedDict):
+    """One resource of a group version, as kubectl discovers it."""
+
+    name: str
+    singularName: str
+    namespaced: bool
+    kind: str
+    verbs: list[str]
+    shortNames: NotRequired[list[str]]
+    categories: NotRequired[list[str]]
+
+
+class APIResourceList(TypedDict):
+    """GET /api/v1 or /apis/<group>/<version>: the resources served there."""
+
+    kind: str
+    apiVersion: str
+    groupVersion: str
+    resources: list[APIResource]
+
+
+class VersionInfo(TypedDict):
+    """GET /version."""
+
+    major: str
+    minor: str
+    gitVersion: str
+    gitCommit: str
+    gitTreeState: str
+    buildDate: str
+    goVersion: str
+    compiler: str
+    platform: str
+
+
+def api_versions() -> APIVersions:
     """GET /api."""
     return {
         "kind": "APIVersions", "versions": ["v1"],
@@ -128,32 +203,33 @@ def api_versions() -> dict[str, Any]:
     }
 
 
-def api_group_list() -> dict[str, Any]:
+def api_group_list() -> APIGroupList:
     """GET /apis."""
-    groups = []
+    groups: list[APIGroup] = []
     for group, version in GROUP_VERSIONS:
-        gv = {"groupVersion": f"{group}/{version}", "version": version}
+        gv: GroupVersionForDiscovery = {"groupVersion": f"{group}/{version}", "version": version}
         groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def api_group(group: str) -> dict[str, Any] | None:
+def api_group(group: str) -> APIGroup | None:
     """GET /apis/<group>."""
     for name, version in GROUP_VERSIONS:
         if name == group:
-            gv = {"groupVersion": f"{group}/{version}", "version": version}
+            gv: GroupVersionForDiscovery = {"groupVersion": f"{group}/{version}",
+                                            "version": version}
             return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": [gv],
                     "preferredVersion": gv}
     return None
 
 
-def api_resource_list(group: str, version: str) -> dict[str, Any]:
+def api_resource_list(group: str, version: str) -> APIResourceList:
     """GET /api/v1 or /apis/<group>/<version>."""
-    resources = []
+    resources: list[APIResource] = []
     for r in RESOURCES:
         if (r.group, r.version) != (group, version):
             continue
-        entry: dict[str, Any] = {
+        entry: APIResource = {
             "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
             "kind": r.kind, "verbs": list(r.verbs),
         }
@@ -167,7 +243,7 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
             "resources": resources}
 
 
-def version_info() -> dict[str, str]:
+def version_info() -> VersionInfo:
     """GET /version: kubectl's dispatcher picks a client version from this."""
     return {
         "major": "1", "minor": "30", "gitVersion": "v1.30.0-twin",

@@ -11,9 +11,31 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from twin.errors import Cause
+from twin.state import KObj
+
+SchemaNode = TypedDict("SchemaNode", {
+    "type": str,
+    "nullable": bool,
+    "properties": "dict[str, SchemaNode]",
+    "additionalProperties": "SchemaNode | bool",
+    "items": "SchemaNode",
+    "required": list[str],
+    "enum": list[Any],  # any JSON values
+    "oneOf": "list[SchemaNode]",
+    "pattern": str,
+    "minLength": int,
+    "maxLength": int,
+    "minimum": float,
+    "maximum": float,
+    "x-kubernetes-int-or-string": bool,
+    "x-kubernetes-preserve-unknown-fields": bool,
+}, total=False)
+"""A node of a CRD's openAPIV3Schema: the keywords the validator reads (others are ignored).
+Functional form for the `x-kubernetes-*` keys."""
 
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -79,7 +101,7 @@ def validate_metadata(metadata: Any) -> list[Cause]:
     return causes
 
 
-def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
+def _type_ok(value: Any, schema: SchemaNode) -> bool:
     if schema.get("x-kubernetes-int-or-string"):
         return isinstance(value, (int, str)) and not isinstance(value, bool)
     expected = schema.get("type")
@@ -92,7 +114,7 @@ def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
     return isinstance(value, _TYPES.get(expected, (object,)))
 
 
-def _scalar_checks(value: Any, schema: dict[str, Any], path: str) -> list[Cause]:
+def _scalar_checks(value: Any, schema: SchemaNode, path: str) -> list[Cause]:
     causes = []
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(_shown(v) for v in schema["enum"])
@@ -118,7 +140,7 @@ def _scalar_checks(value: Any, schema: dict[str, Any], path: str) -> list[Cause]
     return causes
 
 
-def _object_checks(value: dict[str, Any], schema: dict[str, Any], path: str,
+def _object_checks(value: Mapping[str, object], schema: SchemaNode, path: str,
                    strict: bool) -> list[Cause]:
     causes = [Cause(f"{path}.{key}", "Required value", "FieldValueRequired")
               for key in schema.get("required", []) if key not in value]
@@ -138,7 +160,7 @@ def _object_checks(value: dict[str, Any], schema: dict[str, Any], path: str,
     return causes
 
 
-def validate_value(value: Any, schema: dict[str, Any], path: str, *,
+def validate_value(value: Any, schema: SchemaNode, path: str, *,
                    strict: bool = True) -> list[Cause]:
     """Validate a value against an openAPIV3Schema node; returns every failing field."""
     if not _type_ok(value, schema):
@@ -160,7 +182,7 @@ def validate_value(value: Any, schema: dict[str, Any], path: str, *,
     return causes
 
 
-def validate_custom_object(obj: dict[str, Any], schema: dict[str, Any]) -> list[Cause]:
+def validate_custom_object(obj: KObj, schema: SchemaNode) -> list[Cause]:
     """Validate a custom object's body (everything but metadata) against its CRD schema."""
     body = {k: v for k, v in obj.items() if k not in ("metadata", "apiVersion", "kind")}
     return validate_value(body, schema, "")

@@ -12,9 +12,8 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 
-from twin.pods import okey
 from twin.resources import by_kind
-from twin.state import KObj, State
+from twin.state import KObj, State, okey
 from twin.topology import build_topology, load_topology, load_yaml_documents
 from twin.workloads import seed_deployment, seed_statefulset, stamp
 

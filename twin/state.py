@@ -17,7 +17,26 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 KObj = dict[str, Any]
-"""A Kubernetes object exactly as served (apiVersion, kind, metadata, spec, status)."""
+"""A Kubernetes object exactly as stored and served (apiVersion, kind, metadata, spec, status).
+
+The one open type of the twin, and why it cannot be narrower: the API server stores and serves
+objects of every kind it knows, and takes the bodies of creates, replaces and patches for any of
+them, keeping fields nobody declared (unknown spec fields written by a manifest, annotations,
+a CRD's free-form parts) exactly as written. The parts the twin builds or reads are typed where
+it touches them (`twin.shapes` for Kubernetes kinds, `twin.litmus_shapes` for the Litmus CRDs),
+and sit inside a KObj as plain JSON.
+"""
+
+POD_KEY = "core/v1/pods"
+NODE_KEY = "core/v1/nodes"
+RS_KEY = "apps/v1/replicasets"
+DEPLOY_KEY = "apps/v1/deployments"
+STS_KEY = "apps/v1/statefulsets"
+
+
+def okey(namespace: str, name: str) -> str:
+    """How objects are keyed in the state: 'namespace/name' ('' namespace if cluster-scoped)."""
+    return f"{namespace}/{name}"
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generated suffixes
 

@@ -7,12 +7,48 @@ Ages are computed on the twin's virtual clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from twin.resources import Resource
+from twin.shapes import ListMeta, ObjectMeta
 from twin.state import KObj, parse_rfc3339
 
 Cells = Callable[[KObj, float], list[Any]]
+
+
+class TableColumn(TypedDict):
+    """columnDefinitions[] of a Table (priority 1: shown with -o wide only)."""
+
+    name: str
+    type: str
+    format: str
+    description: str
+    priority: int
+
+
+class PartialObjectMetadata(TypedDict):
+    """rows[].object of a Table: the metadata of the object a row shows."""
+
+    kind: str
+    apiVersion: str
+    metadata: ObjectMeta
+
+
+class TableRow(TypedDict):
+    """rows[] of a Table: the cells, in column order, and the object they show."""
+
+    cells: list[Any]  # strings and numbers, as each kind's printer gives them
+    object: PartialObjectMetadata
+
+
+class Table(TypedDict):
+    """A `meta.k8s.io/v1` Table, what `kubectl get` prints."""
+
+    kind: str
+    apiVersion: str
+    metadata: ListMeta
+    columnDefinitions: list[TableColumn]
+    rows: list[TableRow]
 
 
 def wants_table(accept: str) -> bool:
@@ -109,16 +145,17 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], Cells]] = {
 }
 
 
-def to_table(resource: Resource, body: KObj, now: float, *, single: bool) -> KObj:
-    """A Table for one object or a list (`*` columns are shown with -o wide only)."""
+def to_table(resource: Resource, items: list[KObj], now: float, *,
+             metadata: ListMeta | None = None) -> Table:
+    """A Table of one object (a get: no list metadata) or of a list page with its metadata
+    (`*` columns are shown with -o wide only)."""
     names, cells = _COLUMNS.get(resource.kind, (("Name", "Age"), _default))
-    items = [body] if single else body.get("items") or []
-    columns = [{"name": n.rstrip("*"), "type": "string", "format": "name" if n == "Name" else "",
+    columns: list[TableColumn] = [{"name": n.rstrip("*"), "type": "string", "format": "name" if n == "Name" else "",
                 "description": n.rstrip("*"), "priority": 1 if n.endswith("*") else 0}
                for n in names]
-    rows = [{"cells": cells(item, now), "object": {
+    rows: list[TableRow] = [{"cells": cells(item, now), "object": {
         "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
         "metadata": item["metadata"]}} for item in items]
-    metadata = {} if single else dict(body.get("metadata") or {})
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {} if metadata is None else metadata.copy(),
             "columnDefinitions": columns, "rows": rows}

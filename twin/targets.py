@@ -10,11 +10,10 @@ max(1, min(perc, 100) * matches // 100), so empty or 0 means one pod. node-drain
 
 from __future__ import annotations
 
-from typing import Any
-
-from twin.pods import NODE_KEY, POD_KEY, okey, top_owner
+from twin.litmus_shapes import AppSelectors
+from twin.owners import top_owner
 from twin.selectors import labels_match, parse_label_selector
-from twin.state import KObj, State, Target
+from twin.state import NODE_KEY, POD_KEY, KObj, State, Target, okey
 
 
 class FaultError(Exception):
@@ -44,7 +43,7 @@ def _named_pods(state: State, namespace: str, names: list[str]) -> list[KObj]:
     return [pods[okey(namespace, name)] for name in names]
 
 
-def _selector_pods(state: State, selectors: dict[str, Any]) -> tuple[list[KObj], bool]:
+def _selector_pods(state: State, selectors: AppSelectors) -> tuple[list[KObj], bool]:
     """Pods chosen by 3.x `selectors`, and whether they were named (no percentage applies)."""
     chosen, named = [], bool(selectors.get("pods"))
     for pod in state.bucket(POD_KEY).values():
@@ -98,7 +97,7 @@ def _candidates(state: State, engine: KObj, params: dict[str, str]) -> tuple[lis
     info = (engine.get("spec") or {}).get("appinfo") or {}
     if names := _names(params.get("TARGET_PODS", "")):
         return _named_pods(state, info.get("appns") or namespace, names), True
-    selectors = (engine.get("spec") or {}).get("selectors") or {}
+    selectors: AppSelectors | None = (engine.get("spec") or {}).get("selectors")
     pods, named = _selector_pods(state, selectors) if selectors else (
         app_pods(state, engine), False)
     if pods is None:

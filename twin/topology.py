@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -20,11 +19,11 @@ TOPOLOGY_PATH = Path(__file__).parent / "data" / "topology.yaml"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml_documents(path: Path) -> list[dict[str, Any]]:
+def load_yaml_documents(path: Path) -> list[KObj]:
     """Every mapping document of a (multi-document) YAML file, `kind: List` items flattened."""
     with path.open(encoding="utf-8") as handle:
         documents = list(yaml.load_all(handle, Loader=_Loader))
-    flat: list[dict[str, Any]] = []
+    flat: list[KObj] = []
     for doc in documents:
         if isinstance(doc, dict) and doc.get("kind") == "List":
             flat += [item for item in doc.get("items") or [] if isinstance(item, dict)]

@@ -8,21 +8,30 @@ as the API server omits them.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Unpack, cast
 
-from twin.pods import (
+from twin.owners import controlled_pods, owner_reference, workload_pods
+from twin.pod_status import is_ready
+from twin.pods import new_pod
+from twin.shapes import (
+    ControllerStatus,
+    DeploymentStatus,
+    ReplicaCounts,
+    ReplicaSetStatus,
+    StatefulSetStatus,
+)
+from twin.state import (
     DEPLOY_KEY,
     RS_KEY,
     STS_KEY,
-    controlled_pods,
-    is_ready,
-    new_pod,
+    KObj,
+    State,
+    json_copy,
     okey,
-    owner_reference,
-    replicaset_name,
-    workload_pods,
+    rfc3339,
+    stable_suffix,
 )
-from twin.state import KObj, State, json_copy, rfc3339, stable_suffix
 
 
 def stamp(state: State, obj: KObj, t: float) -> KObj:
@@ -33,6 +42,12 @@ def stamp(state: State, obj: KObj, t: float) -> KObj:
     meta["creationTimestamp"] = rfc3339(t)
     meta.setdefault("generation", 1)
     return obj
+
+
+def replicaset_name(seed: int, deployment: KObj) -> str:
+    """`<deployment>-<10 char template hash>`, stable for a seed and deployment."""
+    meta = deployment["metadata"]
+    return f"{meta['name']}-{stable_suffix(seed, okey(meta['namespace'], meta['name']), 10)}"
 
 
 def seed_deployment(state: State, deployment: KObj, t: float) -> None:
@@ -89,8 +104,9 @@ def _counts(state: State, pods: list[KObj], t: float) -> tuple[int, int]:
     return len(pods), sum(is_ready(state.pods[k], t) for k in keys if k in state.pods)
 
 
-def _nonzero(**counts: int) -> dict[str, int]:
-    return {k: v for k, v in counts.items() if v}
+def _nonzero(**counts: Unpack[ReplicaCounts]) -> ReplicaCounts:
+    """The counts that are not zero (the API server omits zero counts)."""
+    return cast(ReplicaCounts, {k: v for k, v in counts.items() if v})  # a subset of `counts`
 
 
 def _max_unavailable(deployment: KObj, replicas: int) -> int:
@@ -101,7 +117,7 @@ def _max_unavailable(deployment: KObj, replicas: int) -> int:
     return int(value)
 
 
-def _deployment_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
+def _deployment_status(state: State, obj: KObj, t: float) -> DeploymentStatus:
     meta = obj["metadata"]
     total, ready = _counts(state, workload_pods(state, meta["namespace"], "Deployment",
                                                 meta["name"]), t)
@@ -126,7 +142,7 @@ def _deployment_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
     }
 
 
-def _replicaset_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
+def _replicaset_status(state: State, obj: KObj, t: float) -> ReplicaSetStatus:
     meta = obj["metadata"]
     pods = controlled_pods(state, meta["namespace"], meta["uid"])
     total, ready = _counts(state, pods, t)
@@ -135,7 +151,7 @@ def _replicaset_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
             "observedGeneration": meta.get("generation", 1)}
 
 
-def _statefulset_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
+def _statefulset_status(state: State, obj: KObj, t: float) -> StatefulSetStatus:
     meta = obj["metadata"]
     total, ready = _counts(state, workload_pods(state, meta["namespace"], "StatefulSet",
                                                 meta["name"]), t)
@@ -146,7 +162,7 @@ def _statefulset_status(state: State, obj: KObj, t: float) -> dict[str, Any]:
             "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}
 
 
-STATUS_RENDERERS = {
+STATUS_RENDERERS: dict[str, Callable[[State, KObj, float], ControllerStatus]] = {
     "Deployment": _deployment_status,
     "ReplicaSet": _replicaset_status,
     "StatefulSet": _statefulset_status,

@@ -1,7 +1,8 @@
 """Cluster port over the official ``kubernetes`` client (a real API server or the twin).
 
 With ``kube_calls`` and ``kube_objects``, the only modules that import ``kubernetes``.
-List calls are paginated (``limit`` + ``continue``) so large clusters stream in pages.
+List calls are paginated (``limit`` + ``continue``) so large clusters stream in pages. The JSON
+read from the API is typed by ``kube_json`` and becomes ``agent.models`` before it leaves.
 
 Every call goes through ``kube_calls.call``: bounded retries of transient failures, errors
 mapped to ``agent.errors``. A create whose answer was lost and whose retry then finds the
@@ -15,13 +16,24 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from kubernetes import client, config
 
 from agent.adapters import kube_objects as objects
 from agent.adapters.kube_calls import RetryPolicy, call
-from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
+from agent.adapters.kube_json import (
+    ChaosEngineJson,
+    ChaosResultJson,
+    CreateOptions,
+    KubeObjectJson,
+    ListOptions,
+    PodJson,
+    ReplicaSetJson,
+    ServiceJson,
+    WorkloadJson,
+)
+from agent.engines.litmus import API_VERSION, ChaosEngineManifest, result_name
 from agent.errors import (
     ClusterError,
     ClusterUnreachable,
@@ -43,6 +55,7 @@ GROUP, VERSION = API_VERSION.split("/")
 PAGE = 500
 CLUSTER_WIDE_AFTER = 3  # namespaces; more are listed cluster-wide in one paginated call
 __all__ = ["KubeCluster", "RetryPolicy", "connect"]
+Listed = TypeVar("Listed", bound=KubeObjectJson)
 
 
 def connect(
@@ -100,12 +113,12 @@ class KubeCluster:
     def snapshot(self, namespaces: list[str]) -> ClusterSnapshot:
         rs_owner = {
             (rs["metadata"]["namespace"], rs["metadata"]["name"]): objects.owner(rs["metadata"])
-            for rs in self._list("replicasets", namespaces)
+            for rs in self._list("replicasets", namespaces, ReplicaSetJson)
         }
-        pods = [objects.pod(p, rs_owner) for p in self._list("pods", namespaces)]
-        workloads = [objects.workload("Deployment", d) for d in self._list("deployments", namespaces)]
-        workloads += [objects.workload("StatefulSet", s) for s in self._list("statefulsets", namespaces)]
-        services = [objects.service(s) for s in self._list("services", namespaces)]
+        pods = [objects.pod(p, rs_owner) for p in self._list("pods", namespaces, PodJson)]
+        workloads = [objects.workload("Deployment", d) for d in self._list("deployments", namespaces, WorkloadJson)]
+        workloads += [objects.workload("StatefulSet", s) for s in self._list("statefulsets", namespaces, WorkloadJson)]
+        services = [objects.service(s) for s in self._list("services", namespaces, ServiceJson)]
         return ClusterSnapshot(
             server=self.server,
             workloads=workloads,
@@ -116,23 +129,27 @@ class KubeCluster:
             ),
         )
 
-    def _list(self, resource: str, namespaces: list[str]) -> list[dict[str, Any]]:
+    def _list(self, resource: str, namespaces: list[str], shape: type[Listed]) -> list[Listed]:
         """Every object of ``resource`` in ``namespaces``: one cluster-wide paginated list when
         there are many namespaces (kubectl -A style), else one list per namespace; a 403 on the
-        cluster-wide list (namespace-scoped RBAC) falls back to per-namespace lists."""
+        cluster-wide list (namespace-scoped RBAC) falls back to per-namespace lists. ``shape``
+        (a ``kube_json`` TypedDict) names what is read of each item; it is not validated."""
         namespaced, everywhere = self._calls[resource]
         if len(namespaces) > CLUSTER_WIDE_AFTER:
             wanted = set(namespaces)
             try:
-                return [o for o in self._raw_pages(everywhere, resource) if o["metadata"].get("namespace") in wanted]
+                return [o for o in self._raw_pages(everywhere, resource, shape)
+                        if o["metadata"].get("namespace") in wanted]
             except Forbidden:
                 pass
-        return [o for ns in namespaces for o in self._raw_pages(functools.partial(namespaced, ns), f"{resource} in {ns}")]
+        return [o for ns in namespaces
+                for o in self._raw_pages(functools.partial(namespaced, ns), f"{resource} in {ns}", shape)]
 
-    def _raw_pages(self, call: Callable[..., Any], what: str) -> Iterator[dict[str, Any]]:
+    def _raw_pages(self, call: Callable[..., Any], what: str, shape: type[Listed]) -> Iterator[Listed]:
+        """The items of every page, as the API's JSON (of ``shape``, not validated)."""
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": PAGE, "_request_timeout": self._timeout, "_preload_content": False}
+            kwargs: ListOptions = {"limit": PAGE, "_request_timeout": self._timeout, "_preload_content": False}
             if token:
                 kwargs["_continue"] = token
             resp = self._call(functools.partial(call, **kwargs), f"list {what}")
@@ -168,7 +185,7 @@ class KubeCluster:
 
     def apply_engine(self, manifest: ChaosEngineManifest, *, dry_run: bool) -> EngineRef:
         what = f"{'dry-run ' if dry_run else ''}create ChaosEngine {manifest.namespace}/{manifest.name}"
-        extra: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
+        extra: CreateOptions = {"dry_run": "All"} if dry_run else {}
         tries = 0
 
         def create() -> Any:
@@ -180,7 +197,7 @@ class KubeCluster:
             )
 
         try:
-            body = self._call(create, what)
+            body: ChaosEngineJson | None = self._call(create, what)
         except Conflict:
             if dry_run or tries == 1:
                 raise
@@ -194,7 +211,7 @@ class KubeCluster:
             if dry_run and type(e) is ClusterError:  # 400/422: the manifest itself is invalid
                 raise DryRunFailed(f"server-side dry-run rejected the engine: {e}") from e
             raise
-        return _engine_ref(manifest.namespace, manifest.name, body or {}, created=True)
+        return objects.engine_ref(manifest.namespace, manifest.name, body or {}, created=True)
 
     def find_engine(self, namespace: str, name: str) -> EngineRef | None:
         return self._engine_ref(namespace, name, created=False)
@@ -206,47 +223,29 @@ class KubeCluster:
             ),
             f"list chaosengines in {namespace}",
         )
-        out = []
-        for item in found.get("items") or []:
-            meta, spec, status = item.get("metadata") or {}, item.get("spec") or {}, item.get("status") or {}
-            out.append(EngineInfo(
-                name=meta.get("name", ""), namespace=namespace, uid=meta.get("uid", ""),
-                created_at=meta.get("creationTimestamp"), engine_state=spec.get("engineState", ""),
-                engine_status=status.get("engineStatus"),
-                managed=(meta.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY,
-                duration_s=_duration(spec),
-            ))
-        return out
+        items: list[ChaosEngineJson] = found.get("items") or []
+        return [objects.engine_info(namespace, item) for item in items]
 
     def _engine_ref(self, namespace: str, name: str, *, created: bool) -> EngineRef | None:
         try:
             body = self._get_engine(namespace, name)
         except NotFound:
             return None
-        return _engine_ref(namespace, name, body, created=created)
+        return objects.engine_ref(namespace, name, body, created=created)
 
     def engine_status(self, namespace: str, name: str, experiment: str) -> EngineStatus:
         engine = self._get_engine(namespace, name)
-        status = engine.get("status") or {}
-        runs = status.get("experiments") or [{}]
         try:
-            result = self._call(
+            result: ChaosResultJson = self._call(
                 lambda: self._custom.get_namespaced_custom_object(
                     GROUP, VERSION, namespace, "chaosresults", result_name(name, experiment),
                     _request_timeout=self._timeout,
                 ),
                 f"get ChaosResult {namespace}/{result_name(name, experiment)}",
             )
-            exp = (result.get("status") or {}).get("experimentStatus") or {}
         except NotFound:
-            exp = {}
-        return EngineStatus(
-            engine_state=engine.get("spec", {}).get("engineState", ""),
-            engine_status=status.get("engineStatus"),
-            experiment_status=runs[0].get("status"),
-            phase=exp.get("phase"),
-            verdict=exp.get("verdict"),
-        )
+            result = {}  # not created yet
+        return objects.engine_status(engine, result)
 
     def stop_engine(self, namespace: str, name: str) -> None:
         self._call(
@@ -257,8 +256,8 @@ class KubeCluster:
             f"stop ChaosEngine {namespace}/{name}",
         )
 
-    def _get_engine(self, namespace: str, name: str) -> dict[str, Any]:
-        body: dict[str, Any] = self._call(
+    def _get_engine(self, namespace: str, name: str) -> ChaosEngineJson:
+        body: ChaosEngineJson = self._call(
             lambda: self._custom.get_namespaced_custom_object(
                 GROUP, VERSION, namespace, "chaosengines", name, _request_timeout=self._timeout
             ),
@@ -268,24 +267,3 @@ class KubeCluster:
 
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         return call(fn, what, server=self.server, policy=self._retry, sleep=self._sleep)
-
-
-def _duration(spec: dict[str, Any]) -> int | None:
-    """TOTAL_CHAOS_DURATION of the engine's (first) experiment, if set and a number."""
-    for experiment in spec.get("experiments") or []:
-        env = (((experiment or {}).get("spec") or {}).get("components") or {}).get("env") or []
-        for var in env:
-            if isinstance(var, dict) and var.get("name") == "TOTAL_CHAOS_DURATION":
-                try:
-                    return int(str(var.get("value")))
-                except ValueError:
-                    return None
-    return None
-
-
-def _engine_ref(namespace: str, name: str, body: dict[str, Any], *, created: bool) -> EngineRef:
-    meta = body.get("metadata") or {}
-    return EngineRef(
-        name=name, namespace=namespace, uid=meta.get("uid", ""), created=created,
-        created_at=meta.get("creationTimestamp"),
-    )

@@ -6,7 +6,7 @@ Flow of :meth:`LLMNarrator.narrate`::
     no spec / nothing injected / no API key -> None (no request)
     prompt (system rules; the evidence bundle, fenced as quoted data, <= EVIDENCE_TOKENS)
       -> one structured-output call (json_schema, strict)
-      -> every sentence's numbers checked against the evidence (agent.report.evidence.check)
+      -> every sentence's numbers checked against the evidence (agent.report.number_check.check)
       -> "what_happened" left with something -> Narrative (dropped sentences listed)
       -> nothing usable left -> None
     endpoint down / timeout / HTTP error / not JSON for the schema -> None at once (max_retries=0)
@@ -33,11 +33,13 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent.adapters.llm_schema import ResponseFormat
 from agent.adapters.openai_errors import usage_of
 from agent.config import LLM
 from agent.inventory.summary import clean
 from agent.models import LLMUsage
-from agent.report.evidence import Evidence, bundle, check
+from agent.report.evidence import bundle
+from agent.report.number_check import Evidence, check
 from agent.report.record import Narrative, RunRecord
 from prompts import render
 
@@ -45,7 +47,7 @@ MAX_WHAT_HAPPENED = 2000  # characters kept of the narrative (a few paragraphs a
 MAX_RECOMMENDATIONS = 3
 MAX_RECOMMENDATION = 400  # characters per recommendation
 
-SCHEMA: dict[str, Any] = {
+SCHEMA: ResponseFormat = {
     "name": "narration",
     "description": "The report's prose, written from the evidence",
     "schema": {
@@ -123,7 +125,7 @@ class LLMNarrator:
         s = self._settings
         chat = ChatOpenAI(model=s.model, temperature=s.temperature, base_url=s.base_url,
                           api_key=s.api_key, timeout=s.timeout_s, max_retries=0)
-        return chat.with_structured_output(SCHEMA, method="json_schema", include_raw=True)
+        return chat.with_structured_output(dict(SCHEMA), method="json_schema", include_raw=True)
 
     def _cause(self, e: openai.OpenAIError) -> str:
         s = self._settings

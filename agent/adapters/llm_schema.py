@@ -7,12 +7,24 @@ The model names a fault and a service; it never names a namespace, labels or a w
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agent.models import Fault, RiskLevel, SignalName
+
+JsonObject = dict[str, JsonValue]  # a JSON object, e.g. a JSON Schema document
+
+
+class ResponseFormat(TypedDict):
+    """An OpenAI ``json_schema`` response format. ``with_structured_output`` types its argument as
+    a plain dict, so it is handed over as ``dict(response_format)``."""
+
+    name: str
+    description: str
+    schema: JsonObject  # the JSON Schema the answer must match
+    strict: bool  # strict mode: the model's output is constrained to the schema
 
 
 class _Strict(BaseModel):
@@ -84,9 +96,10 @@ class LLMDesign(_Strict):
     experiments: list[LLMExperiment]
 
 
-def strict_schema() -> dict[str, Any]:
-    """``LLMDesign`` as an OpenAI ``json_schema`` response format (strict), built by the openai
-    client's own converter, which inlines ``$ref`` siblings and closes every object."""
+def strict_schema() -> JsonObject:
+    """``LLMDesign`` as an OpenAI ``json_schema`` response format (strict; the keys of
+    :class:`ResponseFormat`), built by the openai client's own converter, which inlines ``$ref``
+    siblings and closes every object."""
     function = openai.pydantic_function_tool(
         LLMDesign, name="experiment_design", description="Proposed chaos experiments"
     )["function"]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from agent.adapters.postgres import PgConnection, connect, setup_lock, translated, where
 from agent.errors import ChaosAdvisorError
-from agent.models import AuditEntry, Candidate, Inventory, Sample
+from agent.models import AuditEntry, Candidate, Inventory, KillSwitch, Sample
 from agent.run.files import retry_for
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,6 +84,18 @@ class PostgresRunStore:
     def load(self, run_id: str, name: str, cls: type[M]) -> M:
         """Read ``name`` back as ``cls``."""
         return cls.model_validate_json(self._read(run_id, name))
+
+    def kill_switch(self) -> KillSwitch:
+        """The kill switch row (off when there is none)."""
+        with translated(self._server, "reading the kill switch"):
+            row = self._conn.execute(
+                "SELECT body FROM ca_run_documents WHERE run_id = '_control' AND name = 'kill-switch'"
+            ).fetchone()
+        return KillSwitch() if row is None else KillSwitch.model_validate_json(str(row["body"]))
+
+    def set_kill_switch(self, switch: KillSwitch) -> None:
+        """Record the kill switch for every replica."""
+        self._write("_control", "kill-switch", switch.model_dump_json())
 
     def save_inventory(self, run_id: str, inventory: Inventory) -> None:
         self.save(run_id, "inventory", inventory)

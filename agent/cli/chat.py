@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from rich.console import Console
 
-    from agent.chat.repl import Reader, Repl
+    from agent.chat.reader import Reader
+    from agent.chat.repl import Repl
     from agent.models import Decision
     from agent.ports import Deps
     from agent.wiring import ClusterBinding
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 def chat(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None) -> None:
     """Talk to the advisor: /commands always; plain words too when llm.enabled. Approvals still
     pause the run for you, exactly as `resume` does (approver chat:<you>, see policy.approvers)."""
-    from agent.chat.repl import line_reader
+    from agent.chat.reader import line_reader
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
@@ -73,7 +74,8 @@ def make_repl(console: Console, deps: Deps, runs: GraphRuns, *, read: Reader, ap
               model: BaseChatModel | None = None, offline: str = "llm.enabled is false") -> Repl:
     """The REPL over every chat tool; with ``model``, plain words go to a tool-calling agent."""
     from agent.chat.agent import ChatAgent
-    from agent.chat.repl import Repl, confirm_with
+    from agent.chat.reader import confirm_with
+    from agent.chat.repl import Repl
     from prompts import render
     from tools import build_chat_tools
     from tools.runs import ChatSession

@@ -46,7 +46,7 @@ def suggest(
 
     settings = load_config(config)
     with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
-        result = design(discover(deps), deps.designer, settings.policy, count=count)
+        result = design(discover(deps), deps.designer, deps.policy(), count=count)
     candidates = result.candidates
     if not dry_run:
         candidates = save(candidates, output or settings.path(settings.paths.experiments))

@@ -14,6 +14,7 @@ import typer
 from agent.cli import audit as cli_audit
 from agent.cli import chat as cli_chat
 from agent.cli import design as cli_design
+from agent.cli import freeze as cli_freeze
 from agent.cli import manifests as cli_manifests
 from agent.cli import recover as cli_recover
 from agent.cli import runs as cli_runs
@@ -41,6 +42,8 @@ app.command()(cli_runs.status)
 app.command()(cli_runs.abort)
 app.command()(cli_recover.recover)
 app.command()(cli_audit.audit)
+app.command()(cli_freeze.freeze)
+app.command()(cli_freeze.unfreeze)
 app.command()(cli_design.twin)
 app.command()(cli_manifests.manifests)
 app.command()(cli_chat.chat)

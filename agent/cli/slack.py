@@ -18,7 +18,7 @@ from agent.errors import ChaosAdvisorError
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.ports import Deps
-    from agent.slack.app import Answer, Result, Waiting
+    from agent.slack.ports import Answer, Result, Waiting
     from agent.wiring import ClusterBinding
     from graphs.builder import RunGraph
     from graphs.runner import RunView
@@ -34,7 +34,7 @@ app = typer.Typer(
 
 
 class GraphRuns:
-    """Implements :class:`agent.slack.app.Runs` with ``graphs.runner`` on the checkpointer.
+    """Implements :class:`agent.slack.ports.Runs` with ``graphs.runner`` on the checkpointer.
 
     ``open_run(binding)`` gives the graph and Deps a resumed run continues with (the CLI opens
     them per run, for the cluster the run recorded; tests pass their own twin).
@@ -44,7 +44,7 @@ class GraphRuns:
         self._settings, self._open_run = settings, open_run
 
     def waiting(self, run_id: str) -> Waiting:
-        from agent.slack.app import Waiting
+        from agent.slack.ports import Waiting
 
         view = self._view(run_id)
         return Waiting(
@@ -55,7 +55,7 @@ class GraphRuns:
 
     def resume(self, run_id: str, answer: Answer, *, interrupt_id: str) -> Result:
         from agent.models import Decision
-        from agent.slack.app import Result
+        from agent.slack.ports import Result
         from agent.wiring import ClusterBinding
         from graphs import runner
 
@@ -98,7 +98,8 @@ def serve(
     import signal
     import threading
 
-    from agent.slack.app import SlackCallbackServer, SlackEndpoint
+    from agent.slack.endpoint import SlackEndpoint
+    from agent.slack.server import SlackCallbackServer
     from agent.wiring import slack_signature, slack_web
 
     settings = load_config(config)

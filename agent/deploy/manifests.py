@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
+from pydantic import JsonValue
 
+from agent.deploy.objects import JsonObject, Manifest, ObjectMeta, PolicyRule, Subject
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
     from agent.config import Settings
-
-Manifest = dict[str, Any]  # one Kubernetes object, as it goes to YAML
 
 NAME = "chaos-advisor"
 NAMESPACE = "chaos-advisor"
@@ -89,7 +89,7 @@ CHAOS = (  # per policy.namespaces
 )
 
 
-def rules(grants: tuple[Grant, ...]) -> list[Manifest]:
+def rules(grants: tuple[Grant, ...]) -> list[PolicyRule]:
     """PolicyRules: grants with the same group and verbs share one rule."""
     merged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for g in grants:
@@ -98,15 +98,15 @@ def rules(grants: tuple[Grant, ...]) -> list[Manifest]:
             for (group, verbs), resources in merged.items()]
 
 
-def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> Manifest:
-    meta: Manifest = {"name": name}
+def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> ObjectMeta:
+    meta: ObjectMeta = {"name": name}
     if namespace is not None:
         meta["namespace"] = namespace
     meta["labels"] = dict(labels or LABELS)
     return meta
 
 
-def _subject() -> list[Manifest]:
+def _subject() -> list[Subject]:
     return [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
 
 
@@ -146,13 +146,13 @@ def config_map(stack_yaml: str) -> Manifest:
             "data": {"stack.yaml": stack_yaml}}
 
 
-def _env() -> list[Manifest]:
-    env: list[Manifest] = [
+def _env() -> list[JsonValue]:
+    env: list[JsonValue] = [
         {"name": "CHAOS_ADVISOR_CHECKPOINT__BACKEND", "value": "postgres"},
         {"name": "CHAOS_ADVISOR_SLACK__ENABLED", "value": "true"},
     ]
     for key, variable in SECRET_KEYS.items():
-        ref: Manifest = {"name": NAME, "key": key}
+        ref: JsonObject = {"name": NAME, "key": key}
         if key in OPTIONAL_KEYS:
             ref["optional"] = True
         env.append({"name": variable, "valueFrom": {"secretKeyRef": ref}})
@@ -161,8 +161,8 @@ def _env() -> list[Manifest]:
     return env
 
 
-def _container(image: str) -> Manifest:
-    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
+def _container(image: str) -> JsonObject:
+    probe: JsonObject = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
     return {
         "name": "slack-server", "image": image, "imagePullPolicy": "IfNotPresent",
         "args": ["slack", "serve", "--config", f"{CONFIG_DIR}/stack.yaml", "--host", "0.0.0.0",
@@ -182,10 +182,10 @@ def _container(image: str) -> Manifest:
 def deployment(settings: Settings, *, image: str = IMAGE, stack_yaml: str | None = None) -> Manifest:
     """The Slack approval server. A resumed run finishes before the pod stops, so the grace
     period covers the longest experiment plus its recovery watch."""
-    annotations = {"chaos-advisor/stack-sha256": hashlib.sha256(stack_yaml.encode()).hexdigest()} if (
+    annotations: JsonObject = {"chaos-advisor/stack-sha256": hashlib.sha256(stack_yaml.encode()).hexdigest()} if (
         stack_yaml is not None) else {}
     grace = int(settings.policy.max_duration_s + settings.monitor.recovery_timeout_s) + 60
-    pod_meta: Manifest = {"labels": dict(SERVER_LABELS)}
+    pod_meta: JsonObject = {"labels": dict(SERVER_LABELS)}
     if annotations:  # a changed stack.yaml rolls the pod
         pod_meta["annotations"] = annotations
     return {
@@ -228,7 +228,7 @@ def example_secret() -> Manifest:
 def files(settings: Settings, *, stack_yaml: str | None, image: str = IMAGE) -> dict[str, list[Manifest]]:
     """``deploy/``: file name -> objects, applied in name order (``kubectl apply -f deploy/``);
     the ConfigMap only with ``stack_yaml`` (the text of the file ``settings`` came from)."""
-    out = {
+    out: dict[str, list[Manifest]] = {
         "00-namespace.yaml": [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(NAMESPACE)}],
         "10-serviceaccount.yaml": [{"apiVersion": "v1", "kind": "ServiceAccount",
                                     "metadata": _meta(NAME, NAMESPACE)}],

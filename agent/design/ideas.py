@@ -3,7 +3,8 @@ likely it is to find a weakness (with the reasons, in words a person can check),
 hypothesis it tests. Each builder returns None when the fault makes no sense for the target.
 
 The numbers are deliberately simple multipliers on the blast radius; what matters is that each
-one is tied to something visible in the manifests (replicas, probes, limits, the call graph).
+one is tied to something visible in the manifests (replicas, probes, limits, the call graph),
+read once per target into ``agent.design.facts.Facts``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.design.facts import Facts
 from agent.engines.catalog import CATALOG, upstream_defaults
 from agent.models import (
     AbortThreshold,
@@ -18,77 +20,14 @@ from agent.models import (
     ExperimentSpec,
     Fault,
     Hypothesis,
-    Inventory,
     Parameters,
     RiskLevel,
-    Target,
-    TargetSelector,
-    Workload,
 )
 
-CRITICALITY = {"low": 1.0, "medium": 2.0, "high": 3.0}
-# Seconds from container start until the process serves (no probe tells us; typical figures).
-STARTUP_S = {"java": 40, "go": 3, "nodejs": 5, "node": 5, "python": 5}
-STORE_STARTUP_S = 10
-EDGE_ERROR_ABORT_PCT = 50.0
-EDGE_LATENCY_ABORT_MS = 10_000.0
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the manifests say about one target, computed once."""
-
-    inv: Inventory
-    target: Target
-    workload: Workload
-    edge: str
-
-    @property
-    def name(self) -> str:
-        return self.target.name
-
-    @property
-    def reach(self) -> list[str]:
-        return self.inv.upstream(self.name)
-
-    @property
-    def callers(self) -> list[str]:
-        return self.inv.callers(self.name)
-
-    @property
-    def callees(self) -> list[str]:
-        return sorted(d.target for d in self.inv.dependencies if d.source == self.name and d.sync)
-
-    @property
-    def readiness_delay(self) -> int:
-        return max((c.readiness.initial_delay_s for c in self.workload.containers if c.readiness), default=0)
-
-    @property
-    def has_probe(self) -> bool:
-        return any(c.readiness for c in self.workload.containers)
-
-    @property
-    def cpu_limit(self) -> int | None:
-        return min((c.cpu_limit_m for c in self.workload.containers if c.cpu_limit_m), default=None)
-
-    @property
-    def memory_limit(self) -> int | None:
-        return min((c.memory_limit_mib for c in self.workload.containers if c.memory_limit_mib), default=None)
-
-    @property
-    def startup_s(self) -> int:
-        return STORE_STARTUP_S if self.target.store else STARTUP_S.get(self.target.type, 10)
-
-    def base(self) -> tuple[float, list[str]]:
-        """Blast radius x criticality, and why."""
-        why = [f"criticality {self.target.criticality}"]
-        if self.reach:
-            why.append(f"{len(self.reach)} service(s) depend on it ({', '.join(self.reach)})")
-        return CRITICALITY[self.target.criticality] * (1 + len(self.reach)), why
-
-    def selector(self) -> TargetSelector:
-        kind = "statefulset" if self.workload.kind == "StatefulSet" else "deployment"
-        return TargetSelector(service=self.name, namespace=self.target.namespace, labels=self.target.selector, kind=kind)
+EDGE_ERROR_ABORT_PCT = 50.0  # at policy.max_abort_error_rate_pct's default
+# Half the 10 s top bucket of Sock Shop's latency histograms: histogram_quantile never reads
+# above that bucket, so a 10 s limit could never fire (the policy refuses it).
+EDGE_LATENCY_ABORT_MS = 5_000.0
 
 
 @dataclass(frozen=True)

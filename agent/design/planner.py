@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent.design.ideas import IDEAS, Facts, Idea
+from agent.design.facts import Facts
+from agent.design.ideas import IDEAS, Idea
 from agent.models import Candidate, ExperimentSpec, Fault, Inventory, Proposal
 
 

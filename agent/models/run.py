@@ -118,6 +118,7 @@ EventKind = Literal[
     "notified",
     "approved",
     "rejected",
+    "refused",  # the policy in force refused the plan (at approval or just before the apply)
     "dry_run",
     "applied",
     "engine_found",
@@ -147,14 +148,17 @@ class RunEvent(Frozen):
     detail: str = ""
 
 
-Outcome = Literal["completed", "aborted", "rejected", "failed", "dry_run"]
+Outcome = Literal["completed", "aborted", "rejected", "refused", "failed", "dry_run"]
 
 
 # --- audit -------------------------------------------------------------------------------------
 
 AuditAction = Literal[
     "decision",  # a human approved or rejected a run
-    "decision_refused",  # an answer that changed nothing: stale, duplicate, not allowed
+    "decision_refused",  # an answer that changed nothing: stale, duplicate, not allowed, expired, or the policy
+    "apply_refused",  # the policy in force refused a plan immediately before its engine was applied
+    "freeze",  # the kill switch was turned on (`python -m agent freeze`)
+    "unfreeze",  # the kill switch was turned off
     "abort_requested",  # a human asked to stop a run (`python -m agent abort RUN`)
     "engine_dry_run",  # server-side dry-run of a ChaosEngine
     "engine_apply",  # live create of a ChaosEngine
@@ -180,3 +184,13 @@ class AuditEntry(Frozen):
     action: AuditAction
     what: str  # e.g. "approve #1 'Catalogue pod delete'", "ChaosEngine sock-shop/ca-1234abcd"
     result: str = "ok"  # "ok", or the error (or the refusal) in one line
+
+
+class KillSwitch(Frozen):
+    """The kill switch in the shared state (``python -m agent freeze``): while ``on``, every
+    apply is refused, on every replica. ``by``/``at``/``reason`` say who turned it last."""
+
+    on: bool = False
+    by: str = ""
+    at: datetime | None = None
+    reason: str = ""

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import yaml
 
+from agent.report import charts
 from agent.report import diagrams as mm
 from agent.report.findings import (
     blast_radius,
@@ -143,6 +144,9 @@ def known(record: RunRecord) -> str:
     if o == "rejected":
         k.append("a person declined every proposed experiment; nothing touched the cluster")
         u.append("how the system would have behaved")
+    elif o == "refused":
+        k.append(f"the policy in force refused the plan before any chaos: {record.reason}; nothing touched the cluster")
+        u.append("how the system would have behaved")
     elif o == "dry_run":
         k.append("the API server accepted the ChaosEngine in a server-side dry-run; nothing was applied")
         u.append("how the system behaves under the fault")
@@ -202,11 +206,11 @@ def _chart(record: RunRecord) -> str | None:
     spec = record.spec
     assert spec is not None and record.start is not None
     watched = spec.abort_threshold.service if spec.abort_threshold else spec.target_selector.service
-    signal: mm.ChartSignal = "latency_p95_ms" if spec.action.value in ("pod-network-latency", "pod-cpu-hog") else "error_rate_pct"
+    signal: charts.ChartSignal = "latency_p95_ms" if spec.action.value in ("pod-network-latency", "pod-cpu-hog") else "error_rate_pct"
     movers = [p.service for p in sorted(impacts(record), key=lambda p: -p.peak) if p.signal == signal]
     services = list(dict.fromkeys([spec.target_selector.service, watched, *movers]))[:3]
     try:
-        return mm.signals_chart(
+        return charts.signals_chart(
             record.samples, services=services, signal=signal, title=f"{signal} during {spec.title}", start=record.start
         )
     except ValueError:

@@ -22,10 +22,11 @@ from typing import TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from agent.errors import ChaosAdvisorError
-from agent.models import Candidate, Inventory, Sample
+from agent.models import Candidate, Inventory, KillSwitch, Sample
 
 M = TypeVar("M", bound=BaseModel)
 _CANDIDATES = TypeAdapter(list[Candidate])
+CONTROL = "_control"  # not a run: the store's own settings (the kill switch); run ids are hex
 
 
 def retry_for(wait_s: float, attempt: Callable[[], bool], *, every_s: float = 0.05) -> bool:
@@ -78,6 +79,18 @@ class FileRunStore:
     def load(self, run_id: str, name: str, cls: type[M]) -> M:
         """Read ``<name>.json`` back as ``cls``."""
         return cls.model_validate_json(self._read(run_id, f"{name}.json"))
+
+    def kill_switch(self) -> KillSwitch:
+        """The kill switch in ``<root>/_control/kill-switch.json`` (off when the file is absent)."""
+        path = self._root / CONTROL / "kill-switch.json"
+        try:
+            return KillSwitch.model_validate_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return KillSwitch()
+
+    def set_kill_switch(self, switch: KillSwitch) -> None:
+        """Write the kill switch atomically."""
+        self._write(CONTROL, "kill-switch.json", switch.model_dump_json())
 
     def save_inventory(self, run_id: str, inventory: Inventory) -> None:
         self.save(run_id, "inventory", inventory)

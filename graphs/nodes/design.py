@@ -16,7 +16,7 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     preset = state.get("preset")
     designer = Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer
-    result = run_design(inventory(deps, state), designer, deps.settings.policy, count=state.get("count", 3))
+    result = run_design(inventory(deps, state), designer, deps.policy(), count=state.get("count", 3))
     # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
     saved = result.candidates if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
     deps.store.save_candidates(state["run_id"], saved)
@@ -33,7 +33,9 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     }
     if not saved:
         why = "; ".join(f"{r.title}: {r.rule}: {r.reason}" for r in result.rejected)
-        update |= {"outcome": "failed", "reason": "no candidate passed the policy" + (f" ({why})" if why else "")}
+        # Every plan refused by the policy is a refusal, not a failure; no plan at all is a failure.
+        update |= {"outcome": "refused" if result.rejected else "failed",
+                   "reason": "no candidate passed the policy" + (f" ({why})" if why else "")}
     return update
 
 

@@ -11,8 +11,10 @@ from langgraph.runtime import Runtime
 
 from agent.engines.litmus import ChaosEngineManifest, render
 from agent.errors import ChaosAdvisorError, ClusterError
-from agent.models import ExperimentSpec, Inventory, Sample
+from agent.inventory.discovery import discover
+from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
 from agent.ports import Deps
+from agent.run.gate import explain, refusals
 from agent.run.monitor import breach, steady_state
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
@@ -73,6 +75,16 @@ def _apply(
         if state.get("dry_run"):
             reason = "dry run: the server accepted the ChaosEngine; nothing was applied"
             return {"outcome": "dry_run", "reason": reason, "has_baseline": True, "events": events}
+        # The last gate, against the policy and the pods as they are at this moment.
+        broken = refusals(deps, spec, discover(deps))
+        if broken:
+            reason = explain(broken)
+            deps.audit.record(AuditEntry(
+                run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused",
+                what=f"ChaosEngine {manifest.namespace}/{manifest.name}", result=f"refused: {reason}",
+            ))
+            events.append(event(deps, "refused", reason))
+            return {"outcome": "refused", "reason": reason, "has_baseline": True, "events": events}
         engine = deps.cluster.apply_engine(manifest, dry_run=False)
         events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()

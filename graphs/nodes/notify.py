@@ -14,4 +14,7 @@ def notify(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     rejected = [Rejection.model_validate(r) for r in state.get("rejected", [])]
     deps.notifier.candidates(state["run_id"], candidates(deps, state), rejected)
-    return {"events": [event(deps, "notified", "candidates shown, waiting for approval")]}
+    return {
+        "asked_at": deps.wall_now().isoformat(),  # real time: an approval expires policy.approval_ttl_s later
+        "events": [event(deps, "notified", "candidates shown, waiting for approval")],
+    }

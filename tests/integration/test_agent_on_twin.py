@@ -23,7 +23,7 @@ from agent.ports import Deps
 from graphs import runner
 from graphs.builder import build
 from graphs.nodes.execute import execute
-from tests.factories import OneSpec, catalogue_delete
+from tests.factories import OneSpec, catalogue_delete, lenient
 
 
 def decide(deps: Deps, choice: int | None) -> Decision:
@@ -129,7 +129,7 @@ def test_steady_state_precheck_refuses_a_system_already_breaching(deps: Deps) ->
     spec = catalogue_delete(90).model_copy(update={"abort_threshold": AbortThreshold(
         service="front-end", conditions=[AbortCondition(signal="latency_p95_ms", op=">", value=1.0, service="front-end")],
     )})
-    state = run_to_end(replace(deps, designer=OneSpec(spec)), "t0000005").state
+    state = run_to_end(replace(lenient(deps), designer=OneSpec(spec)), "t0000005").state
     assert state["outcome"] == "failed"
     assert state["reason"].startswith("steady state already breaches the abort threshold before any chaos (front-end p95")
     assert engines(deps) == []
@@ -140,7 +140,7 @@ def test_missing_chaos_experiment_says_what_to_install_and_applies_nothing(deps:
 
     api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=deps.cluster.server)))  # type: ignore[attr-defined]
     api.delete_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosexperiments", "pod-delete")
-    state = run_to_end(replace(deps, designer=OneSpec(catalogue_delete(90))), "t0000006").state
+    state = run_to_end(replace(lenient(deps), designer=OneSpec(catalogue_delete(90))), "t0000006").state
     assert state["outcome"] == "failed"
     assert "ChaosExperiment 'pod-delete' is not installed in namespace sock-shop" in state["reason"]
     assert "faults/kubernetes/pod-delete/fault.yaml" in state["reason"]

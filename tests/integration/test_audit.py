@@ -30,7 +30,7 @@ from agent.models import AuditEntry
 from agent.ports import Deps
 from graphs import runner
 from graphs.builder import build
-from tests.factories import OneSpec, catalogue_delete
+from tests.factories import OneSpec, catalogue_delete, lenient
 from tests.integration.test_agent_on_twin import decide, engines, run_to_end
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def test_a_breached_run_logs_decision_dry_run_apply_stop_outcome_in_order(deps: 
 def test_the_engine_uses_the_configured_cleanup_policy(deps: Deps, settings: Settings) -> None:
     litmus = settings.litmus.model_copy(update={"job_cleanup_policy": "delete"})
     deps = replace(deps, settings=settings.model_copy(update={"litmus": litmus}))
-    run_to_end(replace(deps, designer=OneSpec(catalogue_delete(90))), "aud00002")
+    run_to_end(replace(lenient(deps), designer=OneSpec(catalogue_delete(90))), "aud00002")
     assert engines(deps)[0]["spec"]["jobCleanUpPolicy"] == "delete"  # type: ignore[index]
 
 

@@ -21,7 +21,7 @@ LONG = ExperimentSpec(
     title="Carts latency (long)", description="x", action=Fault.POD_NETWORK_LATENCY,
     target_selector=TargetSelector(service="carts", namespace="sock-shop", labels={"name": "carts"}),
     parameters=Parameters(duration_s=150, network_latency_ms=100, jitter_ms=0),
-    abort_threshold=AbortThreshold(service="front-end", error_rate_pct=90), expected_impact="x", risk_level="low",
+    abort_threshold=AbortThreshold(service="front-end", error_rate_pct=50), expected_impact="x", risk_level="low",
 )
 
 

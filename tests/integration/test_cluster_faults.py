@@ -21,7 +21,7 @@ from agent.ports import Deps
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
-from tests.factories import OneSpec, catalogue_delete
+from tests.factories import OneSpec, catalogue_delete, lenient
 from tests.integration.test_agent_on_twin import decide
 from twin import TwinServer
 
@@ -44,7 +44,7 @@ def deps(tmp_path: Path, twin: TwinServer) -> Iterator[Deps]:
         "k8s": settings.k8s.model_copy(update={"retry_attempts": 2, "retry_backoff_s": 0.0}),
     })
     with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
-        yield replace(d, designer=OneSpec(catalogue_delete(90)))
+        yield replace(lenient(d), designer=OneSpec(catalogue_delete(90)))
 
 
 def run(deps: Deps, run_id: str) -> dict[str, object]:

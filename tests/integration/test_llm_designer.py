@@ -73,7 +73,7 @@ def stateful_shop() -> Inventory:
     labels = {"app": "mongo", "role": "primary"}
     db = inv.target("db")
     assert db is not None and db.workload is not None
-    pods = [p.model_copy(update={"labels": labels}) for p in db.pods]
+    pods = [p.model_copy(update={"labels": labels, "owner_kind": "StatefulSet"}) for p in db.pods]
     new_db = db.model_copy(update={"selector": labels, "pods": pods,
                                    "workload": db.workload.model_copy(update={"kind": "StatefulSet"})})
     return inv.model_copy(update={

@@ -14,7 +14,9 @@ import pytest
 
 from agent.config import load_settings
 from agent.models import Dependency, EventKind, RunEvent, Sample, Signals
-from agent.report.diagrams import PALETTE, dependency_graph, sequence, signal_chart, signals_chart
+from agent.report.charts import signal_chart, signals_chart
+from agent.report.diagrams import dependency_graph, sequence
+from agent.report.mermaid import PALETTE
 from tests.integration.mermaid_fixture import ROOT, RenderedMarkdown, RenderError, render, render_markdown
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # chaos starts here

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.errors import ChaosAdvisorError, StateUnavailable
-from agent.models import Candidate, Sample, Signals
+from agent.models import Candidate, KillSwitch, Sample, Signals
 from agent.ports import RunStore
 from agent.run.files import FileRunStore
 from tests.factories import T0, shop, spec
@@ -132,3 +132,15 @@ def test_the_audit_log_appends_and_filters(stores: tuple[RunStore, RunStore], tm
         logs[i % 2].record(AuditEntry(run_at=T0, run_id=run, who="tester", action="decision", what=f"#{i}", result="ok"))
     assert [e.what for e in logs[0].entries(None)] == ["#0", "#1", "#2"]
     assert [e.what for e in logs[1].entries("r1")] == ["#0", "#2"]
+
+
+def test_the_kill_switch_is_off_until_set_and_every_store_sharing_the_state_sees_it(
+    stores: tuple[RunStore, RunStore],
+) -> None:
+    one, other = stores
+    assert one.kill_switch() == KillSwitch()
+    at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    one.set_kill_switch(KillSwitch(on=True, by="cli:alice", at=at, reason="incident 42"))
+    assert other.kill_switch() == KillSwitch(on=True, by="cli:alice", at=at, reason="incident 42")
+    other.set_kill_switch(KillSwitch(on=False, by="cli:bob", at=at))
+    assert one.kill_switch().on is False

@@ -26,7 +26,8 @@ from agent.cli.slack import GraphRuns
 from agent.config import Settings, load_settings
 from agent.models import Decision
 from agent.ports import Deps
-from agent.slack.app import SlackCallbackServer, SlackEndpoint
+from agent.slack.endpoint import SlackEndpoint
+from agent.slack.server import SlackCallbackServer
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps, slack_signature, slack_web
 from graphs import runner
 from graphs.builder import RunGraph, build
@@ -333,7 +334,7 @@ def test_slack_enabled_without_a_token_is_a_config_error(tmp_path: Path, slack: 
 
 
 def test_run_data_is_shown_as_text_never_as_slack_markup() -> None:
-    from agent.adapters.slack_notifier import approval_blocks
+    from agent.adapters.slack_blocks import approval_blocks
     from agent.models import Candidate
     from tests.factories import spec
 

@@ -29,7 +29,7 @@ from pydantic import SecretStr, ValidationError
 
 from agent.adapters import llm_designer
 from agent.adapters.llm_designer import LLMDesigner, _Answer, _specs
-from agent.adapters.slack_notifier import SlackSignature
+from agent.adapters.slack_signature import SlackSignature
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy, Settings, load_settings
 from agent.design.planner import PlannerDesigner
 from agent.design.policy import check as policy_check
@@ -44,8 +44,10 @@ from agent.models import (
     Proposal,
     TargetSelector,
 )
-from agent.report.evidence import Evidence, check, numbers_in, unsupported
-from agent.slack.app import Answer, Result, SlackEndpoint, Waiting, parse_click
+from agent.report.number_check import Evidence, check, numbers_in, unsupported
+from agent.slack.clicks import parse_click
+from agent.slack.endpoint import SlackEndpoint
+from agent.slack.ports import Answer, Result, Waiting
 from tests import factories
 from tests.property.strategies import JSON, mutated
 

@@ -11,17 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent.models import Dependency, EventKind, RunEvent, Sample, Signals
-from agent.report.diagrams import (
-    INIT_DIRECTIVE,
-    MAX_POINTS,
-    PALETTE,
-    dependency_graph,
-    label,
-    sequence,
-    series,
-    signal_chart,
-    signals_chart,
-)
+from agent.report.charts import MAX_POINTS, series, signal_chart, signals_chart
+from agent.report.diagrams import dependency_graph, sequence
+from agent.report.mermaid import INIT_DIRECTIVE, PALETTE, label
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HOSTILE = 'a"b -->|x| c; %%{init: {"theme":"dark"}}%% <br/>#35; [end] (x) `y` & \\ é 🙂'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.report.evidence import Evidence, check, numbers_in, sentences, supported, unsupported
+from agent.report.number_check import Evidence, check, numbers_in, sentences, supported, unsupported
 
 
 def evidence(text: str) -> Evidence:

@@ -11,9 +11,8 @@ from twin import exposition
 from twin.exposition import GO_BUCKETS, JAVA_BUCKETS, bucket_shares, integrate, request_rates
 from twin.model import signals
 from twin.operator import reconcile
-from twin.pods import okey
 from twin.seed import DEFAULT_MANIFESTS, seed_state
-from twin.state import State
+from twin.state import State, okey
 
 T0 = 1_800_000_000.0
 NS = "sock-shop"

@@ -79,3 +79,39 @@ def test_command_help_loads_no_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_the_twin_runs_on_its_own() -> None:
+    # The twin is its own product: importing and serving it loads nothing of the agent.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, twin, twin.__main__\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'agent', 'graphs', 'tools', 'prompts'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+    usage = subprocess.run([sys.executable, "-m", "twin", "--help"], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert usage.stdout.startswith("usage: python -m twin")
+
+
+def test_agent_and_twin_carry_the_same_upstream_fault_definitions() -> None:
+    # Each carries its own copy (the twin imports nothing of the agent); both are chaos-charts 3.18.0.
+    ours = ROOT / "agent" / "engines" / "data" / "litmus" / "faults"
+    twins = ROOT / "twin" / "data" / "litmus" / "faults"
+    assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in twins.iterdir())
+    assert [p.name for p in ours.iterdir() if p.read_bytes() != (twins / p.name).read_bytes()] == []
+
+
+def test_no_module_over_300_lines() -> None:
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in modules("agent", "tools", "graphs", "prompts", "twin")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300
+    }
+    assert long == {}
+
+
+def test_at_most_12_modules_directly_in_agent() -> None:
+    assert len(list((ROOT / "agent").glob("*.py"))) <= 12

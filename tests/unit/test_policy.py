@@ -7,7 +7,7 @@ import pytest
 from agent.config import Policy
 from agent.design.policy import check, screen
 from agent.errors import SpecRejected
-from agent.models import AbortThreshold, Candidate, Fault, Parameters, TargetSelector
+from agent.models import AbortCondition, AbortThreshold, Candidate, Fault, Parameters, TargetSelector
 from tests.factories import shop, spec
 
 POLICY = Policy(
@@ -89,3 +89,74 @@ def test_counted_blast_radius() -> None:
     with pytest.raises(SpecRejected) as e:
         check(spec(parameters=Parameters(duration_s=30, pods_affected_perc=100)), shop(), strict)
     assert e.value.rule == "policy.max_pods_affected"
+
+
+def reason_of(s: object, policy: Policy = POLICY) -> str:
+    with pytest.raises(SpecRejected) as e:
+        check(s, shop(), policy)  # type: ignore[arg-type]
+    return str(e.value)
+
+
+def test_a_selector_that_picks_another_services_pods_is_refused_naming_them() -> None:
+    # service api, labels of web: the engine would hit web's pod.
+    sel = TargetSelector(service="api", namespace="shop", labels={"name": "web"})
+    assert rule_of(spec(target_selector=sel)) == "target_selector.labels"
+    assert "web-0" in reason_of(spec(target_selector=sel)) and "name=api" in reason_of(spec(target_selector=sel))
+
+
+def test_a_namespace_wide_selector_is_refused() -> None:
+    inv = shop()
+    everyone = [p.model_copy(update={"labels": {**p.labels, "part-of": "shop"}}) for p in inv.pods]
+    inv = inv.model_copy(update={"pods": everyone})
+    sel = TargetSelector(service="api", namespace="shop", labels={"part-of": "shop"})
+    with pytest.raises(SpecRejected) as e:
+        check(spec(target_selector=sel, parameters=Parameters(duration_s=30, pods_affected_perc=10)), inv, POLICY)
+    assert e.value.rule == "target_selector.labels" and "db-0" in e.value.reason and "api-0" not in e.value.reason
+
+
+def test_the_kind_must_be_the_workloads() -> None:
+    sel = TargetSelector(service="api", namespace="shop", labels={"name": "api"}, kind="statefulset")
+    assert rule_of(spec(target_selector=sel)) == "target_selector.kind"
+
+
+@pytest.mark.parametrize(
+    "threshold",
+    [
+        AbortThreshold(service="web", error_rate_pct=100),
+        AbortThreshold(service="web", latency_p95_ms=1e300),
+        AbortThreshold(service="web", latency_p95_ms=10_000),
+        AbortThreshold(service="web", conditions=[AbortCondition(signal="error_rate_pct", op="<", value=-1)]),
+        AbortThreshold(service="web", conditions=[AbortCondition(signal="cpu_millicores", op="<", value=0)]),
+        AbortThreshold(service="web", conditions=[AbortCondition(signal="error_rate_pct", op=">=", value=101)]),
+    ],
+)
+def test_an_abort_condition_that_can_never_fire_is_refused(threshold: AbortThreshold) -> None:
+    assert rule_of(spec(abort_threshold=threshold)) == "abort_threshold"
+    assert "can never fire" in reason_of(spec(abort_threshold=threshold))
+
+
+def test_abort_thresholds_looser_than_the_policy_caps_are_refused() -> None:
+    loose = spec(abort_threshold=AbortThreshold(service="web", error_rate_pct=60))
+    assert "policy.max_abort_error_rate_pct" in reason_of(loose)
+    check(loose, shop(), POLICY.model_copy(update={"max_abort_error_rate_pct": 60}))
+    slow = spec(abort_threshold=AbortThreshold(service="web", latency_p95_ms=6000))
+    assert "policy.max_abort_latency_ms" in reason_of(slow)
+    check(spec(abort_threshold=AbortThreshold(service="web", latency_p95_ms=5000)), shop(), POLICY)
+
+
+def test_a_refusal_names_every_rule_broken() -> None:
+    bad = spec(action=Fault.POD_CPU_HOG, parameters=Parameters(duration_s=999),
+               target_selector=TargetSelector(service="api", namespace="kube-system", labels={"name": "api"}))
+    text = reason_of(bad)
+    for rule in ("policy.namespaces", "policy.actions", "policy.max_duration_s"):
+        assert rule in text
+
+
+def test_a_frozen_policy_refuses_everything() -> None:
+    assert rule_of_frozen() == "policy.frozen"
+
+
+def rule_of_frozen() -> str:
+    with pytest.raises(SpecRejected) as e:
+        check(spec(), shop(), POLICY.model_copy(update={"frozen": True}))
+    return e.value.rule

@@ -1,32 +1,15 @@
-"""Settings: stack.yaml plus environment, read once at the entry point.
+"""The sections of stack.yaml: what the stack is (``k8s``) and how the agent may act on it.
 
-Environment variables override the file: ``CHAOS_ADVISOR_<SECTION>__<FIELD>`` (for example
-``CHAOS_ADVISOR_MONITOR__POLL_INTERVAL_S=2``). Unknown keys are errors with a did-you-mean.
-No other module reads files or environment variables on its own.
+Each section is a pydantic model that forbids unknown keys; :class:`agent.config.Settings` holds
+one of each. Defaults describe the upstream Sock Shop and a cautious policy.
 """
 
 from __future__ import annotations
 
-import difflib
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    model_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from agent.errors import ConfigError
 from agent.models import Criticality, Dependency, Fault, Tier
 
 HIGH_RISK_FAULTS = frozenset({Fault.DISK_FILL, Fault.NODE_DRAIN})
@@ -134,6 +117,17 @@ class Policy(Section):
     approvers: list[str] = Field(
         ["cli:*"], description="who may approve: 'cli:<user>', 'slack:<id>', '<channel>:*'"
     )
+    frozen: bool = Field(False, description="kill switch: refuse every apply (also `python -m agent freeze`)")
+    approval_ttl_s: int = Field(
+        86_400, gt=0, le=30 * 86_400, description="an approval asked for longer ago than this is refused as stale"
+    )
+    max_abort_error_rate_pct: float = Field(
+        50.0, gt=0, lt=100, description="loosest error-rate abort threshold a plan may carry, percent"
+    )
+    max_abort_latency_ms: float = Field(
+        5_000.0, gt=0, lt=10_000,
+        description="loosest p95 abort threshold, ms (below the 10 s top bucket of Sock Shop's latency histograms)",
+    )
 
 
 class MonitorSettings(Section):
@@ -201,142 +195,3 @@ class Paths(Section):
     state_dir: str = ".chaos-advisor"
     experiments: str = "experiments"
     reports: str = "reports"
-
-
-class Settings(BaseSettings):
-    """The whole configuration. Build it with :func:`load_settings`."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="CHAOS_ADVISOR_", env_nested_delimiter="__", extra="forbid"
-    )
-
-    version: Literal[1] = 1
-    k8s: K8s = K8s()
-    policy: Policy = Policy()
-    monitor: MonitorSettings = MonitorSettings()
-    litmus: Litmus = Litmus()
-    slack: Slack = Slack()
-    llm: LLM = LLM()
-    checkpoint: Checkpoint = Checkpoint()
-    twin: Twin = Twin()
-    paths: Paths = Paths()
-    base_dir: Path = Field(Path("."), exclude=True, description="relative paths start here")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides stack.yaml (passed as init values).
-        return (env_settings, init_settings)
-
-    def path(self, relative: str) -> Path:
-        """A configured path, resolved against the config file's directory."""
-        p = Path(relative).expanduser()
-        return p if p.is_absolute() else (self.base_dir / p)
-
-
-class OpenAIEnv(BaseSettings):
-    """The conventional OpenAI variables, used when stack.yaml leaves them unset."""
-
-    model_config = SettingsConfigDict(env_prefix="OPENAI_", extra="ignore")
-
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-
-
-def load_settings(path: Path) -> Settings:
-    """Read stack.yaml (and the environment) into Settings, or raise a ConfigError that names
-    the file, the field path, the bad value and the fix."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; pass --config FILE or create stack.yaml") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read it ({e.strerror})") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        where = getattr(e, "problem_mark", None)
-        line = f" line {where.line + 1}" if where else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(data).__name__}")
-    for key in data:  # Settings(**data) would raise TypeError on these
-        if not isinstance(key, str) or key == "base_dir":
-            raise ConfigError(f"{path} {key!r}: unknown key; known keys here: {', '.join(_known_fields(()))}")
-    try:
-        settings = Settings(**data, base_dir=path.resolve().parent)
-    except ValidationError as e:
-        raise ConfigError(_describe(path, e)) from None
-    env = OpenAIEnv()
-    llm = settings.llm.model_copy(
-        update={"api_key": settings.llm.api_key or env.api_key, "base_url": settings.llm.base_url or env.base_url}
-    )
-    return settings.model_copy(update={"llm": llm})
-
-
-def _describe(path: Path, error: ValidationError) -> str:
-    lines = [_one(path, err) for err in error.errors()[:5]]
-    more = error.error_count() - len(lines)
-    return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))
-
-
-def _one(path: Path, err: object) -> str:
-    assert isinstance(err, dict)
-    loc: tuple[str | int, ...] = tuple(err["loc"])
-    field = _dotted(loc)
-    value = err.get("input")
-    if err["type"] == "extra_forbidden":
-        known = _known_fields(loc[:-1])
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        fix = f"did you mean {guess[0]!r}?" if guess else f"known keys here: {', '.join(known)}"
-        return f"{path} {field}: unknown key; {fix}"
-    fix = _hint(err)
-    return f"{path} {field}: {value!r} is not valid ({err['msg']}); {fix}"
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _hint(err: dict[str, object]) -> str:
-    ctx = err.get("ctx")
-    if err["type"] == "literal_error" and isinstance(ctx, dict):
-        return f"use one of {ctx.get('expected')}"
-    if err["type"] == "enum" and isinstance(ctx, dict):
-        return f"use one of {ctx.get('expected')}"
-    if err["type"] == "missing":
-        return "add this key"
-    return "fix the value (see the README's configuration section)"
-
-
-def _known_fields(loc: tuple[str | int, ...]) -> list[str]:
-    model: type[BaseModel] | None = Settings
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        model = _model_of(field.annotation) if field else None
-    if model is None:
-        return []
-    return [name for name in model.model_fields if name != "base_dir"]
-
-
-def _model_of(annotation: object) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found:
-            return found
-    return None

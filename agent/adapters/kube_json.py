@@ -1,0 +1,192 @@
+"""What the Kubernetes adapter reads of the API's JSON (and passes to its client), as TypedDicts.
+
+Discovery reads lists as raw JSON (see ``kube_objects``) and the Litmus objects are custom
+resources the ``kubernetes`` client returns as plain dicts, so these name only the fields the
+adapter reads; they are not validated (the readers treat every field as possibly missing or null,
+as the API may send it) and never leave ``agent.adapters``: ``kube_objects`` turns them into
+``agent.models`` at the edge.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+Labels = dict[str, str]
+Quantities = dict[str, str | int]  # resource name -> quantity, e.g. {"cpu": "250m", "memory": "512Mi"}
+
+
+class OwnerRefJson(TypedDict, total=False):
+    kind: str
+    name: str
+    controller: bool | None
+
+
+class ObjectMetaJson(TypedDict, total=False):
+    name: str
+    namespace: str  # absent on cluster-scoped objects
+    uid: str
+    creationTimestamp: str | None  # RFC 3339
+    labels: Labels | None
+    annotations: dict[str, str] | None
+    ownerReferences: list[OwnerRefJson] | None
+
+
+class KubeObjectJson(TypedDict, total=False):
+    """Any object of a list: the adapter filters lists by ``metadata.namespace``."""
+
+    metadata: ObjectMetaJson
+
+
+class ReplicaSetJson(KubeObjectJson, total=False):
+    """Only its owner (``metadata.ownerReferences``) is read."""
+
+
+# --- pods and workloads --------------------------------------------------------------------------
+
+
+class ProbeJson(TypedDict, total=False):
+    initialDelaySeconds: int | None
+    periodSeconds: int | None
+
+
+class ResourcesJson(TypedDict, total=False):
+    requests: Quantities | None
+    limits: Quantities | None
+
+
+class ContainerJson(TypedDict, total=False):
+    name: str
+    image: str | None
+    resources: ResourcesJson | None
+    readinessProbe: ProbeJson | None
+    livenessProbe: ProbeJson | None
+
+
+class PodConditionJson(TypedDict, total=False):
+    type: str
+    status: str  # "True" / "False" / "Unknown"
+
+
+class ContainerStatusJson(TypedDict, total=False):
+    restartCount: int | None
+
+
+class PodStatusJson(TypedDict, total=False):
+    conditions: list[PodConditionJson] | None
+    containerStatuses: list[ContainerStatusJson] | None
+
+
+class PodSpecJson(TypedDict, total=False):
+    nodeName: str | None
+    containers: list[ContainerJson] | None
+
+
+class PodJson(KubeObjectJson, total=False):
+    spec: PodSpecJson | None
+    status: PodStatusJson | None
+
+
+class PodTemplateJson(TypedDict, total=False):
+    metadata: ObjectMetaJson | None
+    spec: PodSpecJson | None
+
+
+class WorkloadSpecJson(TypedDict, total=False):
+    replicas: int | None
+    template: PodTemplateJson | None
+
+
+class WorkloadStatusJson(TypedDict, total=False):
+    readyReplicas: int | None
+
+
+class WorkloadJson(KubeObjectJson, total=False):
+    """A Deployment or a StatefulSet."""
+
+    spec: WorkloadSpecJson | None
+    status: WorkloadStatusJson | None
+
+
+class ServicePortJson(TypedDict, total=False):
+    port: int
+
+
+class ServiceSpecJson(TypedDict, total=False):
+    selector: Labels | None
+    ports: list[ServicePortJson] | None
+    type: str | None
+
+
+class ServiceJson(KubeObjectJson, total=False):
+    spec: ServiceSpecJson | None
+
+
+# --- Litmus custom resources ---------------------------------------------------------------------
+
+
+class EnvVarJson(TypedDict, total=False):
+    name: str
+    value: object  # a string by the CRD, but read defensively (str(value) then int)
+
+
+class ComponentsJson(TypedDict, total=False):
+    env: list[EnvVarJson] | None
+
+
+class EngineExperimentSpecJson(TypedDict, total=False):
+    components: ComponentsJson | None
+
+
+class EngineExperimentJson(TypedDict, total=False):
+    name: str
+    spec: EngineExperimentSpecJson | None
+
+
+class EngineSpecJson(TypedDict, total=False):
+    engineState: str  # "active" / "stop"
+    experiments: list[EngineExperimentJson | None] | None
+
+
+class EngineRunJson(TypedDict, total=False):
+    status: str | None  # one experiment's status as the operator reports it
+
+
+class EngineStatusJson(TypedDict, total=False):
+    engineStatus: str | None
+    experiments: list[EngineRunJson] | None
+
+
+class ChaosEngineJson(KubeObjectJson, total=False):
+    spec: EngineSpecJson
+    status: EngineStatusJson | None
+
+
+class ResultExperimentStatusJson(TypedDict, total=False):
+    phase: str | None
+    verdict: str | None
+
+
+class ResultStatusJson(TypedDict, total=False):
+    experimentStatus: ResultExperimentStatusJson | None
+
+
+class ChaosResultJson(TypedDict, total=False):
+    status: ResultStatusJson | None
+
+
+# --- keyword arguments of client calls -----------------------------------------------------------
+
+
+class ListOptions(TypedDict, total=False):
+    """One paginated list call of the ``kubernetes`` client."""
+
+    limit: int
+    _request_timeout: float
+    _preload_content: bool  # False: the raw JSON, not the client's (slow) typed models
+    _continue: str
+
+
+class CreateOptions(TypedDict, total=False):
+    """A create call: ``dry_run="All"`` for a server-side dry run, else nothing."""
+
+    dry_run: str

@@ -1,0 +1,156 @@
+"""Block Kit for the approval message, typed: what :class:`agent.adapters.slack_web.SlackWeb`
+posts and what the Slack notifier builds, as TypedDicts (JSON as Slack reads it).
+
+Run data (titles, reasons; an LLM may have written them) goes into ``mrkdwn`` only through
+:func:`escape`, and every text is cut to Slack's limits (3000 characters a section, 75 a button).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal, NotRequired, TypedDict
+
+from agent.models import Candidate, Rejection
+
+ButtonStyle = Literal["primary", "danger"]
+
+
+class PlainText(TypedDict):
+    """A ``plain_text`` object: shown as typed."""
+
+    type: Literal["plain_text"]
+    text: str
+    emoji: bool
+
+
+class Markdown(TypedDict):
+    """A ``mrkdwn`` object: Slack markup, so run data in it is escaped."""
+
+    type: Literal["mrkdwn"]
+    text: str
+
+
+class Confirm(TypedDict):
+    """A confirmation dialog on a button."""
+
+    title: PlainText
+    text: Markdown
+    confirm: PlainText
+    deny: PlainText
+
+
+class Button(TypedDict):
+    """A button; its ``value`` is JSON ``{"run": <id>, "choice": <rank or null>}``."""
+
+    type: Literal["button"]
+    text: PlainText
+    action_id: str
+    value: str
+    style: NotRequired[ButtonStyle]
+    confirm: NotRequired[Confirm]
+
+
+class HeaderBlock(TypedDict):
+    type: Literal["header"]
+    text: PlainText
+
+
+class ContextBlock(TypedDict):
+    type: Literal["context"]
+    elements: list[Markdown]
+
+
+class SectionBlock(TypedDict):
+    type: Literal["section"]
+    text: Markdown
+
+
+class ActionsBlock(TypedDict):
+    type: Literal["actions"]
+    block_id: str
+    elements: list[Button]
+
+
+Block = HeaderBlock | ContextBlock | SectionBlock | ActionsBlock
+
+
+def approval_blocks(run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> list[Block]:
+    """Block Kit for the approval message: one section per candidate, then the buttons.
+
+    Args:
+        run_id: The run the buttons answer (carried in each button's value).
+        candidates: The ranked candidates, one "Run <title>" button each (at most 23).
+        rejected: Specs policy refused, listed as "not proposed".
+    """
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(f"🧪 Chaos Advisor: {len(candidates)} proposed experiment(s)")},
+        {"type": "context", "elements": [_md(f"Run `{run_id}` • nothing runs until someone approves")]},
+    ]
+    for c in candidates:
+        s, sel = c.spec, c.spec.target_selector
+        body = escape(
+            f"*📋 {c.rank}. {s.title}*\n{s.description}\n"
+            f"Action: {s.action.value} • Target: {sel.namespace}/{sel.service} • Risk: {s.risk_level} • "
+            f"Duration: {s.parameters.duration_s}s\nWhy: {s.rationale}"
+        )
+        blocks.append({"type": "section", "text": _md(body[:3000])})
+    if rejected:
+        lines = escape("\n".join(f"not proposed: {r.title} ({r.rule})" for r in rejected))
+        blocks.append({"type": "context", "elements": [_md(lines[:3000])]})
+    buttons = [_run_button(run_id, c) for c in candidates[:23]]  # an actions block holds 25 elements
+    buttons.append(_button("💾 Save only", "save_only", run_id, None))
+    buttons.append(_button("Reject", "reject", run_id, None, style="danger"))
+    blocks.append({"type": "actions", "block_id": f"approval:{run_id}", "elements": buttons})
+    return blocks
+
+
+def decided_blocks(text: str, detail: str | None = None) -> list[Block]:
+    """Blocks that replace the approval message once someone answered: no buttons.
+
+    Args:
+        text: Who decided what (Slack markup, already escaped by the caller).
+        detail: A context line under it, e.g. where the run ended.
+    """
+    blocks: list[Block] = [{"type": "section", "text": _md(text[:3000])}]
+    if detail:
+        blocks.append({"type": "context", "elements": [_md(detail[:3000])]})
+    return blocks
+
+
+def _run_button(run_id: str, c: Candidate) -> Button:
+    sel = c.spec.target_selector
+    button = _button(f"Run {c.spec.title}", f"run_{c.rank}", run_id, c.rank, style="primary" if c.rank == 1 else None)
+    button["confirm"] = {
+        "title": _plain("Run this experiment?"),
+        "text": _md(escape(f"Applies a LitmusChaos {c.spec.action.value} to {sel.namespace}/{sel.service} "
+                           f"for {c.spec.parameters.duration_s} s, watched with an abort threshold.")[:300]),
+        "confirm": _plain("Run it"),
+        "deny": _plain("Cancel"),
+    }
+    return button
+
+
+def _button(label: str, action_id: str, run_id: str, choice: int | None, *, style: ButtonStyle | None = None) -> Button:
+    button: Button = {
+        "type": "button",
+        "text": _plain(label if len(label) <= 75 else label[:74] + "…"),
+        "action_id": action_id,
+        "value": json.dumps({"run": run_id, "choice": choice}),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def escape(text: str) -> str:
+    """Run data (titles, reasons; an LLM may have written them) shown as text, never as Slack
+    markup: ``<!channel>`` must not ping anyone, ``<http://x|y>`` must not become a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plain(text: str) -> PlainText:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _md(text: str) -> Markdown:
+    return {"type": "mrkdwn", "text": text}

@@ -1,0 +1,111 @@
+"""Reading stack.yaml into :class:`Settings`, with errors a person can act on.
+
+Every failure is a :class:`ConfigError` naming the file, the field path (``k8s.target_services[0]
+.tier``), the bad value and the fix; an unknown key gets a did-you-mean from the keys known there.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from agent.config.settings import OpenAIEnv, Settings
+from agent.errors import ConfigError
+
+
+def load_settings(path: Path) -> Settings:
+    """Read stack.yaml (and the environment) into Settings, or raise a ConfigError that names
+    the file, the field path, the bad value and the fix."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; pass --config FILE or create stack.yaml") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read it ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" line {where.line + 1}" if where else ""
+        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(data).__name__}")
+    for key in data:  # Settings(**data) would raise TypeError on these
+        if not isinstance(key, str) or key in ("base_dir", "source"):
+            raise ConfigError(f"{path} {key!r}: unknown key; known keys here: {', '.join(_known_fields(()))}")
+    try:
+        settings = Settings(**data, base_dir=path.resolve().parent, source=path.resolve())
+    except ValidationError as e:
+        raise ConfigError(_describe(path, e)) from None
+    env = OpenAIEnv()
+    llm = settings.llm.model_copy(
+        update={"api_key": settings.llm.api_key or env.api_key, "base_url": settings.llm.base_url or env.base_url}
+    )
+    return settings.model_copy(update={"llm": llm})
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = [_one(path, err) for err in error.errors()[:5]]
+    more = error.error_count() - len(lines)
+    return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))
+
+
+def _one(path: Path, err: ErrorDetails) -> str:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    field = _dotted(loc)
+    value = err.get("input")
+    if err["type"] == "extra_forbidden":
+        known = _known_fields(loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        fix = f"did you mean {guess[0]!r}?" if guess else f"known keys here: {', '.join(known)}"
+        return f"{path} {field}: unknown key; {fix}"
+    fix = _hint(err)
+    return f"{path} {field}: {value!r} is not valid ({err['msg']}); {fix}"
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _hint(err: ErrorDetails) -> str:
+    ctx = err.get("ctx")
+    if err["type"] == "literal_error" and isinstance(ctx, dict):
+        return f"use one of {ctx.get('expected')}"
+    if err["type"] == "enum" and isinstance(ctx, dict):
+        return f"use one of {ctx.get('expected')}"
+    if err["type"] == "missing":
+        return "add this key"
+    return "fix the value (see the README's configuration section)"
+
+
+def _known_fields(loc: tuple[str | int, ...]) -> list[str]:
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _model_of(field.annotation) if field else None
+    if model is None:
+        return []
+    return [name for name in model.model_fields if name != "base_dir"]
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found:
+            return found
+    return None

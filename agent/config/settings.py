@@ -1,0 +1,77 @@
+"""The root of the configuration: one of each section, the environment over stack.yaml.
+
+Environment variables override the file: ``CHAOS_ADVISOR_<SECTION>__<FIELD>``. Build
+:class:`Settings` with :func:`agent.config.load_settings`, which also fills the LLM's endpoint
+and key from the conventional ``OPENAI_*`` variables (:class:`OpenAIEnv`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from agent.config.sections import (
+    LLM,
+    Checkpoint,
+    K8s,
+    Litmus,
+    MonitorSettings,
+    Paths,
+    Policy,
+    Slack,
+    Twin,
+)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHAOS_ADVISOR_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    version: Literal[1] = 1
+    k8s: K8s = K8s()
+    policy: Policy = Policy()
+    monitor: MonitorSettings = MonitorSettings()
+    litmus: Litmus = Litmus()
+    slack: Slack = Slack()
+    llm: LLM = LLM()
+    checkpoint: Checkpoint = Checkpoint()
+    twin: Twin = Twin()
+    paths: Paths = Paths()
+    base_dir: Path = Field(Path("."), exclude=True, description="relative paths start here")
+    source: Path | None = Field(None, exclude=True, description="the file it was read from (read again for the policy in force)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides stack.yaml (passed as init values).
+        return (env_settings, init_settings)
+
+    def path(self, relative: str) -> Path:
+        """A configured path, resolved against the config file's directory."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+class OpenAIEnv(BaseSettings):
+    """The conventional OpenAI variables, used when stack.yaml leaves them unset."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENAI_", extra="ignore")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
