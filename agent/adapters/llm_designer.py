@@ -42,6 +42,7 @@ from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
 from agent.adapters.openai_errors import cause, usage_of
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy
 from agent.design.planner import score_spec
+from agent.design.risk import assessed_risk
 from agent.engines.catalog import CATALOG
 from agent.errors import ChaosAdvisorError, LLMOutputInvalid
 from agent.inventory.summary import clean, count_tokens, summarise
@@ -245,7 +246,8 @@ def to_spec(item: LLMExperiment, inventory: Inventory) -> ExperimentSpec:
         "abort_threshold": {"service": clean(abort.service, 63), "error_rate_pct": abort.error_rate_pct,
                             "latency_p95_ms": abort.latency_p95_ms},
         "expected_impact": clean(item.expected_impact, 400),
-        "risk_level": item.risk_level,
+        # The model's own risk word is ignored: the catalog and the target decide it.
+        "risk_level": assessed_risk(item.action, inventory.target(item.target_service)),
         "rationale": clean(item.rationale, 600),
         "hypothesis": {
             "statement": clean(h.statement, 400),

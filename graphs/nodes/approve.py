@@ -1,4 +1,11 @@
-"""approve: pause for a human. Nothing before interrupt() has side effects: it re-runs on resume."""
+"""approve: pause for a human. Nothing before interrupt() has side effects: it re-runs on resume.
+
+Nothing raises once interrupt() has returned: LangGraph would replay the same answer on every
+later resume and wedge the run. An answer that cannot be taken (not a Decision, an approver the
+policy does not list, a choice out of range, a plan the policy in force refuses, a stale
+approval) ends the run as refused, with the reason; the runner refuses such answers before they
+reach the graph, so only a direct ``Command(resume=...)`` (Studio) meets this path.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,9 @@ from datetime import datetime
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import ValidationError
 
+from agent.errors import ChaosAdvisorError
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
 from agent.run.approval import validate
@@ -19,8 +28,13 @@ def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     titles = state.get("candidates", [])
     request = ApprovalRequest(run_id=state["run_id"], candidates=titles)
-    decision = Decision.model_validate(interrupt(request.model_dump(mode="json")))
-    validate(decision, request, deps.policy())
+    answer = interrupt(request.model_dump(mode="json"))
+    try:
+        decision = Decision.model_validate(answer)
+        validate(decision, request, deps.policy())
+    except (ValidationError, ChaosAdvisorError) as e:  # ApprovalError, or ConfigError: stack.yaml unreadable now
+        reason = f"the answer was refused: {_one_line(e)}"
+        return {"outcome": "refused", "reason": reason, "events": [event(deps, "refused", reason)]}
     if decision.verdict == "reject":
         who = f"{decision.channel}:{decision.approver}"
         return {
@@ -44,6 +58,13 @@ def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
             "events": [approved, event(deps, "refused", reason)],
         }
     return {"decision": decision.model_dump(mode="json"), "events": [approved]}
+
+
+def _one_line(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        first = e.errors()[0]
+        return f"not a decision: {'.'.join(map(str, first['loc'])) or 'answer'}: {first['msg']}"
+    return str(e)
 
 
 def asked_at(state: RunState) -> datetime | None:

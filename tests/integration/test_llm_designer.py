@@ -302,3 +302,11 @@ def test_wiring_picks_the_llm_designer_only_when_enabled() -> None:
     chosen = build_designer(enabled)
     assert isinstance(chosen, LLMDesigner) and chosen.name == "llm"
 
+
+
+def test_the_models_risk_word_is_overruled_by_the_catalog_and_the_target(server: OpenAIServer) -> None:
+    inv = stateful_shop()
+    said = experiment("Db pod delete", "db") | {"risk_level": "low"}
+    server.answer({"experiments": [said]})
+    [candidate] = designer(server.base_url).propose(inv, 1).candidates
+    assert candidate.spec.risk_level == "high"  # the only pod of a stateful store

@@ -72,3 +72,24 @@ def test_an_approval_within_its_ttl_runs(settings: Settings, deps: Deps) -> None
         done = runner.resume(graph, soon, "ttl00002", approve(soon))
     assert done.state["outcome"] in ("completed", "aborted")
     assert engines(deps) == ["ca-ttl00002"]
+
+
+def test_an_answer_the_graph_cannot_take_ends_the_run_refused_and_is_not_replayed(settings: Settings, deps: Deps) -> None:
+    # A direct Command(resume=...) (Studio) skips the runner's checks: the approve step itself
+    # refuses, and the run ends instead of raising after interrupt() (which would wedge it).
+    from langgraph.types import Command
+
+    outsider = Decision(verdict="approve", choice=1, approver="mallory", channel="slack", at=deps.wall_now())
+    garbage = {"verdict": "approve", "choice": "one"}
+    cases = (("bad00001", outsider.model_dump(mode="json"), "slack:mallory may not approve runs"),
+             ("bad00002", garbage, "not a decision: choice"))
+    for run_id, answer, why in cases:
+        with open_checkpointer(settings) as saver:
+            graph = build(saver)
+            runner.start(graph, deps, run_id=run_id, count=2, cluster={"twin": True})
+            graph.invoke(Command(resume=answer), runner.config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
+            done = runner.view(graph, run_id)
+        assert done.waiting is None and done.next == ()
+        assert done.state["outcome"] == "refused" and "the answer was refused" in str(done.state["reason"])
+        assert why in str(done.state["reason"])
+    assert engines(deps) == []

@@ -160,3 +160,14 @@ def rule_of_frozen() -> str:
     with pytest.raises(SpecRejected) as e:
         check(spec(), shop(), POLICY.model_copy(update={"frozen": True}))
     return e.value.rule
+
+
+def test_risk_comes_from_the_catalog_and_the_target_not_the_models_word() -> None:
+    from agent.design.risk import assessed_risk
+
+    inv = shop()
+    assert assessed_risk(Fault.POD_DELETE, inv.target("db")) == "high"  # a store
+    assert assessed_risk(Fault.POD_DELETE, inv.target("api")) == "low"  # two replicas
+    assert assessed_risk(Fault.POD_DELETE, inv.target("web")) == "medium"  # one replica
+    assert assessed_risk(Fault.POD_CPU_HOG, inv.target("db")) == "low"
+    assert assessed_risk(Fault.NODE_DRAIN, None) == "high"
