@@ -75,6 +75,8 @@ def start(
         "dry_run": dry_run,
         "events": [],
     }
+    if graph.get_state(config(run_id)).values:  # a reused id would merge two runs and adopt an engine
+        raise ApprovalError(f"run {run_id} already exists; start a new run (ids are made by new_run_id())")
     with working(deps, run_id):
         graph.invoke(initial, config(run_id, deps), context=deps, durability="sync")  # type: ignore[call-overload]
     return view(graph, run_id)

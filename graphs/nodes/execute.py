@@ -50,7 +50,9 @@ def _apply(
     existing = deps.cluster.find_engine(manifest.namespace, manifest.name)
     if existing is not None:
         engine = existing
-        if not state.get("has_baseline"):  # applied just before a crash: the best baseline left
+        # Applied just before a crash: the pre-chaos baseline was stored before the apply, so it
+        # is in the store; only an engine this run never baselined gets a reading now (mid-chaos).
+        if not _has_baseline(deps, state["run_id"]):
             deps.store.save(state["run_id"], "baseline", read_sample(deps, inv, spec, tick=0))
         events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
     elif deps.recovering:  # the agent died after the approval and before any apply landed
@@ -104,6 +106,15 @@ def _apply(
 
 class SteadyStateBreached(ChaosAdvisorError):
     """The system is already outside its abort threshold: running chaos would prove nothing."""
+
+
+def _has_baseline(deps: Deps, run_id: str) -> bool:
+    """Whether the durable store holds this run's baseline (state keys are not written yet on replay)."""
+    try:
+        deps.store.load(run_id, "baseline", Sample)
+    except ChaosAdvisorError:
+        return False
+    return True
 
 
 def _baseline(deps: Deps, run_id: str, inv: Inventory, spec: ExperimentSpec) -> Sample:

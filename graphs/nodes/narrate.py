@@ -27,16 +27,18 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     reports = deps.settings.path(deps.settings.paths.reports)
     reports.mkdir(parents=True, exist_ok=True)
     slug = record.spec.slug if record.spec else "no-experiment"
-    stamp = deps.clock.now().strftime("%Y%m%d-%H%M%S")
+    # Named from the state, not the clock, so a replay after a crash rewrites the same file.
+    stamp = (record.events[0].at if record.events else deps.clock.now()).strftime("%Y%m%d-%H%M%S")
     path = reports / f"{stamp}_{slug}_{record.run_id}.md"
     path.write_text(render(record), encoding="utf-8")
     path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")
     shutil.copyfile(path, reports / "latest.md")
     line = tldr(record)
-    deps.audit.record(AuditEntry(
-        run_at=deps.clock.now(), run_id=record.run_id, who="agent", action="run_outcome",
-        what=f"{record.outcome}" + (f": {record.reason}" if record.reason else "") + f"; report {path}",
-    ))
+    if not any(e.action == "run_outcome" for e in deps.audit.entries(record.run_id)):  # once, also on replay
+        deps.audit.record(AuditEntry(
+            run_at=deps.clock.now(), run_id=record.run_id, who="agent", action="run_outcome",
+            what=f"{record.outcome}" + (f": {record.reason}" if record.reason else "") + f"; report {path}",
+        ))
     deps.notifier.finished(record.run_id, line, path)
     return {
         "report_path": str(path),
