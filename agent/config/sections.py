@@ -6,9 +6,11 @@ one of each. Defaults describe the upstream Sock Shop and a cautious policy.
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from agent.models import Criticality, Dependency, Fault, Tier
 
@@ -97,10 +99,14 @@ class K8s(Section):
     def _dependencies_name_targets(self) -> K8s:
         names = {t.name for t in self.target_services}
         for i, dep in enumerate(self.dependencies):
-            for end in (dep.source, dep.target):
-                if end not in names:
-                    raise ValueError(
-                        f"dependencies[{i}] names {end!r}, which is not in target_services"
+            for end, name in (("source", dep.source), ("target", dep.target)):
+                if name not in names:
+                    guess = difflib.get_close_matches(name, sorted(names), n=1)
+                    # ``at`` and ``value``: the loader names this entry, not the whole k8s section.
+                    raise PydanticCustomError(
+                        "unknown_service", "not a service of k8s.target_services; {fix}",
+                        {"at": f"dependencies[{i}].{end}", "value": name,
+                         "fix": f"did you mean {guess[0]!r}?" if guess else "add it there or fix the name"},
                     )
         return self
 
@@ -118,6 +124,9 @@ class Policy(Section):
         ["cli:*"], description="who may approve: 'cli:<user>', 'slack:<id>', '<channel>:*'"
     )
     frozen: bool = Field(False, description="kill switch: refuse every apply (also `python -m agent freeze`)")
+    concurrency: Literal["namespace", "blast-radius"] = Field(
+        "namespace", description="one experiment at a time per namespace, or per target and its blast radius"
+    )
     approval_ttl_s: int = Field(
         86_400, gt=0, le=30 * 86_400, description="an approval asked for longer ago than this is refused as stale"
     )
@@ -195,3 +204,8 @@ class Paths(Section):
     state_dir: str = ".chaos-advisor"
     experiments: str = "experiments"
     reports: str = "reports"
+    max_spec_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="largest spec file `run` reads, bytes; 1 MiB: a spec is a few KB, so a bigger file is the "
+        "wrong one (refused by its size, before it is read)",
+    )

@@ -15,6 +15,7 @@ from agent.inventory.discovery import discover
 from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
 from agent.ports import Deps
 from agent.run.gate import explain, refusals
+from agent.run.locks import LockHolder, lock_keys, take
 from agent.run.monitor import breach, steady_state
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
@@ -63,6 +64,12 @@ def _apply(
         )
     else:
         _require_litmus(inv, spec)
+        # Alone in its namespace (or blast radius) from the baseline on: another experiment's
+        # chaos would pollute the baseline and confound the findings. Released when the run ends.
+        busy = take(deps.store, state["run_id"], lock_keys(spec, inv, deps.policy().concurrency),
+                    LockHolder(run_id=state["run_id"], title=spec.title, at=deps.wall_now()))
+        if busy:
+            return _refused(deps, state, manifest, f"refused: {busy}", events, has_baseline=False)
         steady = _baseline(deps, state["run_id"], inv, spec)
         deps.store.save(state["run_id"], "baseline", steady)
         assert spec.abort_threshold is not None
@@ -80,14 +87,8 @@ def _apply(
         # The last gate, against the policy and the pods as they are at this moment.
         broken = refusals(deps, spec, discover(deps))
         if broken:
-            reason = explain(broken)
-            deps.audit.record(AuditEntry(
-                run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused",
-                what=f"ChaosEngine {manifest.namespace}/{manifest.name}", result=f"refused: {reason}",
-            ))
-            events.append(event(deps, "refused", reason))
-            return {"outcome": "refused", "reason": reason, "has_baseline": True, "events": events}
-        engine = deps.cluster.apply_engine(manifest, dry_run=False)
+            return _refused(deps, state, manifest, explain(broken), events, has_baseline=True)
+        engine = deps.cluster.apply_engine(manifest, dry_run=False)  # its locks end with the run (narrate)
         events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()
     return {
@@ -106,6 +107,19 @@ def _apply(
 
 class SteadyStateBreached(ChaosAdvisorError):
     """The system is already outside its abort threshold: running chaos would prove nothing."""
+
+
+def _refused(
+    deps: Deps, state: RunState, manifest: ChaosEngineManifest, reason: str, events: list[dict[str, object]],
+    *, has_baseline: bool,
+) -> RunState:
+    """End the run as refused before any apply: audited, on the timeline, reported by narrate."""
+    deps.audit.record(AuditEntry(
+        run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused",
+        what=f"ChaosEngine {manifest.namespace}/{manifest.name}", result=reason,
+    ))
+    return {"outcome": "refused", "reason": reason, "has_baseline": has_baseline,
+            "events": [*events, event(deps, "refused", reason)]}
 
 
 def _has_baseline(deps: Deps, run_id: str) -> bool:

@@ -12,6 +12,7 @@ from agent.errors import ChaosAdvisorError
 from agent.models import AuditEntry, EngineStatus, Inventory, LLMUsage, RunEvent, Sample
 from agent.ports import Deps
 from agent.report.render import RunRecord, render, sidecar, tldr
+from agent.run.locks import release
 from graphs.nodes.common import candidates, decision, event
 from graphs.state import RunState
 
@@ -39,6 +40,7 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
             run_at=deps.clock.now(), run_id=record.run_id, who="agent", action="run_outcome",
             what=f"{record.outcome}" + (f": {record.reason}" if record.reason else "") + f"; report {path}",
         ))
+    release(deps.store, record.run_id)  # the run has ended: its namespace (or blast radius) is free
     deps.notifier.finished(record.run_id, line, path)
     return {
         "report_path": str(path),
