@@ -141,8 +141,10 @@ def _claim(graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interru
     """The paused run ``decision`` may answer, claimed for it; else ApprovalError."""
     current = view(graph, run_id)
     if current.waiting is None or current.interrupt_id is None:
-        outcome = current.state.get("outcome") or "running"
-        raise ApprovalError(f"run {run_id} is not waiting for approval (it is {outcome}); nothing changed")
+        phase, outcome = current.state.get("phase"), current.state.get("outcome")
+        doing = {"running": "watching its chaos", "stopping": "stopping its chaos", "recovering": "watching recovery"}
+        now = f"{doing[phase]}{f'; chaos {outcome}' if outcome else ''}" if phase in doing else outcome or "running"
+        raise ApprovalError(f"run {run_id} is not waiting for approval (it is {now}); nothing changed")
     if interrupt_id is not None and interrupt_id != current.interrupt_id:
         raise ApprovalError(f"run {run_id}: that approval request is no longer pending; nothing changed")
     validate(decision, current.waiting, deps.policy())

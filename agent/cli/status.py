@@ -10,10 +10,10 @@ from rich.table import Table
 
 from agent.config import Settings
 from agent.engines.litmus import engine_name
-from agent.errors import ApprovalError, ClusterError, MetricsUnavailable
+from agent.errors import ApprovalError, ClusterError, ClusterUnreachable, MetricsUnavailable
 from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
-from agent.wiring import ClusterBinding, open_checkpointer, open_deps, open_store
+from agent.wiring import ClusterBinding, build_audit, open_checkpointer, open_deps, open_store
 
 
 def _load(settings: Settings, run_id: str) -> dict[str, object]:
@@ -48,28 +48,35 @@ def _engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[
     return EngineRef(name=engine_name(run_id), namespace=spec.target_selector.namespace, uid="", created=False), spec.action.value
 
 
-def show_status(console: Console, settings: Settings, run_id: str) -> None:
-    """Print state, engine status (live when reachable) and the latest signals."""
-    state = _load(settings, run_id)
+def _shown_engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
+    """:func:`_engine`, but none for a run that never sent an apply (it failed, was refused or
+    was a dry run before one): its derived name names nothing that ever existed."""
     ref, experiment = _engine(settings, state, run_id)
+    if ref is None or state.get("engine"):
+        return ref, experiment
+    with open_store(settings) as store:
+        sent = any(e.action == "engine_apply" for e in build_audit(settings, store).entries(run_id))
+    return (ref, experiment) if sent else (None, None)
+
+
+def show_status(console: Console, settings: Settings, run_id: str) -> None:
+    """Print state, engine status (live when reachable, else as last recorded) and the latest
+    signals. An unreachable cluster (the twin's server down too) is said, not raised."""
+    state = _load(settings, run_id)
+    ref, experiment = _shown_engine(settings, state, run_id)
     table = Table(title=f"Run {run_id}", show_header=False)
     table.add_row("phase", str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")))
     table.add_row("outcome", str(state.get("outcome") or "running"))
     if state.get("reason"):
         table.add_row("reason", str(state["reason"]))
     binding = ClusterBinding.model_validate(state.get("cluster") or {})
-    live: EngineStatus | None = None
     sample: Sample | None = None
     if ref and experiment:
         table.add_row("engine", f"{ref.namespace}/{ref.name}")
         with open_deps(settings, binding, console=console, realtime=False) as deps:
             live = _live_status(deps, ref, experiment)
             sample = _live_sample(deps, run_id, ref.namespace)
-    recorded = state.get("engine_status")
-    status = live or (EngineStatus.model_validate(recorded) if recorded else None)
-    if status:
-        table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({'live' if live else 'last recorded'})")
-        table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
+        _engine_rows(table, live, state.get("engine_status"))
     if sample is None:
         recorded_samples = _samples(settings, run_id)
         sample = recorded_samples[-1] if recorded_samples else None
@@ -85,18 +92,36 @@ def show_status(console: Console, settings: Settings, run_id: str) -> None:
     console.print(table)
 
 
-def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | None:
+def _engine_rows(table: Table, live: EngineStatus | ClusterError, recorded: object) -> None:
+    """The engine's state and verdict: live, else as last recorded, saying when the cluster did
+    not answer (which is why the recorded one is shown)."""
+    unreachable = isinstance(live, ClusterUnreachable)
+    if isinstance(live, EngineStatus):
+        status, seen = live, "live"
+    elif recorded:
+        status, seen = EngineStatus.model_validate(recorded), "last recorded; cluster unreachable" if unreachable else "last recorded"
+    else:
+        if unreachable:
+            table.add_row("engine state", "unknown (cluster unreachable)")
+        return
+    table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({seen})")
+    table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
+
+
+def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | ClusterError:
+    """The engine's status now, or the error that kept it from being read."""
     try:
         return deps.cluster.engine_status(ref.namespace, ref.name, experiment)
-    except ClusterError:
-        return None
+    except ClusterError as e:
+        return e
 
 
 def _live_sample(deps: Deps, run_id: str, namespace: str) -> Sample | None:
     names = [t.name for t in deps.store.inventory(run_id).targets if t.namespace == namespace]
     try:
-        return Sample(tick=-1, at=deps.clock.now(), services=deps.metrics.read(namespace, names))
-    except MetricsUnavailable:
+        services = deps.metrics.read(namespace, names)
+        return Sample(tick=-1, at=deps.clock.now(), services=services)
+    except (MetricsUnavailable, ClusterError):  # the twin's clock is its server too: both may be gone
         return None
 
 

@@ -10,6 +10,7 @@ import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
 from agent.config import Settings, load_settings
-from agent.ports import Deps
+from agent.models import Candidate, Rejection, Sample
+from agent.ports import Deps, Notifier
 from agent.wiring import ClusterBinding, open_deps
 from graphs import runner
 from graphs.builder import build
@@ -122,3 +124,56 @@ def test_losing_metrics_aborts_after_the_grace_period(deps: Deps, twin: TwinServ
     assert str(state["reason"]).startswith("metrics lost for 20 s")  # grace 15 s, poll 5 s: 4 missing ticks
     [engine] = deps.cluster.list_engines("sock-shop")
     assert engine.engine_state == "stop"
+
+
+class StopsTheTwin:
+    """The run's notifier, which also stops the twin's server at the first monitor tick: the
+    cluster goes away mid-monitor, as a twin served apart (``twin.url``) killed under the agent."""
+
+    def __init__(self, inner: Notifier, twin: TwinServer) -> None:
+        self._inner, self._twin = inner, twin
+
+    def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
+        self._inner.candidates(run_id, candidates, rejected)
+
+    def progress(self, run_id: str, title: str, line: str) -> None:
+        self._inner.progress(run_id, title, line)
+
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
+        self._inner.observe(run_id, title, phase, sample)
+        self._twin.stop()  # idempotent: only the first tick finds it serving
+
+    def finished(self, run_id: str, tldr: str, report: Path) -> None:
+        self._inner.finished(run_id, tldr, report)
+
+
+@pytest.mark.parametrize(("cluster_grace_s", "lost", "why"), [
+    (10.0, "cluster_lost", "Kubernetes API unanswered for 15 s (grace 10 s)"),  # adversarial run 5.4
+    (30.0, "metrics_lost", "metrics lost for 20 s (grace 15 s)"),  # the defaults: the signals' grace ends first
+])
+def test_twin_gone_mid_monitor_aborts_after_the_grace_then_stops_waiting_at_the_planned_end(
+    deps: Deps, twin: TwinServer, cluster_grace_s: float, lost: str, why: str
+) -> None:
+    # The twin serves the API, the signals and the clock: all go at once. The run's clock goes
+    # on by the seconds it sleeps, so the grace and the stop retries play out as on a real
+    # cluster whose API went away (poll 5 s; the twin stops after the first tick, at T+5 s).
+    monitor = deps.settings.monitor.model_copy(update={"cluster_grace_s": cluster_grace_s})
+    deps = replace(deps, settings=deps.settings.model_copy(update={"monitor": monitor}),
+                   notifier=StopsTheTwin(deps.notifier, twin))
+    state = run(deps, "flt00006")
+    assert state["outcome"] == "aborted"
+    reason = str(state["reason"])
+    assert reason.startswith(why), reason
+    assert reason.endswith("the stop could not be confirmed")
+    k = kinds(state)
+    assert k.index(lost) < k.index("stop_unconfirmed")
+    assert "stopped" not in k and "abort_requested" not in k  # no stop ever landed
+    # The stop was asked every tick, on the run's clock, until past the planned end of chaos.
+    asked = [e.run_at for e in deps.audit.entries("flt00006") if e.action == "engine_stop" and e.result == "started"]
+    tries = [t for t in asked if t is not None]
+    assert len(tries) == len(asked) >= 3
+    assert {(b - a).total_seconds() for a, b in zip(tries, tries[1:], strict=False)} == {5.0}
+    assert tries[-1] > datetime.fromisoformat(str(state["chaos_started_at"])) + timedelta(seconds=30)
+    report = Path(str(state["report_path"])).read_text()
+    assert "the stop could not be confirmed" in report
+    assert "run python -m agent recover to check" in report
