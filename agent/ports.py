@@ -217,6 +217,11 @@ class PolicySource(Protocol):
         ...
 
 
+def no_stop() -> str | None:
+    """Nobody asked to stop (the default of :attr:`Deps.stop_requested`)."""
+    return None
+
+
 def utc_now() -> datetime:
     """The real time (never the twin's virtual clock): approval expiry and the audit use it."""
     return datetime.now(UTC)
@@ -239,6 +244,9 @@ class Deps:
     recovering: bool = False  # `recover` resumes the run: apply no new chaos, only watch or finish
     policy_source: PolicySource | None = None  # None: settings.policy, as loaded (tests, Studio)
     wall_now: Callable[[], datetime] = utc_now  # real time, injected so tests can move it
+    # Who asked this process to stop its run (Ctrl-C, SIGTERM), or None: the monitor then stops
+    # the engine as on a breach and the run ends with its report.
+    stop_requested: Callable[[], str | None] = no_stop
 
     def policy(self) -> Policy:
         """The policy in force now (see :class:`PolicySource`)."""

@@ -126,6 +126,7 @@ EventKind = Literal[
     "first_deviation",
     "threshold_breached",
     "abort_requested",
+    "interrupted",  # the person running the agent asked it to stop (Ctrl-C, SIGTERM)
     "stopped",
     "completed",
     "recovered",

@@ -22,6 +22,7 @@ _ARROWS: dict[EventKind, tuple[str, str]] = {
     "approved": ("H->>A: approve {text}", ""),
     "rejected": ("H-xA: reject {text}", ""),
     "refused": ("Note over A: refused by the policy in force: {text}", ""),
+    "interrupted": ("H->>A: {text}", "stop"),
     "dry_run": ("A->>K: ChaosEngine dry run, {text}", "dryRun=All"),
     "applied": ("A->>K: {text}", "create ChaosEngine"),
     "engine_found": ("A->>K: {text}", "engine already exists"),

@@ -79,6 +79,9 @@ def _apply(
                 f"steady state already breaches the abort threshold before any chaos ({already}); "
                 "nothing was applied: fix the system or the threshold first"
             )
+        who = deps.stop_requested()
+        if who is not None:  # asked to stop during the baseline: never start the chaos
+            raise ChaosAdvisorError(f"interrupted by the user ({who}) before any chaos; nothing was applied")
         deps.cluster.apply_engine(manifest, dry_run=True)
         events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
         if state.get("dry_run"):

@@ -31,6 +31,8 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     phase = state.get("phase", "running")
     if phase == "running" and sample is not None:
         _stop_on_breach(deps, state, spec, sample, update)  # before anything else: react fast
+    if update.get("phase", phase) in ("running", "recovering"):
+        _stop_on_request(deps, state, update)
     status = _status(deps, state, spec, update)
     if status is not None:
         update["engine_status"] = status.model_dump(mode="json")
@@ -104,6 +106,21 @@ def _stop_on_breach(deps: Deps, state: RunState, spec: ExperimentSpec, sample: S
     if why:
         update["events"].append(event(deps, "threshold_breached", why))
         _abort(deps, state, why, update)
+
+
+def _stop_on_request(deps: Deps, state: RunState, update: RunState) -> None:
+    """Ctrl-C or SIGTERM in the process running the monitor: stop the chaos as on a breach (or,
+    once it has ended, stop watching recovery), so the run still ends with its report."""
+    who = deps.stop_requested()
+    if who is None:
+        return
+    at = (deps.clock.now() - _at(state.get("chaos_started_at") or state.get("last_metrics_at"))).total_seconds()
+    if state.get("phase", "running") == "running":
+        update["events"].append(event(deps, "interrupted", f"{who}: stopping the chaos"))
+        _abort(deps, state, f"aborted by the user ({who}) at T+{at:.0f} s", update)
+    else:
+        update["events"].append(event(deps, "interrupted", f"{who}: recovery no longer watched"))
+        update["phase"] = "done"
 
 
 def _while_running(
