@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,50 +19,28 @@ from urllib.parse import parse_qs, urlsplit
 
 from twin.api import JSON, Request, Response, handle
 from twin.failures import HOLD_LIMIT_S, Failures, Injected
+from twin.httpd import PooledHandler, PooledHTTPServer
 from twin.operator import reconcile
 from twin.seed import DEFAULT_MANIFESTS, seed_state
 from twin.store import StateStore
 
 log = logging.getLogger(__name__)
 CLOCK_TICK_S = 0.25  # how often the speed thread moves the virtual clock
+MAX_BODY = 8 << 20  # a request body; the largest the agent sends (a manifest apply) is a few KB
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    """Keeps track of open connections so stop() can close kept-alive ones too."""
-
-    daemon_threads = True
-    block_on_close = False
+class _HTTPServer(PooledHTTPServer):
+    """The twin's API over :class:`twin.httpd.PooledHTTPServer`: slow or idle clients hold a
+    socket, not a thread, and are hung up on after ``timeout_s``."""
 
     def __init__(self, address: tuple[str, int], store: StateStore, speed: float | None,
-                 failures: Failures) -> None:
-        super().__init__(address, _Handler)
+                 failures: Failures, *, timeout_s: float, workers: int) -> None:
+        super().__init__(address, _Handler, timeout_s=timeout_s, workers=workers, max_body=MAX_BODY)
         self.store, self.speed, self.failures = store, speed, failures
         self.operator = True  # the emulated Litmus operator is running
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Hang up on every client still connected (kept-alive sockets)."""
-        with self.connections_lock:
-            for connection in list(self.connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self.connections.clear()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PooledHandler):
     protocol_version = "HTTP/1.1"
     server_version = "chaos-advisor-twin/1"
     server: _HTTPServer
@@ -72,7 +48,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        length = int(raw) if raw.isdigit() and len(raw) < 19 else -1
+        if not 0 <= length <= MAX_BODY:  # the body was not read: answer, then hang up
+            self.close_connection = True
+            code, reason = (413, "RequestEntityTooLarge") if raw.isdigit() else (400, "BadRequest")
+            self._send(_status(code, reason, f"Content-Length {raw[:20]!r}: expected 0..{MAX_BODY}"))
+            return
         request = Request(
             method=self.command, path=url.path, query=query,
             content_type=self.headers.get("Content-Type") or JSON,
@@ -141,16 +123,22 @@ class TwinServer:
         speed: Virtual seconds per real second advanced by a background thread; None
             (default) moves the clock only through POST /twin/v1/clock/advance.
         start_time: Virtual time (epoch s) of a freshly seeded cluster; None means now.
+        timeout_s: Seconds a client has to send a whole request (and to take an answer); an
+            idle kept-alive connection is closed after as long (clients reconnect).
+        workers: Most requests answered at once (others wait their turn); held requests
+            (``inject(hold=True)``) each keep one busy.
     """
 
     def __init__(self, state_path: Path, manifests: Sequence[Path] | None = None, *,
                  port: int = 0, seed: int = 42, speed: float | None = None,
-                 start_time: float | None = None) -> None:
+                 start_time: float | None = None, timeout_s: float = 10.0,
+                 workers: int = 32) -> None:
         chosen = tuple(Path(m) for m in manifests) if manifests else DEFAULT_MANIFESTS
         self._seed_fn: Callable[[], Any] = lambda: seed_state(
             chosen, seed=seed, now=time.time() if start_time is None else start_time)
         self._store = StateStore(Path(state_path), self._seed_fn)
         self._port, self._speed = port, speed
+        self._timeout_s, self._workers = timeout_s, workers
         self._httpd: _HTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -186,6 +174,11 @@ class TwinServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
+    def connections(self) -> int:
+        """Client connections open now (0 when not started)."""
+        return self._httpd.connections if self._httpd is not None else 0
+
+    @property
     def state_path(self) -> Path:
         """The state file this server reads and writes."""
         return self._store.path
@@ -197,10 +190,9 @@ class TwinServer:
         with self._store.transaction():
             pass  # creates the state file now, so a second process finds it
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,
-                                  self._failures)
+                                  self._failures, timeout_s=self._timeout_s, workers=self._workers)
         self._stopping.clear()
-        serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                 name="twin-http", daemon=True)
+        serve = threading.Thread(target=self._httpd.serve_forever, name="twin-http", daemon=True)
         self._threads = [serve]
         if self._speed:
             self._threads.append(threading.Thread(target=self._run_clock, name="twin-clock",
@@ -226,8 +218,7 @@ class TwinServer:
         self._stopping.set()
         self._failures.heal()
         self._httpd.shutdown()
-        self._httpd.close_connections()
-        self._httpd.server_close()
+        self._httpd.server_close()  # also hangs up on kept-alive clients
         for thread in self._threads:
             thread.join(timeout=5)
         self._httpd, self._threads = None, []

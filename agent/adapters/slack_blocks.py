@@ -2,7 +2,9 @@
 posts and what the Slack notifier builds, as TypedDicts (JSON as Slack reads it).
 
 Run data (titles, reasons; an LLM may have written them) goes into ``mrkdwn`` only through
-:func:`escape`, and every text is cut to Slack's limits (3000 characters a section, 75 a button).
+:func:`escape`, and every text is cut to Slack's limits (3000 characters a section, 300 a confirm
+dialog, 75 a button). Each candidate and its confirm dialog say exactly what it hits: the
+selector and the pods it matches in the run's inventory (:func:`agent.design.targets.target_line`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import json
 from typing import Literal, NotRequired, TypedDict
 
-from agent.models import Candidate, Rejection
+from agent.design.targets import target_line
+from agent.models import Candidate, Inventory, Rejection
 
 ButtonStyle = Literal["primary", "danger"]
+CONFIRM_LIMIT = 300  # characters in a confirm dialog's text (Slack's limit)
+SECTION_TARGET_LIMIT = 1000  # the target line in a candidate's section: room for ~30 pod names
 
 
 class PlainText(TypedDict):
@@ -74,30 +79,33 @@ class ActionsBlock(TypedDict):
 Block = HeaderBlock | ContextBlock | SectionBlock | ActionsBlock
 
 
-def approval_blocks(run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> list[Block]:
+def approval_blocks(
+    run_id: str, candidates: list[Candidate], rejected: list[Rejection], *, inventory: Inventory | None = None
+) -> list[Block]:
     """Block Kit for the approval message: one section per candidate, then the buttons.
 
     Args:
         run_id: The run the buttons answer (carried in each button's value).
         candidates: The ranked candidates, one "Run <title>" button each (at most 23).
         rejected: Specs policy refused, listed as "not proposed".
+        inventory: The run's inventory, for the pods each selector matches; None: not listed.
     """
     blocks: list[Block] = [
         {"type": "header", "text": _plain(f"🧪 Chaos Advisor: {len(candidates)} proposed experiment(s)")},
         {"type": "context", "elements": [_md(f"Run `{run_id}` • nothing runs until someone approves")]},
     ]
     for c in candidates:
-        s, sel = c.spec, c.spec.target_selector
+        s = c.spec
         body = escape(
             f"*📋 {c.rank}. {s.title}*\n{s.description}\n"
-            f"Action: {s.action.value} • Target: {sel.namespace}/{sel.service} • Risk: {s.risk_level} • "
-            f"Duration: {s.parameters.duration_s}s\nWhy: {s.rationale}"
+            f"Target: {target_line(s, inventory, limit=SECTION_TARGET_LIMIT)}\n"
+            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s\nWhy: {s.rationale}"
         )
         blocks.append({"type": "section", "text": _md(body[:3000])})
     if rejected:
         lines = escape("\n".join(f"not proposed: {r.title} ({r.rule})" for r in rejected))
         blocks.append({"type": "context", "elements": [_md(lines[:3000])]})
-    buttons = [_run_button(run_id, c) for c in candidates[:23]]  # an actions block holds 25 elements
+    buttons = [_run_button(run_id, c, inventory) for c in candidates[:23]]  # an actions block holds 25 elements
     buttons.append(_button("💾 Save only", "save_only", run_id, None))
     buttons.append(_button("Reject", "reject", run_id, None, style="danger"))
     blocks.append({"type": "actions", "block_id": f"approval:{run_id}", "elements": buttons})
@@ -117,13 +125,13 @@ def decided_blocks(text: str, detail: str | None = None) -> list[Block]:
     return blocks
 
 
-def _run_button(run_id: str, c: Candidate) -> Button:
-    sel = c.spec.target_selector
+def _run_button(run_id: str, c: Candidate, inventory: Inventory | None) -> Button:
     button = _button(f"Run {c.spec.title}", f"run_{c.rank}", run_id, c.rank, style="primary" if c.rank == 1 else None)
+    tail = f". Runs {c.spec.parameters.duration_s} s, watched with an abort threshold."
+    line = target_line(c.spec, inventory, limit=CONFIRM_LIMIT - len(tail))
     button["confirm"] = {
         "title": _plain("Run this experiment?"),
-        "text": _md(escape(f"Applies a LitmusChaos {c.spec.action.value} to {sel.namespace}/{sel.service} "
-                           f"for {c.spec.parameters.duration_s} s, watched with an abort threshold.")[:300]),
+        "text": _md(escape(line + tail)[:CONFIRM_LIMIT]),
         "confirm": _plain("Run it"),
         "deny": _plain("Cancel"),
     }

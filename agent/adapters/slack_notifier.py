@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from agent.adapters.slack_blocks import approval_blocks, escape
 from agent.adapters.slack_web import SlackMessage, SlackWeb
 from agent.errors import ChaosAdvisorError, NotifierError
-from agent.models import Candidate, Rejection, Sample
+from agent.models import Candidate, Inventory, Rejection, Sample
 
 if TYPE_CHECKING:
     from agent.ports import Notifier, RunStore
@@ -48,8 +48,16 @@ class SlackNotifier:
 
     def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
         text = f"Run {run_id}: {len(candidates)} proposed chaos experiment(s) wait for approval"
-        message = self._send(lambda: self._web.post(self._channel, text, blocks=approval_blocks(run_id, candidates, rejected)))
+        blocks = approval_blocks(run_id, candidates, rejected, inventory=self._inventory(run_id))
+        message = self._send(lambda: self._web.post(self._channel, text, blocks=blocks))
         self._store.save(run_id, APPROVAL_MESSAGE, message)
+
+    def _inventory(self, run_id: str) -> Inventory | None:
+        """The run's inventory (discover stored it), for the pods each selector matches."""
+        try:
+            return self._store.inventory(run_id)
+        except ChaosAdvisorError:
+            return None  # not stored: the message shows the selectors without their pods
 
     def progress(self, run_id: str, title: str, line: str) -> None:
         if time.monotonic() < self._quiet_until:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,8 +18,10 @@ from agent.errors import ChaosAdvisorError
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.ports import Deps
+    from agent.ports import Deps, PolicySource, RunStore
+    from agent.slack.endpoint import SlackEndpoint
     from agent.slack.ports import Answer, Result, Waiting
+    from agent.slack.server import SlackCallbackServer
     from agent.wiring import ClusterBinding
     from graphs.builder import RunGraph
     from graphs.runner import RunView
@@ -37,11 +40,14 @@ class GraphRuns:
     """Implements :class:`agent.slack.ports.Runs` with ``graphs.runner`` on the checkpointer.
 
     ``open_run(binding)`` gives the graph and Deps a resumed run continues with (the CLI opens
-    them per run, for the cluster the run recorded; tests pass their own twin).
+    them per run, for the cluster the run recorded; tests pass their own twin). ``policy``, when
+    given, replaces theirs: the server's own source knows stack.yaml as it was when the server
+    started, so an edit since then is in force at the approval (a source built per resume
+    would take the file as it is now for unchanged, and answer the start-up settings).
     """
 
-    def __init__(self, settings: Settings, *, open_run: OpenRun) -> None:
-        self._settings, self._open_run = settings, open_run
+    def __init__(self, settings: Settings, *, open_run: OpenRun, policy: PolicySource | None = None) -> None:
+        self._settings, self._open_run, self._policy = settings, open_run, policy
 
     def waiting(self, run_id: str) -> Waiting:
         from agent.slack.ports import Waiting
@@ -61,6 +67,8 @@ class GraphRuns:
 
         binding = ClusterBinding.model_validate(self._view(run_id).state.get("cluster") or {})
         with self._open_run(binding) as (graph, deps):
+            if self._policy is not None:
+                deps = replace(deps, policy_source=self._policy)
             decision = Decision(
                 verdict=answer.verdict, choice=answer.choice, approver=answer.approver, channel="slack",
                 at=deps.clock.now(), note=answer.note,  # the run's own clock, as the CLI stamps it
@@ -81,7 +89,7 @@ class GraphRuns:
 @app.command()
 def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (0 = any free one).")] = 3000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0 = any free one).")] = 3000,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on: 127.0.0.1 by default; 0.0.0.0 in a pod behind a Service.")
     ] = "127.0.0.1",
@@ -95,26 +103,42 @@ def serve(
     At start-up it first recovers what a previous server left (a restarted pod): interrupted runs are
     watched to their end without new chaos, stale claims released, orphaned engines stopped.
     """
+    from agent.slack.server import SlackCallbackServer
+    from agent.wiring import open_store
+
+    settings = load_config(config)
+    with open_store(settings) as store:  # for the audit log and the kill switch, while serving
+        endpoint = build_endpoint(settings, store)
+        try:
+            server = SlackCallbackServer(endpoint, port=port, host=host)
+        except OSError as e:
+            endpoint.close()
+            raise ChaosAdvisorError(f"slack serve: cannot listen on {host}:{port} ({e.strerror}); pick another --host/--port") from None
+        _serve(settings, server, recover=recover)
+
+
+def build_endpoint(settings: Settings, store: RunStore) -> SlackEndpoint:
+    """The endpoint ``slack serve`` runs: approvers checked against the policy in force at each
+    click, refusals written to the audit log every other part of the agent writes to."""
+    from agent.run.switch import LivePolicy
+    from agent.slack.endpoint import SlackEndpoint
+    from agent.wiring import build_audit, slack_signature, slack_web
+
+    live = LivePolicy(settings, store)
+    runs = GraphRuns(settings, open_run=lambda binding: open_run(settings, binding), policy=live)
+    return SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs,
+                         policy=live.current, audit=build_audit(settings, store))
+
+
+def _serve(settings: Settings, server: SlackCallbackServer, *, recover: bool) -> None:
     import signal
     import threading
 
-    from agent.slack.endpoint import SlackEndpoint
-    from agent.slack.server import SlackCallbackServer
-    from agent.wiring import slack_signature, slack_web
-
-    settings = load_config(config)
-    runs = GraphRuns(settings, open_run=lambda binding: open_run(settings, binding))
-    endpoint = SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs, policy=settings.policy)
-    try:
-        server = SlackCallbackServer(endpoint, port=port, host=host)
-    except OSError as e:
-        endpoint.close()
-        raise ChaosAdvisorError(f"slack serve: cannot listen on {host}:{port} ({e.strerror}); pick another --host/--port") from None
     with server:
         console.print(f"Slack callback endpoint at {server.url}", highlight=False)
         console.print("  set it (behind your tunnel or ingress) as the Slack app's Interactivity Request URL; Ctrl-C stops")
         if not any(a.startswith("slack:") for a in settings.policy.approvers):
-            console.print("[yellow]warning:[/yellow] no slack:<user id> in policy.approvers: every click will be refused")
+            console.print("[yellow]warning:[/yellow] no slack:<user id> in policy.approvers: every click is refused until one is added")
         if recover:
             threading.Thread(target=_recover_at_start, args=(settings,), name="recover", daemon=True).start()
         stop = threading.Event()

@@ -1,9 +1,13 @@
 """What a verified click decides, and what Slack is told about it (in a worker thread)::
 
-    clicker in policy.approvers (slack:<user id>)? ── no ──▶ ephemeral "you may not"
+    clicker in policy.approvers (slack:<user id>) of the policy in force now? ── no ──▶ "you may not"
     run waiting? ─────────── no ──▶ ephemeral "no longer waiting", nothing changes
     first answer here to (run, interrupt)? ── no ──▶ ephemeral "already answered"
     update the message (who, when) ─▶ Runs.resume(..., interrupt id) ─▶ update with the result
+
+Every refusal here is one ``decision_refused`` line in the audit log (who, run, why); the ones
+``Runs.resume`` makes (another process answered first, the plan breaks the policy in force) are
+audited there, as is the accepted answer, so each click is audited exactly once.
 
 The buttons carry the run id and the candidate's rank only: the notify step runs before the
 interrupt exists, so the pending interrupt id is read here (``Runs.waiting``) and handed to the
@@ -16,9 +20,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from agent.config import Policy
 from agent.errors import ApprovalError, ChaosAdvisorError, NotifierError
+from agent.models import AuditEntry
+from agent.ports import AuditLog
 from agent.run.approval import allowed
 from agent.slack.clicks import SAVED_ONLY, Click
 from agent.slack.ports import Replies, Runs, Waiting
@@ -29,42 +36,52 @@ log = logging.getLogger(__name__)
 class Decisions:
     """Turns verified clicks into at most one resume per pending approval, and says so in Slack."""
 
-    def __init__(self, *, replies: Replies, runs: Runs, policy: Policy) -> None:
-        self._replies, self._runs, self._policy = replies, runs, policy
+    def __init__(self, *, replies: Replies, runs: Runs, policy: Callable[[], Policy], audit: AuditLog) -> None:
+        self._replies, self._runs, self._policy, self._audit = replies, runs, policy, audit
         self._taken: set[tuple[str, str]] = set()  # (run, interrupt) answered by this process
         self._lock = threading.Lock()
 
-    def may_approve(self, click: Click) -> bool:
-        """Whether the clicker is in ``policy.approvers`` (as ``slack:<user id>``)."""
-        return allowed(click.user, "slack", self._policy)
+    def not_allowed(self, click: Click) -> str | None:
+        """Why the clicker may not answer runs under the policy in force now; None when they may."""
+        try:
+            policy = self._policy()  # stack.yaml read again if it changed since the server started
+        except ChaosAdvisorError as e:
+            return f"the policy in force cannot be read now ({e})"
+        if allowed(click.user, "slack", policy):
+            return None
+        return f"slack:{click.user} is not an approver: add \"slack:{click.user}\" to policy.approvers in stack.yaml"
 
-    def refuse(self, click: Click) -> None:
-        """Tell the clicker they may not approve, and how to change that."""
-        self._tell(click, (
-            f"<@{click.user}>, you may not approve chaos runs: add \"slack:{click.user}\" to "
-            "policy.approvers in stack.yaml. Nothing changed."))
+    def refuse(self, click: Click, reason: str) -> None:
+        """Audit the refusal and tell the clicker why, and how to change that."""
+        self._refused(click, reason)
+        self._tell(click, f"<@{click.user}>, you may not answer chaos runs: {_esc(reason)}. Nothing changed.")
 
     def answer(self, click: Click) -> None:
         """Resume the run the click answers, unless it is stale, out of range or already answered."""
         try:
             waiting = self._runs.waiting(click.run_id)
         except ApprovalError as e:
+            self._refused(click, str(e))
             self._tell(click, f"{_esc(str(e))}.")
             return
         iid = waiting.interrupt_id
         if iid is None:
+            self._refused(click, f"run {click.run_id} is not waiting for approval (it is {waiting.status}); nothing changed")
             self._tell(click, f"Run `{click.run_id}` is no longer waiting for approval (it is {waiting.status}); "
                        "nothing changed.", quiet_on_retry=True)
             return
-        choice = click.answer.choice
-        if choice is not None and choice > len(waiting.candidates):
+        choice, n = click.answer.choice, len(waiting.candidates)
+        if choice is not None and choice > n:
+            self._refused(click, f"run {click.run_id}: experiment {choice} does not exist; choose 1..{n}")
             self._tell(click, f"Run `{click.run_id}` has no experiment {choice}; nothing changed.")
             return
         with self._lock:
-            if (click.run_id, iid) in self._taken:
-                self._tell(click, f"Run `{click.run_id}` was already answered; nothing changed.", quiet_on_retry=True)
-                return
+            taken = (click.run_id, iid) in self._taken
             self._taken.add((click.run_id, iid))
+        if taken:
+            self._refused(click, f"run {click.run_id} was already answered (by another click); nothing changed")
+            self._tell(click, f"Run `{click.run_id}` was already answered; nothing changed.", quiet_on_retry=True)
+            return
         self._resume(click, waiting, iid)
 
     def _resume(self, click: Click, waiting: Waiting, iid: str) -> None:
@@ -72,7 +89,7 @@ class Decisions:
         run = f"Run `{click.run_id}`"
         self._update(click, what, f"{run}: running now; progress in this thread." if click.answer.verdict == "approve"
                      else f"{run}: writing the report.")
-        try:
+        try:  # audits the answer, accepted or refused
             result = self._runs.resume(click.run_id, click.answer, interrupt_id=iid)
         except ChaosAdvisorError as e:
             with self._lock:
@@ -86,6 +103,15 @@ class Decisions:
         detail = f"{run} {result.outcome}" + (f": {result.reason}" if result.reason else "")
         detail += f" • Report: `{result.report}`" if result.report else ""
         self._update(click, what, _esc(detail))
+
+    def _refused(self, click: Click, reason: str) -> None:
+        """One ``decision_refused`` audit line, as ``graphs.runner.resume`` writes for the CLI and chat."""
+        a = click.answer
+        what = a.verdict if a.choice is None else f"{a.verdict} #{a.choice}"
+        what += f" (note: {a.note})" if a.note else ""
+        what += " (Slack retry)" if click.retry else ""
+        self._audit.record(AuditEntry(run_id=click.run_id, who=click.user, channel="slack", action="decision_refused",
+                                      what=what, result=f"refused: {reason}"))
 
     def _update(self, click: Click, text: str, detail: str | None = None) -> None:
         if click.channel is None or click.message_ts is None:

@@ -5,7 +5,7 @@ in a worker thread (:mod:`agent.slack.decisions`)::
 
     signature and age ok? ──── no ──▶ 401, nothing changes
     payload parses? ────────── no ──▶ 400 saying what is wrong, nothing changes
-    clicker in policy.approvers? ── no ──▶ 200; a worker tells them "you may not"
+    clicker in policy.approvers now? ── no ──▶ 200; a worker audits it and tells them "you may not"
     200 at once; a worker answers the click (at most one resume per pending approval)
 
 This module knows Slack's requests only; the graph (``Runs``), the Web API (``Replies``) and the
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from agent.config import Policy
 from agent.errors import ApprovalError
+from agent.ports import AuditLog
 from agent.slack.clicks import parse_click
 from agent.slack.decisions import Decisions
 from agent.slack.ports import Replies, Runs, Verifier
@@ -40,11 +41,22 @@ class Reply:
 
 
 class SlackEndpoint:
-    """Turns signed requests into at most one resume per pending approval."""
+    """Turns signed requests into at most one resume per pending approval.
 
-    def __init__(self, *, verifier: Verifier, replies: Replies, runs: Runs, policy: Policy, workers: int = 8) -> None:
+    Args:
+        verifier: Checks Slack's signature and timestamp.
+        replies: Where the endpoint answers in Slack.
+        runs: The paused runs.
+        policy: The policy in force now (``Deps.policy``: stack.yaml read again when it changed),
+            asked at every click, so approvers added or removed take effect without a restart.
+        audit: The agent's audit log; every click refused here is one ``decision_refused`` line.
+        workers: Threads deciding clicks at once.
+    """
+
+    def __init__(self, *, verifier: Verifier, replies: Replies, runs: Runs, policy: Callable[[], Policy],
+                 audit: AuditLog, workers: int = 8) -> None:
         self._verifier = verifier
-        self._decisions = Decisions(replies=replies, runs=runs, policy=policy)
+        self._decisions = Decisions(replies=replies, runs=runs, policy=policy, audit=audit)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-answer")
         self._busy = 0
         self._idle = threading.Condition()
@@ -68,9 +80,10 @@ class SlackEndpoint:
             return Reply(400, f"{e}; nothing changed")
         if click is None:
             return Reply(200, "ignored: not a button click")
-        if not self._decisions.may_approve(click):
-            self._submit(lambda: self._decisions.refuse(click))
-            return Reply(200, f"slack:{click.user} is not an approver; nothing changed")
+        refused = self._decisions.not_allowed(click)
+        if refused is not None:
+            self._submit(lambda: self._decisions.refuse(click, refused))
+            return Reply(200, f"{refused}; nothing changed")
         self._submit(lambda: self._decisions.answer(click))
         return Reply(200, "")
 

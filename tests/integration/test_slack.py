@@ -107,7 +107,7 @@ def h(tmp_path: Path, slack: SlackServer) -> Iterator[Harness]:
 
         runs = GraphRuns(settings, open_run=on_this_twin)
         endpoint = SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs,
-                                 policy=settings.policy)
+                                 policy=deps.policy, audit=deps.audit)
         with SlackCallbackServer(endpoint) as server:
             yield Harness(settings, deps, slack, server, out)
 
