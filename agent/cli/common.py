@@ -29,6 +29,19 @@ ManifestsOpt = Annotated[
     typer.Option("--manifests", help="Seed the twin from these manifests (repeat the option); implies --twin."),
 ]
 DEFAULT_CONFIG = Path("stack.yaml")
+MAX_CANDIDATES = 20  # --count's ceiling, so also the highest --approve N
+
+
+def check_run_id(value: str) -> str:
+    """A RUN argument's callback: refuse what no run id can be before it reaches the state store
+    (bytes that are not UTF-8, control characters); anything else is looked up ("no run ...")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise typer.BadParameter("not a run id (not UTF-8); run ids look like 9b34d0d2: python -m agent approvals") from None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise typer.BadParameter("not a run id (control characters); run ids look like 9b34d0d2") from None
+    return value
 
 
 def group_settings() -> dict[str, object]:
@@ -50,8 +63,12 @@ def load_config(path: Path) -> Settings:
 
 
 def cluster_binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
+    """The cluster a command works on; ``--manifests`` files are checked here, before anything
+    (state, twin) is opened, so a bad one leaves nothing behind."""
+    from agent.config.files import check_manifests
     from agent.wiring import ClusterBinding
 
+    check_manifests(manifests or [])
     return ClusterBinding(twin=twin or bool(manifests), manifests=[str(m.resolve()) for m in manifests] if manifests else None)
 
 

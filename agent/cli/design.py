@@ -9,6 +9,7 @@ import typer
 
 from agent.cli.common import (
     DEFAULT_CONFIG,
+    MAX_CANDIDATES,
     ConfigOpt,
     ManifestsOpt,
     TwinOpt,
@@ -34,22 +35,36 @@ def suggest(
     config: ConfigOpt = DEFAULT_CONFIG,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="How many experiments.")] = 3,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=MAX_CANDIDATES, help="How many experiments.")] = 3,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Save specs here (default: paths.experiments).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
 ) -> None:
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
+    from agent.config.files import make_dirs, remove_dirs
     from agent.design.propose import design, save
     from agent.design.view import print_candidates
+    from agent.errors import ChaosAdvisorError
     from agent.inventory.discovery import discover
     from agent.wiring import open_deps
 
     settings = load_config(config)
-    with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
-        result = design(discover(deps), deps.designer, deps.policy(), count=count)
+    binding = cluster_binding(twin, manifests)
+    directory = output or settings.path(settings.paths.experiments)
+    # Before the design, so a directory that cannot be made is known in a moment (and taken
+    # back should the design fail: a failed command leaves nothing behind).
+    made = make_dirs([(directory, "--output" if output else f"{config} paths.experiments")]) if not dry_run else []
+    try:
+        with open_deps(settings, binding, console=console) as deps:
+            result = design(discover(deps), deps.designer, deps.policy(), count=count)
+    except BaseException:
+        remove_dirs(made)
+        raise
     candidates = result.candidates
     if not dry_run:
-        candidates = save(candidates, output or settings.path(settings.paths.experiments))
+        try:
+            candidates = save(candidates, directory)
+        except OSError as e:
+            raise ChaosAdvisorError(f"cannot save the specs in {directory} ({e.strerror}); pass --output DIR") from None
     print_candidates(console, candidates, result.rejected, notice=result.proposal.notice)
     if dry_run:
         console.print("dry run: nothing saved")
@@ -66,19 +81,19 @@ def schema() -> None:
 
 def twin(
     config: ConfigOpt = DEFAULT_CONFIG,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free one).")] = 8001,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free one).")] = 8001,
     manifests: ManifestsOpt = None,
     speed: Annotated[float | None, typer.Option("--speed", help="Advance the virtual clock at this many x real time.")] = None,
 ) -> None:
     """Serve the Sock Shop twin's Kubernetes API until Ctrl-C (kubectl --server URL works)."""
     import threading
 
-    from agent.wiring import twin_state_path
+    from agent.wiring import prepare_twin, twin_state_path
     from twin import TwinServer
 
     settings = load_config(config)
     binding = cluster_binding(True, manifests)
-    paths = [Path(m) for m in binding.manifests] if binding.manifests else None
+    paths = prepare_twin(settings, binding)
     with TwinServer(twin_state_path(settings, binding), manifests=paths, port=port, seed=settings.twin.seed, speed=speed) as server:
         console.print(f"Sock Shop twin at {server.url}\n  kubectl --server {server.url} get pods -n sock-shop")
         try:

@@ -20,19 +20,24 @@ def manifests(
 
     The Secret is not printed: create it as deploy/README.md shows.
     """
+    from agent.config.files import make_dirs
     from agent.deploy import manifests as dm
+    from agent.errors import ChaosAdvisorError
 
     settings = load_config(config)
-    stack_yaml = config.read_text(encoding="utf-8")
+    stack_yaml = config.read_text(encoding="utf-8")  # load_config read it as UTF-8 a moment ago
     chosen = image or dm.IMAGE
+    written = dm.texts(settings, stack_yaml=stack_yaml, image=chosen) if output_dir is not None else {}
+    if output_dir is not None:  # every directory first, made whole or not at all: a bad one writes nothing
+        make_dirs([((output_dir / name).parent, "--output-dir") for name in written])
     for warning in dm.warnings(settings):
         typer.echo(f"warning: {warning}", err=True)
     if output_dir is None:
         typer.echo(dm.to_yaml(dm.render(settings, stack_yaml=stack_yaml, image=chosen)), nl=False)
         return
-    written = dm.texts(settings, stack_yaml=stack_yaml, image=chosen)
     for name, text in written.items():
-        path = output_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            (output_dir / name).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise ChaosAdvisorError(f"--output-dir: cannot write {output_dir / name} ({e.strerror}); pass another --output-dir") from None
     console.print(f"wrote {len(written)} files to {output_dir}", highlight=False)

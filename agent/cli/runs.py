@@ -9,9 +9,11 @@ import typer
 
 from agent.cli.common import (
     DEFAULT_CONFIG,
+    MAX_CANDIDATES,
     ConfigOpt,
     ManifestsOpt,
     TwinOpt,
+    check_run_id,
     cluster_binding,
     console,
     decide,
@@ -26,9 +28,11 @@ def run_graph(
     config: ConfigOpt = DEFAULT_CONFIG,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
-    approve: Annotated[int | None, typer.Option("--approve", help="Approve candidate N without asking.")] = None,
+    approve: Annotated[
+        int | None, typer.Option("--approve", min=1, max=MAX_CANDIDATES, help="Approve candidate N without asking.")
+    ] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject all candidates without asking.")] = False,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="How many candidates.")] = 3,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=MAX_CANDIDATES, help="How many candidates.")] = 3,
 ) -> None:
     """Run the whole loop: discover, design, ask for approval, execute, monitor, report."""
     from graphs import runner
@@ -43,9 +47,9 @@ def run_graph(
 
 
 def resume(
-    run_id: Annotated[str, typer.Argument(help="The paused run's id.")],
+    run_id: Annotated[str, typer.Argument(help="The paused run's id.", callback=check_run_id)],
     config: ConfigOpt = DEFAULT_CONFIG,
-    approve: Annotated[int | None, typer.Option("--approve", help="Approve candidate N.")] = None,
+    approve: Annotated[int | None, typer.Option("--approve", min=1, max=MAX_CANDIDATES, help="Approve candidate N.")] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject the run.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why (kept in the report).")] = "",
 ) -> None:
@@ -99,11 +103,11 @@ def run(
 ) -> None:
     """Run one saved spec through the policy and the same graph, from the approval on."""
     from agent.design.propose import load_spec
-    from graphs import runner
 
-    spec = load_spec(spec_file)
     settings = load_config(config)
+    spec = load_spec(spec_file, max_bytes=settings.paths.max_spec_bytes)
     bound = cluster_binding(twin, manifests)
+    from graphs import runner  # langgraph takes a moment to import: a bad spec is told first
     with open_run(settings, bound) as (graph, deps):
         run_id = runner.new_run_id()
         console.print(f"Run [bold]{run_id}[/bold]: {spec.title}{' (dry run)' if dry_run else ''}")
@@ -114,7 +118,7 @@ def run(
 
 
 def status(
-    run_id: Annotated[str, typer.Argument(help="The run's id.")],
+    run_id: Annotated[str, typer.Argument(help="The run's id.", callback=check_run_id)],
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Show a run: where it stands, its engine and verdict, and its latest signals."""
@@ -124,9 +128,11 @@ def status(
 
 
 def abort(
-    run_id: Annotated[str, typer.Argument(help="The run's id.")],
+    run_id: Annotated[str, typer.Argument(help="The run's id.", callback=check_run_id)],
     config: ConfigOpt = DEFAULT_CONFIG,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the ChaosResult to say Stopped.")] = 120,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, max=86_400, help="Seconds to wait for the ChaosResult to say Stopped.")
+    ] = 120,
 ) -> None:
     """Stop a run's chaos now (engineState: stop) and wait until Litmus reports it Stopped.
 

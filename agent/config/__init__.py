@@ -9,7 +9,9 @@ Import from here (``from agent.config import Settings, load_settings``); inside:
 - :mod:`agent.config.sections`: the sections (``k8s``, ``policy``, ``monitor``, ...) and
   ``HIGH_RISK_FAULTS``;
 - :mod:`agent.config.settings`: the :class:`Settings` root and the environment it reads;
-- :mod:`agent.config.loader`: :func:`load_settings`, reading the file and explaining what is wrong.
+- :mod:`agent.config.loader`: :func:`load_settings`, reading the file and explaining what is wrong;
+- :mod:`agent.config.files`: bounded reads of the files a person names (stack.yaml, spec files,
+  ``--manifests``) and the directories the settings name, made whole or not at all.
 """
 
 from __future__ import annotations

@@ -7,42 +7,42 @@ Every failure is a :class:`ConfigError` naming the file, the field path (``k8s.t
 from __future__ import annotations
 
 import difflib
+import hashlib
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from agent.config.files import FileRefused, read_text, yaml_problem
 from agent.config.settings import OpenAIEnv, Settings
 from agent.errors import ConfigError
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a stack of 100,000 services is 8 MB; more is the wrong file
 
 
 def load_settings(path: Path) -> Settings:
     """Read stack.yaml (and the environment) into Settings, or raise a ConfigError that names
     the file, the field path, the bad value and the fix."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; pass --config FILE or create stack.yaml") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read it ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+        text = read_text(path, limit=MAX_CONFIG_BYTES, limit_name="the limit for stack.yaml")
+    except FileRefused as e:
+        fix = "pass --config FILE or create stack.yaml" if e.missing else "pass --config FILE (a UTF-8 YAML file)"
+        raise ConfigError(f"{path}: {e.reason}; {fix}") from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        where = getattr(e, "problem_mark", None)
-        line = f" line {where.line + 1}" if where else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise ConfigError(f"{path}{yaml_problem(e)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(data).__name__}")
     for key in data:  # Settings(**data) would raise TypeError on these
-        if not isinstance(key, str) or key in ("base_dir", "source"):
+        if not isinstance(key, str) or key in ("base_dir", "source", "source_sha256"):
             raise ConfigError(f"{path} {key!r}: unknown key; known keys here: {', '.join(_known_fields(()))}")
     try:
-        settings = Settings(**data, base_dir=path.resolve().parent, source=path.resolve())
+        settings = Settings(**data, base_dir=path.resolve().parent, source=path.resolve(),
+                            source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
     except ValidationError as e:
         raise ConfigError(_describe(path, e)) from None
     env = OpenAIEnv()
@@ -62,13 +62,22 @@ def _one(path: Path, err: ErrorDetails) -> str:
     loc: tuple[str | int, ...] = tuple(err["loc"])
     field = _dotted(loc)
     value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if "at" in ctx:  # a section's own check names the entry it means (k8s.dependencies[3].target)
+        return f"{path} {field}.{ctx['at']}: {ctx.get('value')!r} is {err['msg']}"
     if err["type"] == "extra_forbidden":
         known = _known_fields(loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
         fix = f"did you mean {guess[0]!r}?" if guess else f"known keys here: {', '.join(known)}"
         return f"{path} {field}: unknown key; {fix}"
     fix = _hint(err)
-    return f"{path} {field}: {value!r} is not valid ({err['msg']}); {fix}"
+    return f"{path} {field}: {_short(value)} is not valid ({err['msg']}); {fix}"
+
+
+def _short(value: object) -> str:
+    """The bad value, cut to a readable length (a whole section is not a value to show)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _dotted(loc: tuple[str | int, ...]) -> str:

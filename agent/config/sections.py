@@ -116,7 +116,7 @@ class Policy(Section):
 
     namespaces: list[str] = ["sock-shop"]
     actions: list[Fault] = [Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG]
-    max_duration_s: int = Field(300, gt=0, description="longest chaos allowed, seconds")
+    max_duration_s: int = Field(300, gt=0, le=7 * 86_400, description="longest chaos allowed, seconds (a spec names at most a week)")
     max_pods_affected_perc: int = Field(50, ge=0, le=100)
     max_pods_affected: int = Field(2, ge=1, description="pods one experiment may hit, counted")
     allow_high_risk: bool = Field(False, description="disk-fill and node-drain need this opt-in")

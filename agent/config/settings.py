@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     paths: Paths = Paths()
     base_dir: Path = Field(Path("."), exclude=True, description="relative paths start here")
     source: Path | None = Field(None, exclude=True, description="the file it was read from (read again for the policy in force)")
+    source_sha256: str | None = Field(None, exclude=True, description="its content when read: a change means a new policy")
 
     @classmethod
     def settings_customise_sources(

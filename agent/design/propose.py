@@ -8,11 +8,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.config import Policy
+from agent.config import Paths, Policy
+from agent.config.files import FileRefused, read_text
 from agent.design.policy import screen
 from agent.errors import SpecInvalid
 from agent.models import Candidate, ExperimentSpec, Inventory, Proposal, Rejection
 from agent.ports import Designer
+
+DEFAULT_MAX_SPEC_BYTES: int = Paths.model_fields["max_spec_bytes"].default
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,29 @@ def save(candidates: list[Candidate], directory: Path) -> list[Candidate]:
     return out
 
 
-def load_spec(path: Path) -> ExperimentSpec:
-    """Read a saved spec; a bad file is a SpecInvalid naming the file and the field."""
+def load_spec(path: Path, *, max_bytes: int = DEFAULT_MAX_SPEC_BYTES) -> ExperimentSpec:
+    """Read a saved spec; a bad file is a SpecInvalid naming the file and the field.
+
+    ``max_bytes`` is ``paths.max_spec_bytes``; FIFOs, devices and directories are refused unread.
+    """
     try:
-        return ExperimentSpec.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SpecInvalid(f"{path}: cannot read it ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise SpecInvalid(f"{path}: not UTF-8 text; save the spec as UTF-8 JSON") from None
+        text = read_text(path, limit=max_bytes, limit_name="paths.max_spec_bytes")
+    except FileRefused as e:
+        raise SpecInvalid(f"{path}: {e.reason}; pass a spec file (UTF-8 JSON, as `suggest` saves it)") from None
+    try:
+        return ExperimentSpec.model_validate_json(text)
     except ValidationError as e:
         first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise SpecInvalid(f"{path} {field}: {first['msg']} (got {first.get('input')!r})") from None
+        field = "".join(f"[{p}]" if isinstance(p, int) else p if p == "[key]" else f".{str(p)[:40]}"
+                        for p in first["loc"]).lstrip(".")
+        msg = first["msg"].removeprefix("Value error, ")
+        raise SpecInvalid(
+            f"{path} {field or '(top level)'}: {msg} (got {_short(first.get('input'))}); "
+            "the spec's shape: python -m agent schema"
+        ) from None
+
+
+def _short(value: object) -> str:
+    """The bad value, cut to a readable length (a 4 KB description is not worth repeating)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."

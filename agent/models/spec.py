@@ -1,21 +1,57 @@
-"""Experiment specs: target, parameters, hypothesis, abort threshold; candidates and proposals."""
+"""Experiment specs: target, parameters, hypothesis, abort threshold; candidates and proposals.
+
+A spec file is input from anyone, so every field is bounded: text by length, labels by the
+Kubernetes syntax, numbers by what Litmus accepts (no value beyond 64 bits reaches the
+checkpointer), and numbers are strict (``true`` or ``"30"`` is not a duration). The policy then
+caps what may run (``policy.max_duration_s`` and the rest), well inside these bounds.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
 from agent.models.base import _ALIASES, Fault, Frozen, RiskLevel
+
+MAX_DURATION_S = 7 * 86_400  # a week: the longest duration or interval a spec may name at all; the policy caps far lower
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _label_key(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if not _LABEL_NAME.fullmatch(name) or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix))):
+        raise ValueError("not a Kubernetes label key: [DNS-subdomain prefix (<= 253 chars)/]name, the name "
+                         "<= 63 chars of A-Z a-z 0-9 - _ . starting and ending alphanumeric")
+    return key
+
+
+def _label_value(value: str) -> str:
+    if value and not _LABEL_NAME.fullmatch(value):
+        raise ValueError("not a Kubernetes label value: <= 63 chars of A-Z a-z 0-9 - _ . starting and "
+                         "ending alphanumeric (or empty)")
+    return value
+
+
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+Name = Annotated[str, Field(max_length=253)]  # a Kubernetes object name (DNS subdomain, <= 253)
+Namespace = Annotated[str, Field(max_length=63)]  # a DNS label
+Text = Annotated[str, Field(max_length=4000)]  # prose: a description, a rationale
+Line = Annotated[str, Field(max_length=2000)]  # a sentence: an impact, a hypothesis
+Int = Annotated[int, Strict()]  # true, 1.0 and "30" are not integers
+Flag = Annotated[bool, Strict()]  # 1 and "yes" are not booleans
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # an int or a finite float; never a bool or text
 
 
 class TargetSelector(Frozen):
     """Which pods the fault hits: Litmus ``appinfo`` (appns, applabel, appkind)."""
 
-    service: str
-    namespace: str
-    labels: dict[str, str] = Field(min_length=1)
+    service: Name
+    namespace: Namespace
+    labels: dict[LabelKey, LabelValue] = Field(min_length=1, max_length=20)
     kind: Literal["deployment", "statefulset"] = "deployment"
 
     @property
@@ -28,24 +64,24 @@ class Parameters(Frozen):
     """Fault parameters; each maps to the upstream Litmus env variable named in
     ``agent.engines.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
 
-    duration_s: int = Field(gt=0)  # TOTAL_CHAOS_DURATION
-    pods_affected_perc: int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
-    chaos_interval_s: int | None = Field(None, gt=0)  # CHAOS_INTERVAL
-    force: bool | None = None  # FORCE
-    network_latency_ms: int | None = Field(None, gt=0, le=60_000)  # NETWORK_LATENCY
-    jitter_ms: int | None = Field(None, ge=0, le=60_000)  # JITTER
-    packet_loss_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_LOSS_PERCENTAGE
-    packet_corruption_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_CORRUPTION_PERCENTAGE
-    packet_duplication_pct: int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_DUPLICATION_PERCENTAGE
-    destination_hosts: str | None = Field(None, pattern=r"^[a-z0-9.,-]*$")  # DESTINATION_HOSTS
-    cpu_cores: int | None = Field(None, gt=0, le=64)  # CPU_CORES
-    cpu_load_pct: int | None = Field(None, gt=0, le=100)  # CPU_LOAD
-    memory_consumption_mb: int | None = Field(None, gt=0, le=65_536)  # MEMORY_CONSUMPTION
-    number_of_workers: int | None = Field(None, gt=0, le=64)  # NUMBER_OF_WORKERS
-    fill_percentage: int | None = Field(None, gt=0, le=100)  # FILL_PERCENTAGE
+    duration_s: Int = Field(gt=0, le=MAX_DURATION_S)  # TOTAL_CHAOS_DURATION
+    pods_affected_perc: Int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
+    chaos_interval_s: Int | None = Field(None, gt=0, le=MAX_DURATION_S)  # CHAOS_INTERVAL
+    force: Flag | None = None  # FORCE
+    network_latency_ms: Int | None = Field(None, gt=0, le=60_000)  # NETWORK_LATENCY
+    jitter_ms: Int | None = Field(None, ge=0, le=60_000)  # JITTER
+    packet_loss_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_LOSS_PERCENTAGE
+    packet_corruption_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_CORRUPTION_PERCENTAGE
+    packet_duplication_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_DUPLICATION_PERCENTAGE
+    destination_hosts: str | None = Field(None, max_length=2000, pattern=r"^[a-z0-9.,-]*$")  # DESTINATION_HOSTS
+    cpu_cores: Int | None = Field(None, gt=0, le=64)  # CPU_CORES
+    cpu_load_pct: Int | None = Field(None, gt=0, le=100)  # CPU_LOAD
+    memory_consumption_mb: Int | None = Field(None, gt=0, le=65_536)  # MEMORY_CONSUMPTION
+    number_of_workers: Int | None = Field(None, gt=0, le=64)  # NUMBER_OF_WORKERS
+    fill_percentage: Int | None = Field(None, gt=0, le=100)  # FILL_PERCENTAGE
     signal: Literal["SIGKILL", "SIGTERM"] | None = None  # SIGNAL
-    target_hostnames: list[str] | None = None  # TARGET_HOSTNAMES (a JSON list; empty = all)
-    target_node: str | None = Field(None, pattern=r"^[a-z0-9.-]*$")  # TARGET_NODE
+    target_hostnames: list[Name] | None = Field(None, max_length=100)  # TARGET_HOSTNAMES (a JSON list; empty = all)
+    target_node: Name | None = Field(None, pattern=r"^[a-z0-9.-]*$")  # TARGET_NODE
 
     def set_fields(self) -> list[str]:
         """Names of the parameters given a value (``duration_s`` always is)."""
@@ -58,18 +94,18 @@ SignalName = Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores", "memo
 class ExpectedSignal(Frozen):
     """A prediction: ``service``'s ``signal`` should peak near ``peak`` (its unit: %, ms, m, MiB)."""
 
-    service: str
+    service: Name
     signal: SignalName
-    peak: float = Field(ge=0)
+    peak: Number = Field(ge=0)
 
 
 class Hypothesis(Frozen):
     """What the experiment should show, stated before it runs so the report can check it."""
 
-    statement: str
-    affected_services: list[str]
-    expected: list[ExpectedSignal] = []
-    recovery_s: float = Field(ge=0, description="expected time from injection to full recovery")
+    statement: Line
+    affected_services: list[Name] = Field(max_length=100)
+    expected: list[ExpectedSignal] = Field([], max_length=100)
+    recovery_s: Number = Field(ge=0, le=MAX_DURATION_S, description="expected time from injection to full recovery, s")
 
 
 Comparison = Literal[">", "<", ">=", "<="]
@@ -81,8 +117,8 @@ class AbortCondition(Frozen):
 
     signal: SignalName
     op: Comparison = ">"
-    value: float
-    service: str = "*"
+    value: Number
+    service: Name = "*"
 
     def holds(self, observed: float) -> bool:
         """True when ``observed`` meets the condition (i.e. the run must stop)."""
@@ -99,10 +135,10 @@ class AbortThreshold(Frozen):
     ``latency_p95_ms`` is the seed's shorthand (">" on the watched service); ``conditions`` adds
     any number of others."""
 
-    service: str
-    error_rate_pct: float | None = Field(None, gt=0, le=100)
-    latency_p95_ms: float | None = Field(None, gt=0)
-    conditions: list[AbortCondition] = []
+    service: Name
+    error_rate_pct: Number | None = Field(None, gt=0, le=100)
+    latency_p95_ms: Number | None = Field(None, gt=0)
+    conditions: list[AbortCondition] = Field([], max_length=20)
 
     @model_validator(mode="after")
     def _one_limit(self) -> AbortThreshold:
@@ -124,16 +160,16 @@ class ExperimentSpec(Frozen):
     """One proposed experiment, in the seed's JSON shape plus a rationale."""
 
     title: str = Field(min_length=3, max_length=120)
-    description: str
+    description: Text
     env: Literal["k8s"] = "k8s"
     action: Fault
     target_selector: TargetSelector
     parameters: Parameters
     abort_threshold: AbortThreshold | None
-    expected_impact: str
+    expected_impact: Line
     risk_level: RiskLevel
     chaos_engine: Literal["litmus"] = "litmus"
-    rationale: str = ""
+    rationale: Text = ""
     hypothesis: Hypothesis | None = None
 
     @field_validator("action", mode="before")

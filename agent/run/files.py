@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from agent.errors import ChaosAdvisorError
+from agent.errors import ChaosAdvisorError, ConfigError
 from agent.models import Candidate, Inventory, KillSwitch, Sample
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,7 +56,11 @@ class FileRunStore:
 
     def _dir(self, run_id: str) -> Path:
         path = self._root / run_id
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # the state directory was removed, made read-only or is full
+            raise ConfigError(f"paths.state_dir: cannot make {path} ({e.strerror}); "
+                              "set it to a directory this user can write") from None
         return path
 
     def _write(self, run_id: str, name: str, text: str) -> None:

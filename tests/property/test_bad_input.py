@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
 
 from agent.adapters import llm_designer
+from agent.adapters.audit_file import MemoryAuditLog
 from agent.adapters.llm_designer import LLMDesigner, _Answer, _specs
 from agent.adapters.slack_signature import SlackSignature
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy, Settings, load_settings
@@ -44,6 +45,7 @@ from agent.models import (
     Proposal,
     TargetSelector,
 )
+from agent.models.spec import MAX_DURATION_S
 from agent.report.number_check import Evidence, check, numbers_in, unsupported
 from agent.slack.clicks import parse_click
 from agent.slack.endpoint import SlackEndpoint
@@ -182,7 +184,7 @@ SERVICES = st.sampled_from([t.name for t in SHOP.targets] + ["ghost", "*", ""])
 def hostile_specs(draw: st.DrawFn) -> ExperimentSpec:
     """Specs that validate as models but aim anywhere: any namespace, action, size and watch."""
     service = draw(SERVICES)
-    params: dict[str, Any] = {"duration_s": draw(st.integers(1, 10**6)),
+    params: dict[str, Any] = {"duration_s": draw(st.integers(1, MAX_DURATION_S)),
                               "pods_affected_perc": draw(st.integers(0, 100))}
     if draw(st.booleans()):
         params["chaos_interval_s"] = draw(st.integers(1, 600))
@@ -192,8 +194,9 @@ def hostile_specs(draw: st.DrawFn) -> ExperimentSpec:
         params["force"] = draw(st.booleans())
     abort = draw(st.one_of(st.none(), st.builds(
         AbortThreshold, service=SERVICES, error_rate_pct=st.floats(0.01, 100))))
-    labels = draw(st.one_of(st.just({"name": service or "x"}),
-                            st.dictionaries(st.sampled_from(["name", "app", ""]), st.text(max_size=8),
+    labels = draw(st.one_of(st.just({"name": service if service not in ("", "*") else "x"}),
+                            st.dictionaries(st.sampled_from(["name", "app", "app.kubernetes.io/part-of"]),
+                                            st.from_regex(r"\A([a-z0-9]([-a-z0-9._]{0,6}[a-z0-9])?)?\Z"),
                                             min_size=1, max_size=2)))
     return ExperimentSpec(
         title="hostile", description="d", action=draw(st.sampled_from(list(Fault))),
@@ -207,7 +210,7 @@ POLICIES = st.builds(
     Policy,
     namespaces=st.lists(NAMESPACES, max_size=3),
     actions=st.lists(st.sampled_from(list(Fault)), max_size=6),
-    max_duration_s=st.integers(1, 10**5),
+    max_duration_s=st.integers(1, MAX_DURATION_S),
     max_pods_affected_perc=st.integers(0, 100),
     max_pods_affected=st.integers(1, 3),
     allow_high_risk=st.booleans(),
@@ -280,8 +283,9 @@ class _Replies:
 
 def _endpoint() -> tuple[SlackEndpoint, _Runs]:
     runs = _Runs()
+    policy = Policy(approvers=[f"slack:{APPROVER}"])
     endpoint = SlackEndpoint(verifier=SlackSignature(SECRET, now=lambda: NOW), replies=_Replies(), runs=runs,
-                             policy=Policy(approvers=[f"slack:{APPROVER}"]), workers=2)
+                             policy=lambda: policy, audit=MemoryAuditLog(), workers=2)
     return endpoint, runs
 
 

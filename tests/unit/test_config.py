@@ -60,7 +60,7 @@ def test_dependency_on_unknown_service_is_rejected(tmp_path: Path) -> None:
         "k8s:\n  target_services:\n    - {name: a, namespace: x, type: go, tier: edge}\n"
         "  dependencies:\n    - {source: a, target: b}\n",
     )
-    with pytest.raises(ConfigError, match="'b', which is not in target_services"):
+    with pytest.raises(ConfigError, match=r"k8s\.dependencies\[0\]\.target: 'b' is not a service of k8s\.target_services"):
         load_settings(p)
 
 
