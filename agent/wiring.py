@@ -6,6 +6,7 @@ Third-party clients are imported here lazily (inside the functions), so ``--help
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
 from agent.config import Settings
+from agent.config.files import check_manifests, make_dirs, remove_dirs
 from agent.errors import ConfigError
 from agent.ports import Deps, Designer, Narrator, Notifier
 
@@ -46,6 +48,15 @@ def twin_state_path(settings: Settings, binding: ClusterBinding) -> Path:
         return root / "sock-shop.json"
     key = "\n".join(str(Path(m).resolve()) for m in binding.manifests)
     return root / f"custom-{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
+
+
+def prepare_twin(settings: Settings, binding: ClusterBinding) -> list[Path] | None:
+    """The twin's ``--manifests``, checked (readable UTF-8 YAML), and its state directory, made:
+    what the twin would fail on with a traceback, refused first with one line."""
+    manifests = [Path(m) for m in binding.manifests] if binding.manifests else None
+    check_manifests(manifests or [])
+    make_dirs([(twin_state_path(settings, binding).parent, _field(settings, "paths.state_dir"))])
+    return manifests
 
 
 def build_audit(settings: Settings, store: RunStore) -> AuditLog:
@@ -168,10 +179,7 @@ def _open_deps(
         return
     from twin import TwinServer
 
-    manifests = [Path(m) for m in binding.manifests] if binding.manifests else None
-    for m in manifests or []:
-        if not m.is_file():
-            raise ConfigError(f"--manifests {m}: no such file")
+    manifests = prepare_twin(settings, binding)
     if settings.twin.url:  # a twin serving elsewhere outlives this process, as a cluster would
         yield _twin_deps(settings, settings.twin.url.rstrip("/"), notifier, designer, store, audit, realtime=realtime)
         return
@@ -209,8 +217,11 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     from agent.adapters.kube import RetryPolicy
 
     k = settings.k8s
+    # A monitor tick makes up to three engine calls (engine, ChaosResult, stop): bound each so
+    # that a hung API is noticed, and the stop sent, within monitor.cluster_grace_s.
+    deadline = max(1.0, settings.monitor.cluster_grace_s / 3)
     return RetryPolicy(timeout_s=k.request_timeout_s, attempts=k.retry_attempts,
-                       backoff_s=k.retry_backoff_s, backoff_max_s=k.retry_backoff_max_s)
+                       backoff_s=k.retry_backoff_s, backoff_max_s=k.retry_backoff_max_s, deadline_s=deadline)
 
 
 def postgres_url(settings: Settings) -> str:
@@ -236,7 +247,13 @@ def open_store(settings: Settings) -> Iterator[RunStore]:
         return
     from agent.run.files import FileRunStore
 
+    make_dirs([(settings.path(settings.paths.state_dir), _field(settings, "paths.state_dir"))])
     yield FileRunStore(settings.path(settings.paths.state_dir) / "runs")
+
+
+def _field(settings: Settings, name: str) -> str:
+    """``name`` as error messages show it: ``<stack.yaml> paths.state_dir``."""
+    return f"{settings.source} {name}" if settings.source else name
 
 
 @contextmanager
@@ -250,16 +267,33 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
         with open_postgres_saver(postgres_url(settings), keep=settings.checkpoint.keep_last) as pg:
             yield pg
         return
-    from agent.adapters.checkpoint import PruningSqliteSaver
-
-    path = settings.path(settings.checkpoint.sqlite_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn, saver = _open_sqlite(settings)
     try:
-        saver = PruningSqliteSaver(conn, keep=settings.checkpoint.keep_last)
-        saver.setup()
         yield saver
     finally:
         conn.close()
+
+
+def _open_sqlite(settings: Settings) -> tuple[sqlite3.Connection, BaseCheckpointSaver]:
+    """The checkpoint database's connection and saver, or a ConfigError naming
+    ``checkpoint.sqlite_path`` (and the directories made for it removed again)."""
+    from agent.adapters.checkpoint import PruningSqliteSaver
+
+    path, field = settings.path(settings.checkpoint.sqlite_path), _field(settings, "checkpoint.sqlite_path")
+    if os.path.isdir(path):
+        raise ConfigError(f"{field}: {str(path)!r} is a directory; name a file, e.g. {str(path / 'checkpoints.sqlite')!r}")
+    made = make_dirs([(settings.path(settings.paths.state_dir), _field(settings, "paths.state_dir")), (path.parent, field)])
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        saver = PruningSqliteSaver(conn, keep=settings.checkpoint.keep_last)
+        saver.setup()
+    except (sqlite3.Error, ValueError) as e:  # e.g. not a database, a path it cannot create; ValueError: a NUL
+        if conn is not None:
+            conn.close()
+        remove_dirs(made)
+        raise ConfigError(f"{field}: cannot use {str(path)!r} as the checkpoint database ({e}); "
+                          "name a new file or an SQLite file in a writable directory") from None
+    return conn, saver

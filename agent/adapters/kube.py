@@ -94,7 +94,7 @@ class KubeCluster:
     ) -> None:
         self._api = api
         self._retry, self._sleep = retry, sleep
-        self._timeout = retry.timeout_s
+        self._timeout = retry.request_timeout()
         self.server: str = api.configuration.host
         self._core = client.CoreV1Api(api)
         self._apps = client.AppsV1Api(api)

@@ -1,8 +1,10 @@
 """One Kubernetes API call: bounded retries of transient failures, errors mapped.
 
 Transient failures (HTTP 429/500/502/503/504, timeouts, refused or reset connections) are
-retried a bounded number of times with exponential backoff (tenacity), each retry logged, then
-raised as ClusterUnreachable so the caller stops safely. Refusals (4xx) are not retried: they
+retried a bounded number of times with exponential backoff (tenacity; a 429's Retry-After is
+honoured), each retry logged, then raised as ClusterUnreachable so the caller stops safely. With
+a deadline, no call (its tries, timeouts and waits together) outlasts it: the monitor's grace
+period is a promise about time, not about a number of tries. Refusals (4xx) are not retried: they
 become NotFound, Conflict, Forbidden (saying what to grant) or ClusterError with the server's
 message.
 """
@@ -16,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
+from tenacity.stop import stop_base
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from agent.errors import ClusterError, ClusterUnreachable, Conflict, Forbidden, NotFound
@@ -33,13 +43,21 @@ class RetryPolicy:
     attempts: int = 4  # in all, the first included
     backoff_s: float = 0.5  # first wait; doubles after each failure
     backoff_max_s: float = 4.0
+    deadline_s: float | None = None  # one call in all, tries and waits included (None: tries only)
+
+    def request_timeout(self) -> float:
+        """Per request: never longer than the whole call may take."""
+        return self.timeout_s if self.deadline_s is None else min(self.timeout_s, self.deadline_s)
 
 
 def call(fn: Callable[[], Any], what: str, *, server: str, policy: RetryPolicy, sleep: Callable[[float], None]) -> Any:
     """``fn()``, retried on transient failures (bounded, with backoff), errors mapped."""
+    stop: stop_base = stop_after_attempt(policy.attempts)
+    if policy.deadline_s is not None:
+        stop = stop | stop_after_delay(policy.deadline_s)
     retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts),
-        wait=wait_exponential(multiplier=policy.backoff_s, max=policy.backoff_max_s),
+        stop=stop,
+        wait=_Wait(policy),
         retry=retry_if_exception(_transient),
         sleep=sleep,
         reraise=True,
@@ -56,6 +74,32 @@ def call(fn: Callable[[], Any], what: str, *, server: str, policy: RetryPolicy, 
     except (Urllib3Error, OSError) as e:
         tries = retrying.statistics.get("attempt_number", 1)
         raise ClusterUnreachable(f"{what}: cannot reach {server} ({_cause(e)}) after {tries} tries") from e
+
+
+class _Wait:
+    """Exponential backoff, or the server's Retry-After on a 429, never past the deadline."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._backoff = wait_exponential(multiplier=policy.backoff_s, max=policy.backoff_max_s)
+
+    def __call__(self, rs: RetryCallState) -> float:
+        wait = self._backoff(rs)
+        e = rs.outcome.exception() if rs.outcome else None
+        if isinstance(e, ApiException) and e.status == 429:
+            wait = max(wait, _retry_after(e))
+        if self._policy.deadline_s is not None:
+            left = self._policy.deadline_s - (rs.seconds_since_start or 0.0)
+            wait = max(0.0, min(wait, left))
+        return wait
+
+
+def _retry_after(e: ApiException) -> float:
+    """Seconds from a Retry-After header (delta-seconds form); 0 when absent or a date."""
+    try:
+        return max(0.0, float((e.headers or {}).get("Retry-After", 0)))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _transient(e: BaseException) -> bool:

@@ -28,6 +28,7 @@ raises a pydantic error before LangChain hands back the raw message and its toke
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -264,8 +265,10 @@ def _selector(service: str, inventory: Inventory) -> TargetSelector:
     if target is None:
         namespaces = Counter(t.namespace for t in inventory.targets).most_common(1)
         name = clean(service, 63) or "(empty)"
+        # A label value the API would accept, so the policy (not the parser) refuses the target.
+        label = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-_.")[:63].strip("-_.") or "unknown"
         return TargetSelector(service=name, namespace=namespaces[0][0] if namespaces else "unknown",
-                              labels={"name": name})
+                              labels={"name": label})
     kind = "statefulset" if target.workload and target.workload.kind == "StatefulSet" else "deployment"
     return TargetSelector(service=target.name, namespace=target.namespace, labels=target.selector, kind=kind)
 

@@ -127,6 +127,7 @@ EventKind = Literal[
     "threshold_breached",
     "abort_requested",
     "interrupted",  # the person running the agent asked it to stop (Ctrl-C, SIGTERM)
+    "engine_removed",  # the watched ChaosEngine was deleted outside the agent (a 404 is an answer)
     "stopped",
     "completed",
     "recovered",

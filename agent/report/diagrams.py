@@ -23,6 +23,7 @@ _ARROWS: dict[EventKind, tuple[str, str]] = {
     "rejected": ("H-xA: reject {text}", ""),
     "refused": ("Note over A: refused by the policy in force: {text}", ""),
     "interrupted": ("H->>A: {text}", "stop"),
+    "engine_removed": ("Note over A,K: engine deleted outside the agent: {text}", ""),
     "dry_run": ("A->>K: ChaosEngine dry run, {text}", "dryRun=All"),
     "applied": ("A->>K: {text}", "create ChaosEngine"),
     "engine_found": ("A->>K: {text}", "engine already exists"),

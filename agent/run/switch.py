@@ -7,6 +7,7 @@ from the state backend (so ``python -m agent freeze`` on one replica stops appli
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from agent.config import Policy, Settings, load_settings
@@ -18,27 +19,28 @@ from agent.ports import RunStore
 class LivePolicy:
     """The policy of ``settings.source`` as it is now, frozen when the kill switch is on.
 
-    While the file still reads as it did when this was built, ``settings.policy`` is the policy
-    (with whatever the process was given on top of the file); once the file changed, the file's.
+    While the file still reads as it did when ``settings`` were loaded from it (however long
+    ago: a ``slack serve`` up for days), ``settings.policy`` is the policy (with whatever the
+    process was given on top of the file); once the file changed, the file's.
     """
 
     def __init__(self, settings: Settings, store: RunStore) -> None:
         self._settings = settings
         self._store = store
-        self._loaded = self._text()
 
-    def _text(self) -> bytes | None:
-        source = self._settings.source
-        if source is None:
-            return None
+    def _changed(self) -> bool:
+        source, loaded = self._settings.source, self._settings.source_sha256
+        if source is None or loaded is None:
+            return False
         try:
-            return source.read_bytes()
+            now = hashlib.sha256(source.read_bytes()).hexdigest()
         except OSError as e:
             raise ConfigError(f"{source}: cannot read it now ({e.strerror})") from None
+        return now != loaded
 
     def current(self) -> Policy:
         policy = self._settings.policy
-        if self._text() != self._loaded:
+        if self._changed():
             assert self._settings.source is not None
             policy = load_settings(self._settings.source).policy
         if self._store.kill_switch().on:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from langgraph.runtime import Runtime
 
-from agent.errors import ClusterError, MetricsUnavailable
+from agent.errors import ClusterError, MetricsUnavailable, NotFound
 from agent.models import EngineRef, EngineStatus, ExperimentSpec, Sample
 from agent.ports import Deps
 from agent.run.monitor import breach, deviations, recovered, summary_line
@@ -42,7 +42,8 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
         if update.get("phase", phase) == "running":  # not aborted just above
             _while_running(deps, state, spec, sample, status, update)
     elif phase == "stopping":
-        _while_stopping(deps, state, spec, status, update)
+        if update.get("phase", phase) == "stopping":  # the engine was not deleted meanwhile
+            _while_stopping(deps, state, spec, status, update)
     else:
         _while_recovering(deps, state, sample, update)
     if tick >= deps.settings.monitor.max_ticks and update.get("phase", phase) != "done":
@@ -68,6 +69,15 @@ def _status(deps: Deps, state: RunState, spec: ExperimentSpec, update: RunState)
     engine = EngineRef.model_validate(state["engine"])
     try:
         status = deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value)
+    except NotFound as e:  # an answer, not an outage: someone deleted the engine, and its chaos with it
+        update["last_cluster_at"] = deps.clock.now().isoformat()
+        update["cluster_error"] = None
+        if state.get("phase", "running") in ("running", "stopping"):
+            update["events"].append(event(deps, "engine_removed", f"{engine.namespace}/{engine.name}: {e}"))
+            reason = "the ChaosEngine was deleted outside the agent; its chaos ended with it"
+            update |= {"phase": "recovering", "outcome": "aborted", "chaos_ended_at": deps.clock.now().isoformat(),
+                       "reason": reason if state.get("phase", "running") == "running" else f"{state.get('reason')}; {reason}"}
+        return None
     except ClusterError as e:
         update["cluster_error"] = str(e)
         return None  # judged again next tick (see _guard); losing the engine does not hide the metrics

@@ -100,3 +100,21 @@ def test_list_engines_reports_state_and_run(twin: TwinServer) -> None:
     assert info.run_id == "r0000002" and info.active and info.created_at is not None
     kube.stop_engine("sock-shop", "ca-r0000002")
     assert not kube.list_engines("sock-shop")[0].active
+
+
+def test_a_deadline_bounds_one_call_whatever_its_tries(twin: TwinServer) -> None:
+    # Real time on purpose: the deadline is a promise about wall-clock time (4 tries x 2 s
+    # timeouts would take 8 s and more; the deadline cuts it at about 1 s).
+    import time
+
+    held = twin.inject("GET", "/chaosengines", hold=True)
+    api = connect(host=twin.url, kubeconfig=None, context=None,
+                  retry=RetryPolicy(timeout_s=2.0, attempts=4, backoff_s=0.1, deadline_s=1.0))
+    started = time.monotonic()
+    try:
+        with pytest.raises(ClusterUnreachable):
+            api.find_engine("sock-shop", ENGINE)
+    finally:
+        twin.heal()
+    took = time.monotonic() - started
+    assert held.hits >= 1 and took < 2.5, took  # one 1 s timeout, no second full try

@@ -51,3 +51,35 @@ def test_ctrl_c_during_the_baseline_applies_nothing(deps: Deps) -> None:
     state = runner.resume(graph, deps, "ctrl0002", approve(deps)).state
     assert state["outcome"] == "failed" and "interrupted by the user (SIGTERM) before any chaos" in str(state["reason"])
     assert deps.cluster.list_engines("sock-shop") == []
+
+
+class DeletesEngine:
+    """The cluster, except that someone deletes the run's engine (kubectl delete) before the
+    monitor's ``n``-th status read."""
+
+    def __init__(self, inner: object, n: int) -> None:
+        self._inner, self._n, self.reads = inner, n, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def engine_status(self, namespace: str, name: str, experiment: str) -> object:
+        self.reads += 1
+        if self.reads == self._n:
+            from kubernetes import client
+
+            api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=self._inner.server)))  # type: ignore[attr-defined]
+            api.delete_namespaced_custom_object("litmuschaos.io", "v1alpha1", namespace, "chaosengines", name)
+        return self._inner.engine_status(namespace, name, experiment)  # type: ignore[attr-defined]
+
+
+def test_an_engine_deleted_outside_the_agent_ends_its_chaos_and_is_not_patched(deps: Deps) -> None:
+    deps = replace(deps, designer=OneSpec(catalogue_delete(50, duration_s=120)))
+    graph = build(InMemorySaver())
+    runner.start(graph, deps, run_id="gone0001", count=1, cluster={"twin": True})
+    watched = replace(deps, cluster=DeletesEngine(deps.cluster, 3))  # type: ignore[arg-type]
+    state = runner.resume(graph, watched, "gone0001", approve(watched)).state
+    kinds = [e["kind"] for e in state["events"]]
+    assert state["outcome"] == "aborted" and "deleted outside the agent" in str(state["reason"])
+    assert "engine_removed" in kinds and "cluster_lost" not in kinds and "abort_requested" not in kinds
+    assert [e.action for e in deps.audit.entries("gone0001")].count("engine_stop") == 0
