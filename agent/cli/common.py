@@ -82,7 +82,6 @@ def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunG
 
 
 def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
-    from graphs import runner
 
     if view.waiting is None:
         finish(view)
@@ -97,18 +96,36 @@ def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, r
             return
         answer = ask(len(view.waiting.candidates))
         if answer is None:
-            console.print(f"Left paused. Later: python -m agent resume {view.run_id} --approve N")
+            console.print(f"Left paused: nothing was applied. Later: python -m agent resume {view.run_id} "
+                          f"--approve N (1..{len(view.waiting.candidates)}), or --reject")
             return
         approve, reject = (None, True) if answer == 0 else (answer, False)
-    finish(runner.resume(graph, deps, view.run_id, decision(deps, approve=approve)))
+    finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve)))
+
+
+def resume_here(graph: RunGraph, deps: Deps, run_id: str, answer: Decision) -> RunView:
+    """Resume ``run_id`` in this process, which then runs its experiment: Ctrl-C or SIGTERM
+    stops the chaos and ends the run with its report (a second one exits at once)."""
+    from dataclasses import replace
+
+    from agent.cli.interrupts import stopping_on_signals
+    from graphs import runner
+
+    with stopping_on_signals(console, run_id) as stop:
+        return runner.resume(graph, replace(deps, stop_requested=stop.requested), run_id, answer)
 
 
 def ask(n: int) -> int | None:
     from rich.prompt import Prompt
 
-    choices = [str(i) for i in range(1, n + 1)] + ["r", "q"]
-    answer = Prompt.ask(f"Approve which experiment? 1-{n}, r = reject, q = leave paused", choices=choices, console=console)
-    return None if answer == "q" else 0 if answer == "r" else int(answer)
+    choices = [str(i) for i in range(1, n + 1)] + ["r", "q", "n"]
+    try:
+        answer = Prompt.ask(f"Approve which experiment? 1-{n}, r = reject, q or n = leave paused", choices=choices,
+                            console=console)
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C or Ctrl-D at the prompt: leave it paused, say so
+        console.print()
+        return None
+    return None if answer in ("q", "n") else 0 if answer == "r" else int(answer)
 
 
 def decision(deps: Deps, *, approve: int | None, note: str = "") -> Decision:

@@ -21,6 +21,7 @@ from agent.cli.common import (
     finish,
     load_config,
     open_run,
+    resume_here,
 )
 
 
@@ -65,7 +66,7 @@ def resume(
         view = runner.view(build(saver), run_id)
     binding = ClusterBinding.model_validate(view.state.get("cluster") or {})
     with open_run(settings, binding) as (graph, deps):
-        finish(runner.resume(graph, deps, run_id, decision(deps, approve=approve, note=note)))
+        finish(resume_here(graph, deps, run_id, decision(deps, approve=approve, note=note)))
 
 
 def approvals(config: ConfigOpt = DEFAULT_CONFIG) -> None:
