@@ -106,7 +106,7 @@ def build_notifier(settings: Settings, store: RunStore, console: Console) -> Not
     warning on ``console`` and the run goes on)."""
     from agent.adapters.terminal import TerminalNotifier
 
-    terminal = TerminalNotifier(console)
+    terminal = TerminalNotifier(console, store)
     if not settings.slack.enabled:
         return terminal
     from agent.adapters.slack_notifier import BestEffort, SlackNotifier

@@ -8,20 +8,31 @@ from rich.console import Console
 from rich.live import Live
 
 from agent.design.view import print_candidates
-from agent.models import Candidate, Rejection, Sample
+from agent.errors import ChaosAdvisorError
+from agent.models import Candidate, Inventory, Rejection, Sample
+from agent.ports import RunStore
 from agent.run.view import signals_table
 
 
 class TerminalNotifier:
     """Implements :class:`agent.ports.Notifier` by printing to a Rich console."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, store: RunStore | None = None) -> None:
         self._console = console
+        self._store = store  # the run's inventory: the pods each selector matches
         self._live: Live | None = None
 
     def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
         self._console.print(f"[bold]Run {run_id}[/bold]")
-        print_candidates(self._console, candidates, rejected)
+        print_candidates(self._console, candidates, rejected, inventory=self._inventory(run_id))
+
+    def _inventory(self, run_id: str) -> Inventory | None:
+        if self._store is None:
+            return None
+        try:
+            return self._store.inventory(run_id)
+        except ChaosAdvisorError:
+            return None  # shown without pods rather than not at all
 
     def progress(self, run_id: str, title: str, line: str) -> None:
         self._console.print(f"🔄 {title} - RUNNING / {line}")

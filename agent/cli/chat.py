@@ -101,7 +101,9 @@ def _decides(runs: GraphRuns, name: str, args: Mapping[str, object]) -> str | No
     except ChaosAdvisorError:
         return None  # the tool itself will say the run does not exist
     if name == "approve_experiment" and isinstance(choice, int) and 1 <= choice <= len(titles):
-        return f"run {run_id}, experiment {choice} of {len(titles)}: {titles[choice - 1]!r} will run now"
+        plan = runs.plan(run_id, choice)
+        return f"run {run_id}, experiment {choice} of {len(titles)}: {titles[choice - 1]!r} will run now" + (
+            f"; {plan}" if plan else "")
     if name == "reject_run":
         return f"run {run_id}: none of its {len(titles)} candidates will run"
     return None
@@ -115,6 +117,18 @@ class GraphRuns:
                  console: Console, realtime: bool = True) -> None:
         self._graph, self._saver, self._deps, self._binding = graph, saver, deps, binding
         self._console, self._realtime = console, realtime
+
+    def plan(self, run_id: str, choice: int) -> str | None:
+        """What choice ``choice`` of ``run_id`` hits (selector, pods) and when it stops itself."""
+        from agent.design.targets import abort_line, target_line
+        from agent.errors import ChaosAdvisorError
+
+        try:
+            spec = self._deps.store.candidates(run_id)[choice - 1].spec
+            inventory = self._deps.store.inventory(run_id)
+        except (ChaosAdvisorError, IndexError):
+            return None
+        return f"{target_line(spec, inventory)}; {abort_line(spec)}"
 
     def start(self, count: int) -> RunSummary:
         from graphs import runner

@@ -55,7 +55,8 @@ def suggest(
     made = make_dirs([(directory, "--output" if output else f"{config} paths.experiments")]) if not dry_run else []
     try:
         with open_deps(settings, binding, console=console) as deps:
-            result = design(discover(deps), deps.designer, deps.policy(), count=count)
+            inv = discover(deps)
+            result = design(inv, deps.designer, deps.policy(), count=count)
     except BaseException:
         remove_dirs(made)
         raise
@@ -65,7 +66,7 @@ def suggest(
             candidates = save(candidates, directory)
         except OSError as e:
             raise ChaosAdvisorError(f"cannot save the specs in {directory} ({e.strerror}); pass --output DIR") from None
-    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice)
+    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice, inventory=inv)
     if dry_run:
         console.print("dry run: nothing saved")
 

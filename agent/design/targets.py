@@ -4,7 +4,10 @@ exact selector and the pods it matches in the run's inventory (what the engine p
 from __future__ import annotations
 
 from agent.design.policy import matched_pods
-from agent.models import ExperimentSpec, Inventory
+from agent.models import AbortCondition, ExperimentSpec, Inventory
+
+_UNITS = {"error_rate_pct": "%", "latency_p95_ms": " ms", "cpu_millicores": " m", "memory_mib": " MiB"}
+_NAMES = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
 
 
 def target_line(spec: ExperimentSpec, inventory: Inventory | None, *, limit: int | None = None) -> str:
@@ -30,3 +33,15 @@ def target_line(spec: ExperimentSpec, inventory: Inventory | None, *, limit: int
         if limit is None or len(line) <= limit:
             return line
     return f"{head}, {count}"
+
+
+def abort_line(spec: ExperimentSpec) -> str:
+    """When the run stops itself, e.g. ``abort when front-end error rate > 50% or p95 > 5000 ms``."""
+    if spec.abort_threshold is None:
+        return "no abort condition (the policy refuses it)"
+    return "abort when " + " or ".join(_condition(c) for c in spec.abort_threshold.all_conditions())
+
+
+def _condition(c: AbortCondition) -> str:
+    who = "any service" if c.service == "*" else c.service
+    return f"{who} {_NAMES[c.signal]} {c.op} {c.value:g}{_UNITS[c.signal]}"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from agent.models import Candidate, Rejection
+from agent.design.targets import abort_line, target_line
+from agent.models import Candidate, Inventory, Rejection
 
 
 def print_candidates(
-    console: Console, candidates: list[Candidate], rejected: list[Rejection], *, notice: str | None = None
+    console: Console, candidates: list[Candidate], rejected: list[Rejection], *, notice: str | None = None,
+    inventory: Inventory | None = None,
 ) -> None:
-    """The ranked list in the seed's shape: title, description, action, target, risk, duration, file."""
+    """The ranked list in the seed's shape: title, description, action, target, risk, duration,
+    file; with each the exact selector, the pods it matches in ``inventory`` and the abort condition."""
     if notice:
         console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
     console.print(f"[bold]{len(candidates)} proposed experiment(s)[/bold]")
@@ -24,6 +27,8 @@ def print_candidates(
             f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s",
             highlight=False,
         )
+        console.print(f"   Hits: {target_line(s, inventory)}", highlight=False)
+        console.print(f"   Stops itself: {abort_line(s)}", highlight=False)
         console.print(f"   Why: {s.rationale}", highlight=False)
         if s.hypothesis:
             console.print(f"   Hypothesis: {s.hypothesis.statement}; recovery ≤ {s.hypothesis.recovery_s:.0f} s", highlight=False)

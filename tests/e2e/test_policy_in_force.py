@@ -75,3 +75,13 @@ def test_policy_frozen_in_stack_yaml_refuses_too(cli: Cli, workdir: Path) -> Non
     out = cli("resume", run_id, "--approve", "1")
     assert "policy.frozen" in out.stdout
     assert engines(workdir) == []
+
+
+def test_every_proposal_shows_its_exact_selector_pods_and_abort_condition(cli: Cli, workdir: Path) -> None:
+    first = cli("run-graph", "--twin", "--count", "2")
+    out = " ".join(first.stdout.split())  # Rich wraps long lines when piped
+    hits = re.findall(r"Hits: (\S+) on sock-shop/(\S+), selector name=(\S+) \((deployment|statefulset)\), 1 pod: (\S+)", out)
+    assert len(hits) == 2
+    for _, service, label, _, pod in hits:
+        assert label == service and pod.startswith(f"{service}-")
+    assert out.count("Stops itself: abort when front-end error rate > 50%") == 2
