@@ -3,8 +3,10 @@ so it needs no approval."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from langchain_core.tools import BaseTool, tool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.errors import ApprovalError
 from agent.models import EngineStatus
@@ -24,7 +26,7 @@ class AbortResult(BaseModel):
 
 def abort_tool(runs: RunControl, session: ChatSession) -> BaseTool:
     @tool(parse_docstring=True)
-    def abort_run(run_id: str, timeout_s: float = 120) -> AbortResult:
+    def abort_run(run_id: str, timeout_s: Annotated[float, Field(ge=1, le=600)] = 120) -> AbortResult:
         """Stop a run's chaos now: patch its ChaosEngine to engineState stop and wait until Litmus
         reports it Stopped. A safety action: always allowed, for runs started anywhere. Use it
         whenever the user wants an experiment stopped.

@@ -7,9 +7,10 @@ carry ``metadata["confirm"]``: the chat asks the person at the terminal before a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from langchain_core.tools import BaseTool, tool
+from pydantic import Field
 
 from agent.errors import ApprovalError
 from agent.models import Decision
@@ -28,7 +29,7 @@ def decide_tools(runs: RunControl, session: ChatSession) -> list[BaseTool]:
         return done
 
     @tool(parse_docstring=True)
-    def approve_experiment(run_id: str, choice: int, note: str = "") -> RunSummary:
+    def approve_experiment(run_id: str, choice: Annotated[int, Field(ge=1, le=20)], note: str = "") -> RunSummary:
         """Approve one candidate of a paused run on the user's behalf. The run then dry-runs and
         applies that experiment's ChaosEngine, watches the signals (aborting on its threshold)
         and writes the report; this returns when the run has finished. Call it only when the user

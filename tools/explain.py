@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from langchain_core.tools import BaseTool, tool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.config import Policy
 from agent.design.policy import check, screen
@@ -53,7 +55,7 @@ def explain_tool(deps: Deps, designer: Remembering) -> BaseTool:
     """``deps.designer`` should be ``designer``, so suggest_experiments' list is the one explained."""
 
     @tool(parse_docstring=True)
-    def explain_candidate(rank: int, run_id: str | None = None) -> Explanation:
+    def explain_candidate(rank: Annotated[int, Field(ge=1, le=20)], run_id: str | None = None) -> Explanation:
         """Explain one candidate experiment: the reasons it was proposed, its hypothesis (affected
         services, expected peaks, recovery time), its abort conditions and the policy's verdict.
         Read-only.

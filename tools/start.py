@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from langchain_core.tools import BaseTool, tool
+from pydantic import Field
 
 from agent.errors import ChaosAdvisorError
 from tools.runs import ChatSession, RunControl, RunSummary
@@ -10,7 +13,7 @@ from tools.runs import ChatSession, RunControl, RunSummary
 
 def start_tool(runs: RunControl, session: ChatSession) -> BaseTool:
     @tool(parse_docstring=True)
-    def start_run(count: int = 3) -> RunSummary:
+    def start_run(count: Annotated[int, Field(ge=1, le=20)] = 3) -> RunSummary:
         """Start a new run: discover the stack, design ranked experiments, then pause for a human's
         approval. Nothing is applied to the cluster; the run waits until approve_experiment or
         reject_run answers it.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from langchain_core.tools import BaseTool, tool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.design.propose import design
 from agent.inventory.discovery import discover
@@ -21,7 +23,7 @@ class Suggestions(BaseModel):
 
 def suggest_tool(deps: Deps) -> BaseTool:
     @tool(parse_docstring=True)
-    def suggest_experiments(count: int = 3) -> Suggestions:
+    def suggest_experiments(count: Annotated[int, Field(ge=1, le=20)] = 3) -> Suggestions:
         """Propose ranked chaos experiments for the current stack; read-only.
 
         Args:

@@ -62,8 +62,9 @@ class ChatAgent:
     """A conversation with a tool-calling chat model."""
 
     def __init__(self, model: BaseChatModel, tools: Sequence[BaseTool], *, system: str, confirm: Confirm,
-                 max_steps: int = MAX_STEPS) -> None:
+                 max_steps: int = MAX_STEPS, shape: Callable[[object], object] = lambda result: result) -> None:
         self._tools = {t.name: t for t in tools}
+        self._shape = shape  # what the model reads of a result (tools.model_view.for_model)
         self._model = model.bind_tools(list(tools))
         self._system = SystemMessage(system)
         self._confirm = confirm
@@ -89,7 +90,7 @@ class ChatAgent:
                 steps.append(step)
                 if on_step is not None:
                     on_step(step)
-                messages.append(_message(step, call["id"] or ""))
+                messages.append(_message(step, call["id"] or "", self._shape))
             for bad in answer.invalid_tool_calls:
                 messages.append(ToolMessage(f"error: the arguments were not valid JSON ({bad.get('error')}); "
                                             "call again with a JSON object", tool_call_id=bad["id"] or "",
@@ -122,10 +123,10 @@ class ChatAgent:
         self._history = messages
 
 
-def _message(step: ToolStep, call_id: str) -> ToolMessage:
+def _message(step: ToolStep, call_id: str, shape: Callable[[object], object]) -> ToolMessage:
     if step.error is not None:
         return ToolMessage(f"error: {step.error}", tool_call_id=call_id, name=step.name, status="error")
-    return ToolMessage(result_text(step.result), tool_call_id=call_id, name=step.name)
+    return ToolMessage(result_text(shape(step.result)), tool_call_id=call_id, name=step.name)
 
 
 def result_text(result: object) -> str:

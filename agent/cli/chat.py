@@ -78,6 +78,7 @@ def make_repl(console: Console, deps: Deps, runs: GraphRuns, *, read: Reader, ap
     from agent.chat.repl import Repl
     from prompts import render
     from tools import build_chat_tools
+    from tools.model_view import for_model
     from tools.runs import ChatSession
 
     tools = build_chat_tools(deps, runs, ChatSession(approver=approver))
@@ -85,7 +86,7 @@ def make_repl(console: Console, deps: Deps, runs: GraphRuns, *, read: Reader, ap
     if model is not None:
         system = render("chat_system", approver=f"chat:{approver}")
         confirm = confirm_with(console, read, lambda name, args: _decides(runs, name, args))
-        agent = ChatAgent(model, tools, system=system, confirm=confirm)
+        agent = ChatAgent(model, tools, system=system, confirm=confirm, shape=for_model)
     return Repl(console, tools, read=read, agent=agent, run_ids=runs.run_ids, offline=offline)
 
 

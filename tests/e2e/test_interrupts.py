@@ -11,7 +11,10 @@ import subprocess
 
 import pytest
 
-from tests.e2e.test_crash_recovery import WAIT_S, Crash, crash, only_engine  # noqa: F401 - crash is a fixture
+from tests.e2e import test_crash_recovery
+from tests.e2e.test_crash_recovery import WAIT_S, Crash, only_engine
+
+crash = test_crash_recovery.crash  # the crash matrix's fixture: a twin that outlives the agent
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

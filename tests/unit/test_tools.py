@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from agent.adapters.audit_file import MemoryAuditLog
 from agent.chat.agent import MAX_RESULT_CHARS, result_text
@@ -150,7 +151,8 @@ def test_a_decision_without_a_listing_answers_whatever_is_pending(deps: Deps) ->
 def test_choice_zero_and_unknown_runs_are_refused_before_any_resume(deps: Deps) -> None:
     runs = FakeRuns(deps)
     tools = tools_of(deps, runs)
-    with pytest.raises(ApprovalError, match="numbered from 1"):
+    # The bound is in the schema the model reads (ge=1), so the call is refused before the body.
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
         tools["approve_experiment"].invoke({"run_id": "run1", "choice": 0})  # type: ignore[attr-defined]
     with pytest.raises(ApprovalError, match="no run 'nope'"):
         tools["approve_experiment"].invoke({"run_id": "nope", "choice": 1})  # type: ignore[attr-defined]
