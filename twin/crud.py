@@ -231,9 +231,9 @@ def _update(state: State, resource: Resource, current: KObj, updated: Any, *,
 
 def patch_object(state: State, resource: Resource, namespace: str | None, name: str, body: Any,
                  content_type: str, *, dry_run: bool) -> KObj:
-    """PATCH (merge, strategic-merge treated as merge, or JSON Patch)."""
+    """PATCH (merge, JSON Patch, or strategic merge on built-in kinds only, as kube-apiserver)."""
     current = _stored(state, resource, namespace, name)
-    patched = apply_patch(copy.deepcopy(current), body, content_type)
+    patched = apply_patch(copy.deepcopy(current), body, content_type, custom=resource.custom)
     return _update(state, resource, current, patched, dry_run=dry_run)
 
 

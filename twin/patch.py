@@ -1,7 +1,10 @@
 """PATCH bodies: JSON merge patch (RFC 7386) and JSON Patch (RFC 6902).
 
-Strategic merge patch is applied as a merge patch: for the custom resources the twin accepts
-writes on, that is also what a real API server does (CRDs have no patch strategies).
+Strategic merge patch is applied as a merge patch on built-in kinds (the twin keeps no patch
+strategies), and refused with 415 on custom resources, as kube-apiserver does: its custom
+resource handler accepts only JSON Patch, merge patch and apply patch
+(kubernetes/kubernetes apiextensions-apiserver pkg/apiserver/customresource_handler.go,
+``supportedTypes``; discussed in kubernetes/kubernetes#53558).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from typing import Any, TypedDict, cast
 from twin.errors import ApiError, bad_request
 from twin.state import KObj
 
-MERGE_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
+MERGE_PATCH_TYPE = "application/merge-patch+json"
+STRATEGIC_TYPE = "application/strategic-merge-patch+json"
+MERGE_TYPES = (MERGE_PATCH_TYPE, STRATEGIC_TYPE)
 JSON_PATCH_TYPE = "application/json-patch+json"
 
 
@@ -109,9 +114,16 @@ def json_patch(target: Any, ops: Any) -> Any:
     return doc
 
 
-def apply_patch(target: KObj, body: Any, content_type: str) -> KObj:
-    """Apply a PATCH body according to its content type; 415 for unknown types."""
+def apply_patch(target: KObj, body: Any, content_type: str, *, custom: bool = False) -> KObj:
+    """Apply a PATCH body according to its content type; 415 for unknown types, and for a
+    strategic merge patch on a custom resource."""
     media = content_type.split(";")[0].strip().lower()
+    if custom and media == STRATEGIC_TYPE:
+        raise ApiError(
+            415, "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            f"{JSON_PATCH_TYPE}, {MERGE_PATCH_TYPE}, application/apply-patch+yaml",
+        )
     if media in MERGE_TYPES:
         if not isinstance(body, dict):
             raise bad_request("a merge patch body must be a JSON object")

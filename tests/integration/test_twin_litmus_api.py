@@ -147,3 +147,22 @@ def test_every_installed_chaos_experiment_passes_its_own_schema(twin) -> None:
         copy["metadata"] = {"name": experiment["metadata"]["name"]}
         twin.custom.create_namespaced_custom_object(*LITMUS, "default", "chaosexperiments", copy,
                                                     dry_run="All")
+
+
+def test_a_strategic_merge_patch_on_a_custom_resource_is_415_as_on_kube_apiserver(twin, make_engine) -> None:
+    # kube-apiserver's custom resource handler accepts JSON Patch, merge patch and apply patch only
+    # (apiextensions-apiserver customresource_handler.go): a client sending strategic merge to a
+    # ChaosEngine must fail here as it would on a real cluster.
+    import urllib.error
+    import urllib.request
+
+    twin.create_engine(make_engine("smp", "pod-delete", "name=carts"))
+    url = f"{twin.url}/apis/litmuschaos.io/v1alpha1/namespaces/{NS}/chaosengines/smp"
+    body = json.dumps({"spec": {"engineState": "stop"}}).encode()
+    request = urllib.request.Request(url, data=body, method="PATCH",
+                                     headers={"Content-Type": "application/strategic-merge-patch+json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 415
+    assert "application/merge-patch+json" in refused.value.read().decode()
+    assert twin.get("chaosengines", "smp")["spec"]["engineState"] == "active"
