@@ -18,14 +18,14 @@ from graphs.nodes.monitor import monitor
 from graphs.nodes.narrate import narrate
 from graphs.nodes.notify import notify
 from graphs.routing import after_approve, after_design, after_execute, after_monitor
-from graphs.state import RunState
+from graphs.state import RunInput, RunState
 
-RunGraph = CompiledStateGraph[RunState, Deps, RunState, RunState]
+RunGraph = CompiledStateGraph[RunState, Deps, RunInput, RunState]
 
 
 def build(checkpointer: BaseCheckpointSaver | None) -> RunGraph:
     """The compiled run graph; pass the same checkpointer to resume a run from any process."""
-    g = StateGraph(RunState, context_schema=Deps)
+    g = StateGraph(RunState, context_schema=Deps, input_schema=RunInput)
     g.add_node("discover", discover)
     g.add_node("design", design)
     g.add_node("notify", notify)

@@ -23,7 +23,7 @@ from agent.run.approval import validate
 from agent.run.gate import explain, refusals
 from graphs.builder import RunGraph
 from graphs.nodes.approve import asked_at
-from graphs.state import RunState
+from graphs.state import RunInput, RunState
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,12 @@ def start(
 ) -> RunView:
     """Run from discover until the approval interrupt (or the end). With ``preset`` the spec
     replaces the designer (still policy-checked); ``dry_run`` stops after the server dry-run."""
-    initial: RunState = {
+    initial: RunInput = {
         "run_id": run_id,
         "count": count,
         "cluster": cluster,
         "preset": preset.model_dump(mode="json") if preset else None,
         "dry_run": dry_run,
-        "events": [],
     }
     if graph.get_state(config(run_id)).values:  # a reused id would merge two runs and adopt an engine
         raise ApprovalError(f"run {run_id} already exists; start a new run (ids are made by new_run_id())")

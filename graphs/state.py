@@ -44,3 +44,15 @@ class RunState(TypedDict, total=False):
     report_path: str | None
     tldr: str | None
     events: Annotated[list[dict[str, object]], operator.add]  # [RunEvent]
+
+
+class RunInput(TypedDict, total=False):
+    """What a caller may give a new run (the graph's input schema): nothing internal, so no caller
+    can seed an outcome, an engine or a phase. Without ``run_id`` (Studio), the run takes one from
+    its thread id."""
+
+    run_id: str
+    count: int
+    cluster: dict[str, object]
+    preset: dict[str, object] | None
+    dry_run: bool

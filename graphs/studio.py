@@ -7,7 +7,7 @@ from the repository's stack.yaml (and the usual ``CHAOS_ADVISOR_*`` environment)
 and kept for the life of the server process, which is this entry point's own. Code that invokes
 ``graph`` itself may still pass ``context=deps``.
 
-In Studio, start a run with the input ``{"run_id": "studio01", "count": 3, "cluster": {"twin": true}}``;
+In Studio, start a run with the input ``{"count": 3, "cluster": {"twin": true}}`` (its run id comes from the thread);
 it pauses at ``approve`` and resumes with a Decision, e.g. ``{"verdict": "approve", "choice": 1,
 "approver": "me", "channel": "cli", "at": "2026-11-26T12:00:00Z"}``.
 """

@@ -94,3 +94,15 @@ def test_a_run_id_is_never_reused(deps: Deps) -> None:
     runner.start(graph, deps, run_id="same0001", count=1, cluster={"twin": True})
     with pytest.raises(ApprovalError, match="already exists"):
         runner.start(graph, deps, run_id="same0001", count=1, cluster={"twin": True})
+
+
+def test_a_caller_cannot_seed_internal_keys_and_a_run_without_an_id_takes_its_threads(deps: Deps) -> None:
+    graph = build(InMemorySaver())
+    seeded = {"count": 1, "cluster": {"twin": True}, "outcome": "completed", "phase": "done", "tick": 99,
+              "engine": {"name": "ca-x", "namespace": "sock-shop", "uid": "u"}}
+    graph.invoke(seeded, {"configurable": {"thread_id": "3f2a9c1e-77aa-4b1c-9d0e-123456789abc"}}, context=deps,  # type: ignore[call-overload]
+                 durability="sync")
+    state = graph.get_state({"configurable": {"thread_id": "3f2a9c1e-77aa-4b1c-9d0e-123456789abc"}}).values
+    assert state["run_id"] == "3f2a9c1e"  # from the thread: two Studio threads never share an engine
+    assert state.get("outcome") is None and state.get("engine") is None and state.get("tick") is None
+    assert graph.get_state({"configurable": {"thread_id": "3f2a9c1e-77aa-4b1c-9d0e-123456789abc"}}).next == ("approve",)
