@@ -9,6 +9,7 @@ is lost, nothing is applied twice, no engine is left injecting, and every run en
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import queue
@@ -97,6 +98,21 @@ def ended(engine: dict[str, object]) -> bool:
     return status in ("completed", "stopped")
 
 
+def ended_once(crash: Crash, run: str, *, applied: bool) -> None:
+    """What every kill point must end with after ``recover``: one report, one outcome line in
+    the audit, at most one engine, and (when chaos was applied) the pre-chaos baseline kept."""
+    assert len(crash.reports(run)) == 1
+    outcomes = [line for line in (crash.workdir / ".chaos-advisor" / "audit.jsonl").read_text().splitlines()
+                if f'"run_id":"{run}"' in line and '"action":"run_outcome"' in line]
+    assert len(outcomes) == 1, outcomes
+    assert len(crash.engines()) == (1 if applied else 0)
+    if applied:
+        baseline = json.loads((crash.workdir / ".chaos-advisor" / "runs" / run / "baseline.json").read_text())
+        assert baseline["tick"] <= 0  # measured before the chaos, not re-read after a replay
+        errors = [s.get("error_rate_pct") for s in baseline["services"].values()]
+        assert max(e for e in errors if e is not None) < 5, errors  # Sock Shop's steady state
+
+
 def test_killed_between_dry_run_and_apply_applies_nothing_after(crash: Crash) -> None:
     held = crash.twin.inject("POST", "/chaosengines", dry_run=False, hold=True)  # before it lands
     agent = crash.spawn("run-graph", "--twin", "--approve", "1")
@@ -112,6 +128,7 @@ def test_killed_between_dry_run_and_apply_applies_nothing_after(crash: Crash) ->
     [report] = crash.reports(run)
     assert "nothing was applied" in report.read_text()
     assert "Nothing to recover" in crash.cli("recover", "--twin")  # idempotent
+    ended_once(crash, run, applied=False)
 
 
 def test_killed_right_after_apply_watches_the_engine_it_finds(crash: Crash) -> None:
@@ -131,6 +148,7 @@ def test_killed_right_after_apply_watches_the_engine_it_finds(crash: Crash) -> N
     assert "engine already exists" in report or "already applied" in report
     audit = crash.cli("audit", run)
     assert "run_recovered" in audit
+    ended_once(crash, run, applied=True)
 
 
 @pytest.mark.parametrize("stop", [False, True], ids=["watch-again", "stop"])
@@ -152,6 +170,7 @@ def test_killed_mid_monitor_is_watched_again_or_stopped(crash: Crash, stop: bool
     else:
         assert "resumed: completed" in out
     assert len(crash.reports(run)) == 1
+    ended_once(crash, run, applied=True)
 
 
 def test_killed_while_paused_loses_nothing(crash: Crash) -> None:
@@ -170,6 +189,7 @@ def test_killed_while_paused_loses_nothing(crash: Crash) -> None:
     assert "waiting for approval" in crash.cli("recover", "--twin")
     crash.cli("resume", run, "--approve", "1")
     assert ended(only_engine(crash)) and len(crash.reports(run)) == 1
+    ended_once(crash, run, applied=True)
 
 
 def test_a_claim_left_by_a_dead_claimer_is_released(crash: Crash) -> None:
@@ -230,6 +250,7 @@ def test_killed_during_design_resumes_to_the_approval(crash: Crash, llm: OpenAIS
     assert crash.engines() == []  # approval is asked again: the --approve of the dead process is gone
     crash.cli("resume", run, "--approve", "1")
     assert ended(only_engine(crash)) and len(crash.reports(run)) == 1
+    ended_once(crash, run, applied=True)
 
 
 def test_killed_during_narrate_writes_the_report_once(crash: Crash, llm: OpenAIServer) -> None:
@@ -244,6 +265,7 @@ def test_killed_during_narrate_writes_the_report_once(crash: Crash, llm: OpenAIS
     out = crash.cli("recover", "--twin")
     assert "interrupted before narrate" in out and "resumed: completed" in out
     assert len(crash.reports(run)) == 1 and len(crash.engines()) == 1
+    ended_once(crash, run, applied=True)
 
 
 def test_a_restarted_slack_server_recovers_what_the_dead_one_left(crash: Crash) -> None:
@@ -272,6 +294,7 @@ def test_a_restarted_slack_server_recovers_what_the_dead_one_left(crash: Crash) 
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     assert ended(only_engine(crash)) and len(crash.reports(run)) == 1
+    ended_once(crash, run, applied=True)
 
 
 def test_recover_exits_1_when_a_cluster_cannot_be_reached(crash: Crash) -> None:
