@@ -2,7 +2,9 @@
 
 Each signal is one PromQL template of ``k8s.monitoring.prometheus.queries`` with ``{namespace}``,
 ``{service}``, ``{label}`` (``service_label``) and ``{window}`` filled in, asked as an instant
-query. Prometheus answers values as strings; an empty result (no series matched) or NaN (e.g.
+query. A read asks its queries concurrently (``MAX_CONCURRENT`` at a time, one client per worker)
+under one deadline of ``timeout_s``: 14 services x 4 signals take one timeout, not 56 in a row,
+so a slow Prometheus cannot stretch a monitor tick far past its poll interval. Prometheus answers values as strings; an empty result (no series matched) or NaN (e.g.
 ``histogram_quantile`` without traffic in the window) means "not measured" (None), never 0.
 ``ready_replicas`` and ``replicas`` stay None: that is the Kubernetes API's business.
 
@@ -19,6 +21,10 @@ prometheus_api_client leaks)::
 from __future__ import annotations
 
 import math
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
@@ -31,6 +37,7 @@ from agent.models import Signals
 
 FIELD = "k8s.monitoring.prometheus.queries"
 DIGITS = {"error_rate_pct": 3, "latency_p95_ms": 2, "cpu_millicores": 1, "memory_mib": 1}
+MAX_CONCURRENT = 16  # queries in flight at once: enough for a namespace, gentle on Prometheus
 
 
 class PrometheusMetrics:
@@ -53,10 +60,19 @@ class PrometheusMetrics:
                     f"{FIELD}.{name}: {template!r} has a bad placeholder ({e}); use only "
                     "{namespace} {service} {label} {window}, and double literal braces {{ }}"
                 ) from None
-        # No retries: a failed query fails the read now, and the monitor's grace period decides.
-        self._client = PrometheusConnect(
-            self.url, disable_ssl=True, retry=Retry(total=0), timeout=settings.timeout_s  # type: ignore[arg-type]
-        )
+        self._local = threading.local()  # a client per worker thread: requests' Session is not shared
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def _client(self) -> PrometheusConnect:
+        client: PrometheusConnect | None = getattr(self._local, "client", None)
+        if client is None:
+            # No retries: a failed query fails the read now, and the monitor's grace period decides.
+            client = PrometheusConnect(
+                self.url, disable_ssl=True, retry=Retry(total=0), timeout=self._settings.timeout_s  # type: ignore[arg-type]
+            )
+            self._local.client = client
+        return client
 
     def _fill(self, template: str, namespace: str, service: str) -> str:
         s = self._settings
@@ -67,10 +83,27 @@ class PrometheusMetrics:
         return self._fill(template, namespace, service) if template else f"{signal}: no query"
 
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
-        out = {
-            service: Signals(**{name: self._query(name, namespace, service) for name in self._templates})
-            for service in services
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(MAX_CONCURRENT, thread_name_prefix="prometheus")
+        asked: dict[tuple[str, str], Future[float | None]] = {
+            (service, name): self._pool.submit(self._query, name, namespace, service)
+            for service in services for name in self._templates
         }
+        deadline = time.monotonic() + self._settings.timeout_s + 1.0  # each query's own timeout, plus connecting
+        values: dict[tuple[str, str], float | None] = {}
+        try:
+            for key, future in asked.items():
+                try:
+                    values[key] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+                except FutureTimeout:
+                    raise MetricsUnavailable(
+                        f"Prometheus at {self.url}: no answer within {self._settings.timeout_s:g} s "
+                        f"({FIELD}.{key[1]} for {namespace}/{key[0]})"
+                    ) from None
+        finally:
+            for future in asked.values():
+                future.cancel()  # the first failure fails the read: do not start the rest
+        out = {service: Signals(**{name: values[(service, name)] for name in self._templates}) for service in services}
         if not any(v is not None for s in out.values() for v in s.model_dump().values()):
             raise MetricsUnavailable(
                 f"Prometheus at {self.url} matched no series for {', '.join(services)} in {namespace}; "

@@ -296,6 +296,22 @@ def test_slow_prometheus_is_metrics_unavailable_after_timeout_s(fake_prometheus:
     assert time.monotonic() - started < 2  # the first timeout ends the read
 
 
+
+def test_a_read_asks_its_queries_concurrently_under_one_deadline(fake_prometheus: Callable[[Answer], str]) -> None:
+    # Real time on purpose (the bound is the promise): 14 services x 4 signals each answered after
+    # 0.4 s would take over 22 s one after another; together they fit in one 2 s timeout.
+    def slow(q: dict[str, str]) -> tuple[int, str]:
+        time.sleep(0.4)  # the server is slow, not the test waiting for something
+        return 200, vector("1")
+
+    services = ["front-end", "catalogue", "catalogue-db", "carts", "carts-db", "orders", "orders-db", "payment",
+                "shipping", "queue-master", "rabbitmq", "session-db", "user", "user-db"]
+    started = time.monotonic()
+    read = adapter(fake_prometheus(slow), timeout_s=2.0).read(NS, services)
+    took = time.monotonic() - started
+    assert set(read) == set(services) and all(s.error_rate_pct == 1.0 for s in read.values())
+    assert took < 3.0, took  # within the one deadline (timeout_s + connecting)
+
 def test_empty_and_nan_are_not_measured_and_nothing_at_all_is_unavailable(
         fake_prometheus: Callable[[Answer], str]) -> None:
     def answer(q: dict[str, str]) -> tuple[int, str]:
