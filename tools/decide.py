@@ -23,7 +23,7 @@ def decide_tools(runs: RunControl, session: ChatSession) -> list[BaseTool]:
     def answer(run_id: str, verdict: Literal["approve", "reject"], choice: int | None, note: str) -> RunSummary:
         with runs.on_cluster(run_id) as deps:  # the run's own cluster and clock
             decision = Decision(verdict=verdict, choice=choice, approver=session.approver, channel="chat",
-                                at=deps.clock.now(), note=note)
+                                at=deps.wall_now(), note=note)
             done = runs.resume(deps, run_id, decision, interrupt_id=session.shown.get(run_id))
         session.shown.pop(run_id, None)
         return done

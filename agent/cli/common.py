@@ -136,7 +136,7 @@ def decision(deps: Deps, *, approve: int | None, note: str = "") -> Decision:
         choice=approve,
         approver=getpass.getuser(),
         channel="cli",
-        at=deps.clock.now(),
+        at=deps.wall_now(),  # real time: when the person decided (the run's clock may be the twin's)
         note=note,
     )
 

@@ -143,11 +143,14 @@ EventKind = Literal[
 
 
 class RunEvent(Frozen):
-    """A timestamped event of a run, for the timeline."""
+    """A timestamped event of a run, for the timeline: ``at`` on the run's clock (the twin's
+    virtual time on the twin: offsets from the injection are computed on it), ``wall`` the real
+    time in UTC when it was recorded (what a person reads; None in runs recorded before it was)."""
 
     at: datetime
     kind: EventKind
     detail: str = ""
+    wall: datetime | None = None
 
 
 Outcome = Literal["completed", "aborted", "rejected", "refused", "failed", "dry_run"]

@@ -27,6 +27,11 @@ def rel(record: RunRecord, at: datetime) -> str:
     return f"T{'+' if s >= 0 else '-'}{abs(s):.0f}s"
 
 
+def _injected_at(record: RunRecord) -> datetime | None:
+    """The real time of the injection (its event's wall clock); the run's clock before that was recorded."""
+    return next((e.wall for e in record.events if e.kind in ("applied", "engine_found") and e.wall), record.start)
+
+
 def ts(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -39,7 +44,7 @@ def summary(record: RunRecord) -> str:
         ("Experiment", f"{spec.title} ({target})" if spec else "none chosen"),
         ("Run", record.run_id),
         ("Status", record.outcome + (f" — {record.reason}" if record.reason else "")),
-        ("Started", ts(record.start) if record.start else "never: nothing was applied"),
+        ("Started", ts(_injected_at(record) or record.start) if record.start else "never: nothing was applied"),
         ("Chaos duration", f"{(end.at - record.start).total_seconds():.0f} s" if record.start and end else "not known"),
         ("Litmus verdict", record.verdict or "not known (no ChaosResult read)"),
         ("Decision", f"{d.verdict} by {d.channel}:{d.approver} at {ts(d.at)}" if d else "none recorded"),
@@ -59,7 +64,7 @@ def what_happened(record: RunRecord) -> str:
     if record.narrative is not None:
         note = f"\n\n_Written by {record.narrative.model} from this run's evidence; every number was checked against it._"
         return "## What happened\n\n" + record.narrative.what_happened + note
-    lines = [f"The agent applied {spec.action.value} to {spec.target_selector.service} at {ts(record.start)}"  # type: ignore[arg-type]
+    lines = [f"The agent applied {spec.action.value} to {spec.target_selector.service} at {ts(_injected_at(record))}"  # type: ignore[arg-type]
              f" for {spec.parameters.duration_s} s. Expected: {spec.expected_impact}."]
     peaks = impacts(record)
     for p in peaks[:8]:
@@ -100,9 +105,11 @@ def key_findings(record: RunRecord) -> str:
 
 def timeline(record: RunRecord) -> str:
     rows = "\n".join(
-        f"| {e.at.strftime('%H:%M:%S')} | {rel(record, e.at)} | {e.kind} | {e.detail} |" for e in record.events
+        f"| {(e.wall or e.at).strftime('%H:%M:%S')} | {rel(record, e.at)} | {e.kind} | {e.detail} |" for e in record.events
     )
-    return f"## Timeline\n\n| time (UTC) | T | event | detail |\n|---|---|---|---|\n{rows}"
+    note = ("\n\nTime is the real time (UTC) each event was recorded; T is the offset from the injection on the "
+            "twin's virtual clock, which runs faster than real time.") if "twin" in record.source else ""
+    return f"## Timeline\n\n| time (UTC) | T | event | detail |\n|---|---|---|---|\n{rows}{note}"
 
 
 def impact(record: RunRecord) -> str:

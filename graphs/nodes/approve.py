@@ -41,12 +41,12 @@ def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
             "decision": decision.model_dump(mode="json"),
             "outcome": "rejected",
             "reason": f"rejected by {who}" + (f": {decision.note}" if decision.note else ""),
-            "events": [event(deps, "rejected", f"by {who}", at=decision.at)],
+            "events": [event(deps, "rejected", f"by {who}{_after(state, decision)}", wall=decision.at)],
         }
     title = titles[(decision.choice or 1) - 1]
     who = f"{decision.channel}:{decision.approver}"
-    # Stamped with the decision's own time: when the human decided, not when the graph resumed.
-    approved = event(deps, "approved", f"{title!r} by {who}", at=decision.at)
+    # Stamped with the decision's own (real) time: when the human decided, not when the graph resumed.
+    approved = event(deps, "approved", f"{title!r} by {who}{_after(state, decision)}", wall=decision.at)
     spec = candidates(deps, state)[(decision.choice or 1) - 1].spec
     broken = refusals(deps, spec, inventory(deps, state), asked_at=asked_at(state))
     if broken:
@@ -58,6 +58,15 @@ def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
             "events": [approved, event(deps, "refused", reason)],
         }
     return {"decision": decision.model_dump(mode="json"), "events": [approved]}
+
+
+def _after(state: RunState, decision: Decision) -> str:
+    """`` after 3 min 12 s``: how long the approval waited for a person (real time)."""
+    asked = asked_at(state)
+    if asked is None or decision.at < asked:
+        return ""
+    s = int((decision.at - asked).total_seconds())
+    return f" after {s // 3600} h {s % 3600 // 60} min" if s >= 3600 else f" after {s // 60} min {s % 60} s"
 
 
 def _one_line(e: Exception) -> str:

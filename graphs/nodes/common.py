@@ -18,10 +18,11 @@ from graphs.state import RunState
 
 
 def event(
-    deps: Deps, kind: EventKind, detail: str = "", *, at: datetime | None = None
+    deps: Deps, kind: EventKind, detail: str = "", *, wall: datetime | None = None
 ) -> dict[str, object]:
-    """A timeline event stamped with the run's clock (or ``at``), ready for ``events``."""
-    return RunEvent(at=at or deps.clock.now(), kind=kind, detail=detail).model_dump(mode="json")
+    """A timeline event stamped with the run's clock and the real time (or ``wall``, e.g. when
+    the human decided), ready for ``events``."""
+    return RunEvent(at=deps.clock.now(), wall=wall or deps.wall_now(), kind=kind, detail=detail).model_dump(mode="json")
 
 
 def inventory(deps: Deps, state: RunState) -> Inventory:

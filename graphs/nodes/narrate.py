@@ -29,7 +29,8 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     reports.mkdir(parents=True, exist_ok=True)
     slug = record.spec.slug if record.spec else "no-experiment"
     # Named from the state, not the clock, so a replay after a crash rewrites the same file.
-    stamp = (record.events[0].at if record.events else deps.clock.now()).strftime("%Y%m%d-%H%M%S")
+    first = record.events[0] if record.events else None
+    stamp = ((first.wall or first.at) if first else deps.wall_now()).strftime("%Y%m%d-%H%M%S")
     path = reports / f"{stamp}_{slug}_{record.run_id}.md"
     path.write_text(render(record), encoding="utf-8")
     path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")

@@ -71,3 +71,23 @@ def test_config_error_is_one_line_without_traceback(cli: Cli, workdir: Path) -> 
     assert out.returncode == 2
     assert "Traceback" not in out.stdout + out.stderr
     assert "policy.max_duration: unknown key; did you mean 'max_duration_s'?" in out.stdout
+
+
+def test_what_a_person_reads_is_the_real_time(cli: Cli, workdir: Path) -> None:
+    # The twin's virtual clock starts elsewhere in time and runs a million times faster; report
+    # names, the timeline's clock column and the wait for approval are the real time.
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    run_id = re.search(r"resume (\w+) --approve N", cli("run-graph", "--twin").stdout).group(1)  # type: ignore[union-attr]
+    cli("resume", run_id, "--approve", "1")
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    [report] = (workdir / "reports").glob(f"*_{run_id}.md")
+    stamp = datetime.strptime(report.name.split("_")[0], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    assert before <= stamp <= after
+    timeline = report.read_text().split("## Timeline")[1].split("\n## ")[0]
+    times = re.findall(r"^\| (\d\d:\d\d:\d\d) \|", timeline, flags=re.M)
+    same_day = before.date() == after.date()  # clock strings compare only within one day
+    assert times and (not same_day or all(before.strftime("%H:%M:%S") <= t <= after.strftime("%H:%M:%S") for t in times)), times
+    assert re.search(r"\| approved \| '.*' by cli:\S+ after \d+ min \d+ s \|", timeline)
+    assert "twin's virtual clock" in timeline

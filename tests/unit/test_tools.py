@@ -93,7 +93,7 @@ class FakeRuns:
 @pytest.fixture
 def deps(tmp_path: Path) -> Deps:
     settings = Settings(policy=POLICY, paths={"state_dir": str(tmp_path), "reports": str(tmp_path / "reports")})  # type: ignore[arg-type]
-    return Deps(settings=settings, cluster=None, metrics=None, clock=FixedClock(), notifier=None,  # type: ignore[arg-type]
+    return Deps(settings=settings, cluster=None, metrics=None, clock=FixedClock(), wall_now=FixedClock().now, notifier=None,  # type: ignore[arg-type]
                 designer=CountingDesigner(), store=FileRunStore(tmp_path / "runs"), audit=MemoryAuditLog())
 
 
