@@ -29,7 +29,7 @@ def report_tool(deps: Deps, runs: RunControl) -> BaseTool:
         hypothesis, impact, recommendations. Read-only.
 
         Args:
-            run_id: The run's id; None for the latest report written.
+            run_id: The run's id; None for the last run that applied a fault.
         """
         if run_id is None:
             path = deps.settings.path(deps.settings.paths.reports) / "latest.md"

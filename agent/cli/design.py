@@ -17,17 +17,29 @@ from agent.cli.common import (
     console,
     load_config,
 )
+from agent.cli.output import Format, FormatOpt
 
 
-def inventory(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None) -> None:
-    """Discover the stack and print it, grouped by kind and tier."""
+def inventory(
+    config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None,
+    output_format: FormatOpt = Format.TABLE,
+) -> None:
+    """Discover the stack and print it: services by tier with what each fact was inferred from,
+    and the calls between them with their evidence."""
+    from agent.cli.output import emit
+    from agent.inventory.checks import require_allowed, require_usable
     from agent.inventory.discovery import discover
     from agent.inventory.view import render_inventory
     from agent.wiring import open_deps
 
     settings = load_config(config)
+    require_allowed(settings.k8s.namespaces, settings.policy)
     with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
         inv = discover(deps)
+    require_usable(inv, settings)
+    if output_format != Format.TABLE:
+        emit(inv, output_format)
+        return
     render_inventory(console, inv)
 
 
@@ -36,18 +48,23 @@ def suggest(
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=MAX_CANDIDATES, help="How many experiments.")] = 3,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Save specs here (default: paths.experiments).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Save specs here (default: paths.experiments).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace spec files even where they were edited.")] = False,
+    output_format: FormatOpt = Format.TABLE,
 ) -> None:
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
+    from agent.cli.output import Suggestions, emit
     from agent.config.files import make_dirs, remove_dirs
     from agent.design.propose import design, save
     from agent.design.view import print_candidates
     from agent.errors import ChaosAdvisorError
+    from agent.inventory.checks import require_allowed, require_usable
     from agent.inventory.discovery import discover
     from agent.wiring import open_deps
 
     settings = load_config(config)
+    require_allowed(settings.k8s.namespaces, settings.policy)
     binding = cluster_binding(twin, manifests)
     directory = output or settings.path(settings.paths.experiments)
     # Before the design, so a directory that cannot be made is known in a moment (and taken
@@ -56,17 +73,24 @@ def suggest(
     try:
         with open_deps(settings, binding, console=console) as deps:
             inv = discover(deps)
+            require_usable(inv, settings)
             result = design(inv, deps.designer, deps.policy(), count=count)
     except BaseException:
         remove_dirs(made)
         raise
-    candidates = result.candidates
+    candidates, kept = result.candidates, list[str]()
     if not dry_run:
         try:
-            candidates = save(candidates, directory)
+            candidates, kept = save(candidates, directory, force=force)
         except OSError as e:
             raise ChaosAdvisorError(f"cannot save the specs in {directory} ({e.strerror}); pass --output DIR") from None
+    if output_format != Format.TABLE:
+        emit(Suggestions(designer=result.proposal.designer, notice=result.proposal.notice, candidates=candidates,
+                         rejected=result.rejected), output_format)
+        return
     print_candidates(console, candidates, result.rejected, notice=result.proposal.notice, inventory=inv)
+    for note in kept:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     if dry_run:
         console.print("dry run: nothing saved")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +35,50 @@ def design(inventory: Inventory, designer: Designer, policy: Policy, *, count: i
     return Design(candidates=allowed, rejected=rejected, proposal=proposal)
 
 
-def save(candidates: list[Candidate], directory: Path) -> list[Candidate]:
-    """Write each spec to ``<directory>/<slug>.json`` in the seed's shape; return them with paths."""
+WRITTEN = ".suggest-written"  # in the experiments folder (JSON, not *.json): each spec file's digest as last written
+
+
+def save(candidates: list[Candidate], directory: Path, *, force: bool = False) -> tuple[list[Candidate], list[str]]:
+    """Write each spec to ``<directory>/<slug>.json`` in the seed's shape; return them with their
+    paths, and a note for each file kept.
+
+    A file is replaced only when it still reads as this function last wrote it: a spec a person
+    edited (or one written by something else) is kept, and the new one goes to ``<slug>-2.json``
+    (the next free name), unless ``force``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    out = []
+    written = _written(directory)
+    out, notes = [], []
     for c in candidates:
+        text = json.dumps(c.spec.model_dump(mode="json"), indent=2) + "\n"
         path = directory / f"{c.spec.slug}.json"
-        path.write_text(json.dumps(c.spec.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+        if path.exists() and not force and written.get(path.name) != _digest(path.read_bytes()):
+            kept, path = path, _free(directory, c.spec.slug)
+            notes.append(f"kept {kept} (changed since suggest wrote it); wrote {path.name} instead (--force replaces it)")
+        path.write_text(text, encoding="utf-8")
+        written[path.name] = _digest(text.encode("utf-8"))
         out.append(c.model_copy(update={"saved_path": str(path)}))
-    return out
+    (directory / WRITTEN).write_text(json.dumps(written, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return out, notes
+
+
+def _written(directory: Path) -> dict[str, str]:
+    try:
+        data = json.loads((directory / WRITTEN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _free(directory: Path, slug: str) -> Path:
+    n = 2
+    while (directory / f"{slug}-{n}.json").exists():
+        n += 1
+    return directory / f"{slug}-{n}.json"
 
 
 def load_spec(path: Path, *, max_bytes: int = DEFAULT_MAX_SPEC_BYTES) -> ExperimentSpec:

@@ -18,12 +18,14 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     designer = Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer
     result = run_design(inventory(deps, state), designer, deps.policy(), count=state.get("count", 3))
     # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
-    saved = result.candidates if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
+    saved, kept = (result.candidates, []) if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
     deps.store.save_candidates(state["run_id"], saved)
     p = result.proposal
     detail = f"{p.designer}: {len(saved)} candidate(s), {len(result.rejected)} rejected by policy"
     if p.notice:
         detail += f"; {p.notice}"
+    for note in kept:
+        detail += f"; {note}"
     update: RunState = {
         "candidates": [c.spec.title for c in saved],
         "rejected": [r.model_dump(mode="json") for r in result.rejected],

@@ -1,4 +1,5 @@
-"""narrate: write the RCA report (reports/<date>_<slug>_<run>.md and reports/latest.md)."""
+"""narrate: write the RCA report (reports/<date>_<slug>_<run>.md); reports/latest.md is the report of
+the last run that applied a fault (a rejected, refused or dry run keeps its own report only)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     path = reports / f"{stamp}_{slug}_{record.run_id}.md"
     path.write_text(render(record), encoding="utf-8")
     path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")
-    shutil.copyfile(path, reports / "latest.md")
+    if record.injected:
+        shutil.copyfile(path, reports / "latest.md")
     line = tldr(record)
     if not any(e.action == "run_outcome" for e in deps.audit.entries(record.run_id)):  # once, also on replay
         deps.audit.record(AuditEntry(

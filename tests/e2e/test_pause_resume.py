@@ -59,7 +59,8 @@ def test_pause_in_one_process_resume_in_another(cli: Cli, workdir: Path) -> None
 def test_reject_writes_an_honest_report_and_applies_nothing(cli: Cli, workdir: Path) -> None:
     out = cli("run-graph", "--twin", "--reject")
     assert out.returncode == 0, out.stderr + out.stdout
-    report = (workdir / "reports" / "latest.md").read_text()
+    report = Path(re.search(r"Report: (\S+)", out.stdout).group(1)).read_text()  # type: ignore[union-attr]
+    assert not (workdir / "reports" / "latest.md").exists()  # latest.md is the last run that applied a fault
     assert "rejected" in report
     assert "No chaos was injected" in report
     assert engines(workdir) == []

@@ -45,8 +45,9 @@ def test_a_policy_narrowed_after_the_pause_refuses_the_approval_with_every_rule(
         assert rule in out.stdout
     refused = [e for e in audit(workdir) if e["run_id"] == run_id and e["action"] == "decision_refused"]
     assert len(refused) == 1 and "policy.namespaces" in str(refused[0]["result"])
-    report = (workdir / "reports" / "latest.md").read_text()
+    report = Path(re.search(r"Report: (\S+)", out.stdout).group(1)).read_text()  # type: ignore[union-attr]
     assert "refused" in report and "policy.max_duration_s" in report
+    assert not (workdir / "reports" / "latest.md").exists()  # the last run that applied a fault: none yet
     status = cli("status", run_id)
     assert "refused" in status.stdout
 

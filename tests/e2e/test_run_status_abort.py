@@ -40,7 +40,8 @@ def test_run_a_saved_spec_dry_run_applies_nothing(cli: Cli, workdir: Path) -> No
     out = cli("run", str(write_spec(workdir, LONG_LATENCY)), "--twin", "--dry-run", "--yes")
     assert out.returncode == 0, out.stderr + out.stdout
     assert "dry_run" in out.stdout
-    report = (workdir / "reports" / "latest.md").read_text()
+    report = Path(re.search(r"Report: (\S+)", out.stdout).group(1)).read_text()  # type: ignore[union-attr]
+    assert not (workdir / "reports" / "latest.md").exists()  # a dry run applied nothing
     assert "dry run: the server accepted the ChaosEngine; nothing was applied" in report
 
 

@@ -38,3 +38,20 @@ def test_schema_is_the_spec_json_schema(cli: Cli) -> None:
     schema = json.loads(out.stdout)
     assert schema["title"] == "ExperimentSpec"
     assert {"hypothesis", "action", "target_selector", "abort_threshold"} <= set(schema["properties"])
+
+
+def test_suggest_never_replaces_a_spec_the_user_edited(cli: Cli, workdir: Path) -> None:
+    first = cli("suggest", "--twin", "-n", "1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    [spec] = sorted((workdir / "experiments").glob("*.json"))
+    again = cli("suggest", "--twin", "-n", "1")  # unchanged since written: replaced in place
+    assert sorted((workdir / "experiments").glob("*.json")) == [spec] and "kept" not in again.stdout
+    edited = spec.read_text().replace('"duration_s": 30', '"duration_s": 20')
+    assert edited != spec.read_text()
+    spec.write_text(edited)
+    third = cli("suggest", "--twin", "-n", "1")
+    assert spec.read_text() == edited  # the user's edit survives
+    second = spec.with_name(spec.stem + "-2.json")
+    assert second.exists() and "kept" in third.stdout and second.name in " ".join(third.stdout.split())
+    forced = cli("suggest", "--twin", "-n", "1", "--force")
+    assert forced.returncode == 0 and spec.read_text() != edited
