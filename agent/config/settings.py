@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,3 +76,9 @@ class OpenAIEnv(BaseSettings):
 
     api_key: SecretStr | None = None
     base_url: str | None = None
+
+    @field_validator("api_key", "base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `export OPENAI_API_KEY=` (or a blank line in a .env) means "no key", not an empty key.
+        return None if isinstance(value, str) and not value.strip() else value

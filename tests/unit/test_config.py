@@ -87,3 +87,16 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     p = write(tmp_path, "paths:\n  reports: out/reports\n")
     s = load_settings(p)
     assert s.path(s.paths.reports) == tmp_path / "out" / "reports"
+
+
+def test_an_empty_openai_api_key_is_no_key(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from pathlib import Path
+
+    from agent.config import load_settings
+
+    shutil.copy(Path(__file__).resolve().parents[2] / "stack.yaml", tmp_path / "stack.yaml")
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.setenv("OPENAI_BASE_URL", "  ")
+    settings = load_settings(tmp_path / "stack.yaml")
+    assert settings.llm.api_key is None and settings.llm.base_url is None
