@@ -13,6 +13,7 @@ import copy
 from twin.owners import controller_of, owner_reference
 from twin.shapes import Container, ObjectMeta, PodSpec, PodTemplateSpec
 from twin.state import (
+    DS_KEY,
     NODE_KEY,
     POD_KEY,
     RS_KEY,
@@ -104,14 +105,14 @@ def replace_pod(state: State, pod: KObj, t: float, start_s: float) -> KObj:
     state.bucket(POD_KEY).pop(okey(namespace, name), None)
     state.pods.pop(okey(namespace, name), None)
     ref = controller_of(pod)
-    owner_key = RS_KEY if ref and ref["kind"] == "ReplicaSet" else STS_KEY
+    owner_key = {"ReplicaSet": RS_KEY, "DaemonSet": DS_KEY}.get(ref["kind"] if ref else "", STS_KEY)
     owner = state.bucket(owner_key).get(okey(namespace, ref["name"])) if ref else None
     if owner is None:
         return pod
     labels = pod["metadata"].get("labels") or {}
     extra = {k: v for k, v in labels.items()
              if k not in ((owner["spec"]["template"].get("metadata") or {}).get("labels") or {})}
-    new_name = name if owner["kind"] == "StatefulSet" else (
+    new_name = name if owner["kind"] == "StatefulSet" else (  # a DaemonSet's pods: a new suffix too
         f"{owner['metadata']['name']}-{state.suffix(5, 'pod')}")
     return new_pod(state, owner=owner, template=owner["spec"]["template"], name=new_name, t=t,
                    start_s=start_s, extra_labels=extra)

@@ -7,7 +7,9 @@ Built-in kinds marked `stored_only` (ServiceAccount, Secret, ConfigMap and RBAC)
 install of the agent itself (`deploy/`) can be checked with `kubectl apply --dry-run=server`:
 they accept create (validated by `builtin`) and reads, and no controller acts on them. Services
 and Deployments accept create too; one created through the API is stored only (no ReplicaSet,
-no pods). Seeding from manifests (`by_kind`) ignores the stored-only kinds, as before.
+no pods). Seeding from manifests (`by_kind`) ignores the stored-only kinds, except ConfigMaps
+(`SEEDED_AS_WRITTEN`): an application's calls are often in them. DaemonSets (a pod per node) and
+Ingresses (stored as written) are served read-only, seeded from manifests.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ RESOURCES: tuple[Resource, ...] = (
              ALL),
     Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, READ_VERBS,
              ("sts",), ALL),
+    Resource("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, READ_VERBS, ("ds",)),
+    Resource("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, READ_VERBS,
+             ("ing",)),
     Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "customresourcedefinition", "CustomResourceDefinition", False, READ_VERBS,
              ("crd", "crds")),
@@ -99,6 +104,7 @@ RESOURCES: tuple[Resource, ...] = (
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("apps", "v1"), (RBAC, "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),
+    ("networking.k8s.io", "v1"),
 )
 
 
@@ -110,9 +116,14 @@ def find(group: str, version: str, plural: str) -> Resource | None:
     return None
 
 
+SEEDED_AS_WRITTEN = ("ConfigMap", "Ingress")  # seeded from manifests, stored as written
+
+
 def by_kind(kind: str) -> Resource | None:
-    """The resource of a kind that seeding from manifests knows (stored-only kinds are not)."""
-    return next((r for r in RESOURCES if r.kind == kind and not r.stored_only), None)
+    """The resource of a kind that seeding from manifests knows (stored-only kinds are not,
+    ConfigMaps excepted)."""
+    return next((r for r in RESOURCES if r.kind == kind and (not r.stored_only or kind in SEEDED_AS_WRITTEN)),
+                None)
 
 
 def served_group_version(group: str, version: str) -> bool:

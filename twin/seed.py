@@ -12,10 +12,10 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 
-from twin.resources import by_kind
+from twin.resources import SEEDED_AS_WRITTEN, by_kind
 from twin.state import KObj, State, okey
 from twin.topology import build_topology, load_topology, load_yaml_documents
-from twin.workloads import seed_deployment, seed_statefulset, stamp
+from twin.workloads import seed_daemonset, seed_deployment, seed_statefulset, stamp
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MANIFESTS: tuple[Path, ...] = (DATA_DIR / "complete-demo.yaml",)
@@ -85,6 +85,15 @@ def _service(state: State, doc: KObj, t: float) -> None:
                                           doc["metadata"]["name"])] = stamp(state, doc, t)
 
 
+def _as_written(state: State, doc: KObj, t: float) -> None:
+    """A ConfigMap or Ingress, stored as the manifest wrote it (no controller acts on them)."""
+    resource = by_kind(doc["kind"])
+    if doc["kind"] == "Ingress":
+        doc["status"] = {"loadBalancer": {}}
+    if resource is not None:
+        state.bucket(resource.key)[okey(doc["metadata"]["namespace"], doc["metadata"]["name"])] = stamp(state, doc, t)
+
+
 def _seed_litmus(state: State, app_namespaces: Sequence[str], t: float) -> None:
     for crd in load_yaml_documents(CRDS_PATH):
         crd["status"] = {"acceptedNames": crd["spec"]["names"], "storedVersions": ["v1alpha1"],
@@ -130,5 +139,10 @@ def seed_state(manifests: Sequence[Path], *, seed: int, now: float) -> State:
         _service(state, doc, created)
     for doc in workloads:
         (seed_deployment if doc["kind"] == "Deployment" else seed_statefulset)(state, doc, created)
+    for doc in docs:
+        if doc["kind"] == "DaemonSet":
+            seed_daemonset(state, doc, created)
+        elif doc["kind"] in SEEDED_AS_WRITTEN:
+            _as_written(state, doc, created)
     _seed_litmus(state, app_namespaces, created)
     return state

@@ -233,4 +233,16 @@ class StatefulSetStatus(ReplicaCounts):
     collisionCount: int
 
 
-ControllerStatus = DeploymentStatus | ReplicaSetStatus | StatefulSetStatus
+class DaemonSetStatus(TypedDict):
+    """A DaemonSet's status: one pod per node, counted from its pods."""
+
+    observedGeneration: int
+    desiredNumberScheduled: int
+    currentNumberScheduled: int
+    numberReady: int
+    numberAvailable: int
+    numberMisscheduled: int
+    updatedNumberScheduled: int
+
+
+ControllerStatus = DeploymentStatus | ReplicaSetStatus | StatefulSetStatus | DaemonSetStatus

@@ -32,6 +32,7 @@ NODE_KEY = "core/v1/nodes"
 RS_KEY = "apps/v1/replicasets"
 DEPLOY_KEY = "apps/v1/deployments"
 STS_KEY = "apps/v1/statefulsets"
+DS_KEY = "apps/v1/daemonsets"
 
 
 def okey(namespace: str, name: str) -> str:

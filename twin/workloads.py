@@ -1,4 +1,4 @@
-"""Deployments, ReplicaSets and StatefulSets: seeding them with pods, and their status at t.
+"""Deployments, ReplicaSets, StatefulSets and DaemonSets: seeding them with pods, and their status at t.
 
 Controller status (replicas, readyReplicas, availableReplicas, conditions) is computed from the
 pods at the time asked, like the controllers would have reported it; zero counts are omitted,
@@ -16,6 +16,7 @@ from twin.pod_status import is_ready
 from twin.pods import new_pod
 from twin.shapes import (
     ControllerStatus,
+    DaemonSetStatus,
     DeploymentStatus,
     ReplicaCounts,
     ReplicaSetStatus,
@@ -23,6 +24,8 @@ from twin.shapes import (
 )
 from twin.state import (
     DEPLOY_KEY,
+    DS_KEY,
+    NODE_KEY,
     RS_KEY,
     STS_KEY,
     KObj,
@@ -99,6 +102,18 @@ def seed_statefulset(state: State, sts: KObj, t: float) -> None:
                                                "statefulset.kubernetes.io/pod-name": pod_name})
 
 
+def seed_daemonset(state: State, ds: KObj, t: float) -> None:
+    """Store a DaemonSet with one pod on each node, created at t."""
+    namespace, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
+    stamp(state, ds, t)
+    state.bucket(DS_KEY)[okey(namespace, name)] = ds
+    start_s = state.topology.service(name).start_s
+    for node in sorted(state.bucket(NODE_KEY)):
+        pod = new_pod(state, owner=ds, template=ds["spec"]["template"],
+                      name=f"{name}-{state.suffix(5, 'pod')}", t=t, start_s=start_s)
+        pod["spec"]["nodeName"] = node.removeprefix("/")
+
+
 def _counts(state: State, pods: list[KObj], t: float) -> tuple[int, int]:
     keys = [okey(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
     return len(pods), sum(is_ready(state.pods[k], t) for k in keys if k in state.pods)
@@ -162,10 +177,19 @@ def _statefulset_status(state: State, obj: KObj, t: float) -> StatefulSetStatus:
             "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}
 
 
+def _daemonset_status(state: State, obj: KObj, t: float) -> DaemonSetStatus:
+    meta = obj["metadata"]
+    total, ready = _counts(state, workload_pods(state, meta["namespace"], "DaemonSet", meta["name"]), t)
+    return {"observedGeneration": meta.get("generation", 1), "desiredNumberScheduled": total,
+            "currentNumberScheduled": total, "numberReady": ready, "numberAvailable": ready,
+            "numberMisscheduled": 0, "updatedNumberScheduled": total}
+
+
 STATUS_RENDERERS: dict[str, Callable[[State, KObj, float], ControllerStatus]] = {
     "Deployment": _deployment_status,
     "ReplicaSet": _replicaset_status,
     "StatefulSet": _statefulset_status,
+    "DaemonSet": _daemonset_status,
 }
 
 

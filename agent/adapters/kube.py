@@ -25,7 +25,9 @@ from agent.adapters.kube_calls import RetryPolicy, call
 from agent.adapters.kube_json import (
     ChaosEngineJson,
     ChaosResultJson,
+    ConfigMapJson,
     CreateOptions,
+    IngressJson,
     KubeObjectJson,
     ListOptions,
     PodJson,
@@ -47,6 +49,7 @@ from agent.models import (
     EngineRef,
     EngineStatus,
     LitmusInstall,
+    WorkloadKind,
 )
 from agent.ports import ClusterSnapshot
 
@@ -55,6 +58,8 @@ GROUP, VERSION = API_VERSION.split("/")
 PAGE = 500
 CLUSTER_WIDE_AFTER = 3  # namespaces; more are listed cluster-wide in one paginated call
 __all__ = ["KubeCluster", "RetryPolicy", "connect"]
+_WORKLOADS: tuple[tuple[str, WorkloadKind], ...] = (
+    ("deployments", "Deployment"), ("statefulsets", "StatefulSet"), ("daemonsets", "DaemonSet"))
 Listed = TypeVar("Listed", bound=KubeObjectJson)
 
 
@@ -100,12 +105,16 @@ class KubeCluster:
         self._apps = client.AppsV1Api(api)
         self._custom = client.CustomObjectsApi(api)
         self._ext = client.ApiextensionsV1Api(api)
+        self._net = client.NetworkingV1Api(api)
         self._calls: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
             "replicasets": (self._apps.list_namespaced_replica_set, self._apps.list_replica_set_for_all_namespaces),
             "pods": (self._core.list_namespaced_pod, self._core.list_pod_for_all_namespaces),
             "deployments": (self._apps.list_namespaced_deployment, self._apps.list_deployment_for_all_namespaces),
             "statefulsets": (self._apps.list_namespaced_stateful_set, self._apps.list_stateful_set_for_all_namespaces),
             "services": (self._core.list_namespaced_service, self._core.list_service_for_all_namespaces),
+            "daemonsets": (self._apps.list_namespaced_daemon_set, self._apps.list_daemon_set_for_all_namespaces),
+            "configmaps": (self._core.list_namespaced_config_map, self._core.list_config_map_for_all_namespaces),
+            "ingresses": (self._net.list_namespaced_ingress, self._net.list_ingress_for_all_namespaces),
         }
 
     # --- discovery ---------------------------------------------------------------------------
@@ -116,9 +125,16 @@ class KubeCluster:
             for rs in self._list("replicasets", namespaces, ReplicaSetJson)
         }
         pods = [objects.pod(p, rs_owner) for p in self._list("pods", namespaces, PodJson)]
-        workloads = [objects.workload("Deployment", d) for d in self._list("deployments", namespaces, WorkloadJson)]
-        workloads += [objects.workload("StatefulSet", s) for s in self._list("statefulsets", namespaces, WorkloadJson)]
-        services = [objects.service(s) for s in self._list("services", namespaces, ServiceJson)]
+        maps = {(c["metadata"]["namespace"], c["metadata"]["name"]): c.get("data") or {}
+                for c in self._list("configmaps", namespaces, ConfigMapJson)}
+        workloads = [objects.workload(kind, w, maps) for resource, kind in _WORKLOADS
+                     for w in self._list(resource, namespaces, WorkloadJson)]
+        exposed: dict[tuple[str, str], list[str]] = {}
+        for i in self._list("ingresses", namespaces, IngressJson):
+            ns, name = i["metadata"]["namespace"], i["metadata"]["name"]
+            for backend in objects.ingress_backends(i):
+                exposed.setdefault((ns, backend), []).append(f"Ingress {name}")
+        services = [objects.service(s, exposed) for s in self._list("services", namespaces, ServiceJson)]
         return ClusterSnapshot(
             server=self.server,
             workloads=workloads,

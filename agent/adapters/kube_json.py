@@ -54,12 +54,50 @@ class ResourcesJson(TypedDict, total=False):
     limits: Quantities | None
 
 
+class KeyRefJson(TypedDict, total=False):
+    name: str
+    key: str
+
+
+class EnvSourceJson(TypedDict, total=False):
+    configMapKeyRef: KeyRefJson | None  # resolved from the ConfigMap; Secrets are never read
+
+
+class ContainerEnvJson(TypedDict, total=False):
+    name: str
+    value: str | None
+    valueFrom: EnvSourceJson | None
+
+
+class ConfigMapRefJson(TypedDict, total=False):
+    name: str
+
+
+class EnvFromJson(TypedDict, total=False):
+    configMapRef: ConfigMapRefJson | None
+    prefix: str | None
+
+
 class ContainerJson(TypedDict, total=False):
     name: str
     image: str | None
     resources: ResourcesJson | None
     readinessProbe: ProbeJson | None
     livenessProbe: ProbeJson | None
+    env: list[ContainerEnvJson] | None
+    envFrom: list[EnvFromJson] | None
+    command: list[str] | None
+    args: list[str] | None
+
+
+class ConfigMapVolumeJson(TypedDict, total=False):
+    name: str
+
+
+class VolumeJson(TypedDict, total=False):
+    name: str
+    configMap: ConfigMapVolumeJson | None
+    persistentVolumeClaim: dict[str, str | bool] | None  # only its presence is read
 
 
 class PodConditionJson(TypedDict, total=False):
@@ -79,6 +117,7 @@ class PodStatusJson(TypedDict, total=False):
 class PodSpecJson(TypedDict, total=False):
     nodeName: str | None
     containers: list[ContainerJson] | None
+    volumes: list[VolumeJson] | None
 
 
 class PodJson(KubeObjectJson, total=False):
@@ -91,17 +130,25 @@ class PodTemplateJson(TypedDict, total=False):
     spec: PodSpecJson | None
 
 
+class LabelSelectorJson(TypedDict, total=False):
+    matchLabels: Labels | None
+
+
 class WorkloadSpecJson(TypedDict, total=False):
     replicas: int | None
+    selector: LabelSelectorJson | None
     template: PodTemplateJson | None
+    volumeClaimTemplates: list[KubeObjectJson] | None  # StatefulSets: only their presence is read
 
 
 class WorkloadStatusJson(TypedDict, total=False):
     readyReplicas: int | None
+    desiredNumberScheduled: int | None  # DaemonSets: one pod per matching node
+    numberReady: int | None
 
 
 class WorkloadJson(KubeObjectJson, total=False):
-    """A Deployment or a StatefulSet."""
+    """A Deployment, a StatefulSet or a DaemonSet."""
 
     spec: WorkloadSpecJson | None
     status: WorkloadStatusJson | None
@@ -109,6 +156,7 @@ class WorkloadJson(KubeObjectJson, total=False):
 
 class ServicePortJson(TypedDict, total=False):
     port: int
+    name: str | None
 
 
 class ServiceSpecJson(TypedDict, total=False):
@@ -119,6 +167,42 @@ class ServiceSpecJson(TypedDict, total=False):
 
 class ServiceJson(KubeObjectJson, total=False):
     spec: ServiceSpecJson | None
+
+
+class ConfigMapJson(KubeObjectJson, total=False):
+    data: dict[str, str] | None
+
+
+class BackendServiceJson(TypedDict, total=False):
+    name: str
+
+
+class BackendJson(TypedDict, total=False):
+    service: BackendServiceJson | None
+
+
+class IngressPathJson(TypedDict, total=False):
+    backend: BackendJson | None
+
+
+class IngressHttpJson(TypedDict, total=False):
+    paths: list[IngressPathJson] | None
+
+
+class IngressRuleJson(TypedDict, total=False):
+    host: str | None
+    http: IngressHttpJson | None
+
+
+class IngressSpecJson(TypedDict, total=False):
+    defaultBackend: BackendJson | None
+    rules: list[IngressRuleJson] | None
+
+
+class IngressJson(KubeObjectJson, total=False):
+    """Only the Services it routes to are read: they are entry points for users."""
+
+    spec: IngressSpecJson | None
 
 
 # --- Litmus custom resources ---------------------------------------------------------------------

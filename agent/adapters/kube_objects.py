@@ -1,6 +1,9 @@
 """Kubernetes objects (as the API's JSON) into domain models, at the edge: pods, workloads and
 services for discovery; ChaosEngines and ChaosResults for the run.
 
+A workload keeps what its calls can be inferred from: env (ConfigMap values resolved, Secrets never
+read), command and args, and the ConfigMap keys it mounts, each cut to a bounded size.
+
 Discovery reads lists as raw JSON (``_preload_content=False``): building the client's typed
 models for 20,000 pods cost ~8 s, and only a few fields are needed here (``kube_json`` names them).
 """
@@ -14,8 +17,10 @@ from agent.adapters.kube_json import (
     ChaosResultJson,
     ContainerJson,
     EngineSpecJson,
+    IngressJson,
     ObjectMetaJson,
     PodJson,
+    PodSpecJson,
     ProbeJson,
     ServiceJson,
     WorkloadJson,
@@ -32,6 +37,11 @@ from agent.models import (
     Workload,
     WorkloadKind,
 )
+from agent.models.inventory import ConfigFile, EnvVar
+
+MAX_VALUE = 4096  # characters kept of an env value, an argument or a ConfigMap key: addresses are short
+MAX_KEYS = 64  # keys read of one ConfigMap
+ConfigMaps = dict[tuple[str, str], dict[str, str]]  # (namespace, name) -> data
 
 
 def owner(meta: ObjectMetaJson) -> tuple[str, str] | None:
@@ -60,9 +70,18 @@ def pod(p: PodJson, rs_owner: dict[tuple[str, str], tuple[str, str] | None]) -> 
     )
 
 
-def workload(kind: WorkloadKind, w: WorkloadJson) -> Workload:
+def workload(kind: WorkloadKind, w: WorkloadJson, config_maps: ConfigMaps | None = None) -> Workload:
+    """A workload; ``config_maps`` (its namespace's) resolve the ConfigMap values it loads or mounts."""
     meta, spec, status = w["metadata"], w.get("spec") or {}, w.get("status") or {}
     template = spec.get("template") or {}
+    pod_spec: PodSpecJson = template.get("spec") or {}
+    maps = {name: data for (ns, name), data in (config_maps or {}).items() if ns == meta["namespace"]}
+    volumes = pod_spec.get("volumes") or []
+    if kind == "DaemonSet":  # one pod per node it runs on
+        replicas, ready = status.get("desiredNumberScheduled") or 0, status.get("numberReady") or 0
+    else:
+        replicas, ready = spec.get("replicas") or 0, status.get("readyReplicas") or 0
+        replicas = replicas if spec.get("replicas") is not None else 1
     return Workload(
         kind=kind,
         name=meta["name"],
@@ -70,18 +89,44 @@ def workload(kind: WorkloadKind, w: WorkloadJson) -> Workload:
         labels=meta.get("labels") or {},
         annotations=meta.get("annotations") or {},
         pod_labels=(template.get("metadata") or {}).get("labels") or {},
-        replicas=spec["replicas"] if spec.get("replicas") is not None else 1,
-        ready_replicas=status.get("readyReplicas") or 0,
-        containers=[container(c) for c in (template.get("spec") or {}).get("containers") or []],
+        replicas=replicas,
+        ready_replicas=ready,
+        containers=[container(c, maps) for c in pod_spec.get("containers") or []],
+        selector=(spec.get("selector") or {}).get("matchLabels") or {},
+        persistent=bool(spec.get("volumeClaimTemplates")) or any(v.get("persistentVolumeClaim") for v in volumes),
+        config=[
+            ConfigFile(config_map=ref, key=key, text=text[:MAX_VALUE])
+            for v in volumes if (ref := (v.get("configMap") or {}).get("name"))
+            for key, text in sorted(maps.get(ref, {}).items())[:MAX_KEYS]
+        ],
     )
 
 
-def container(c: ContainerJson) -> Container:
+def _env(c: ContainerJson, maps: dict[str, dict[str, str]]) -> list[EnvVar]:
+    """Plain values, ConfigMap keys (one by one or all of them) resolved; Secrets stay unread."""
+    out = []
+    for source in c.get("envFrom") or []:
+        ref = (source.get("configMapRef") or {}).get("name")
+        for key, value in sorted(maps.get(ref or "", {}).items())[:MAX_KEYS]:
+            out.append(EnvVar(name=f"{source.get('prefix') or ''}{key}", value=value[:MAX_VALUE], source=f"configMap {ref}"))
+    for var in c.get("env") or []:
+        key_ref = ((var.get("valueFrom") or {}).get("configMapKeyRef")) or {}
+        if key_ref:
+            value = maps.get(key_ref.get("name", ""), {}).get(key_ref.get("key", ""), "")
+            out.append(EnvVar(name=var["name"], value=value[:MAX_VALUE], source=f"configMap {key_ref.get('name')}"))
+        else:
+            out.append(EnvVar(name=var["name"], value=str(var.get("value") or "")[:MAX_VALUE]))
+    return out
+
+
+def container(c: ContainerJson, config_maps: dict[str, dict[str, str]] | None = None) -> Container:
     res = c.get("resources") or {}
     req, lim = res.get("requests") or {}, res.get("limits") or {}
     return Container(
         name=c["name"],
         image=c.get("image") or "",
+        env=_env(c, config_maps or {}),
+        args=[str(a)[:MAX_VALUE] for a in [*(c.get("command") or []), *(c.get("args") or [])]][:MAX_KEYS],
         cpu_request_m=_millicores(req.get("cpu")),
         cpu_limit_m=_millicores(lim.get("cpu")),
         memory_request_mib=_mib(req.get("memory")),
@@ -91,15 +136,27 @@ def container(c: ContainerJson) -> Container:
     )
 
 
-def service(s: ServiceJson) -> KubeService:
+def service(s: ServiceJson, exposed: dict[tuple[str, str], list[str]] | None = None) -> KubeService:
+    """A Service; ``exposed`` maps (namespace, Service) to the Ingresses routing to it."""
     meta, spec = s["metadata"], s.get("spec") or {}
+    ports = spec.get("ports") or []
     return KubeService(
         name=meta["name"],
         namespace=meta["namespace"],
         selector=spec.get("selector") or {},
-        ports=[p["port"] for p in spec.get("ports") or []],
+        ports=[p["port"] for p in ports],
+        port_names=[name for p in ports if (name := p.get("name"))],
         type=spec.get("type") or "ClusterIP",
+        exposed_by=(exposed or {}).get((meta["namespace"], meta["name"]), []),
     )
+
+
+def ingress_backends(i: IngressJson) -> list[str]:
+    """The Services an Ingress routes to (default backend and every rule's paths)."""
+    spec = i.get("spec") or {}
+    backends = [spec.get("defaultBackend") or {}]
+    backends += [p.get("backend") or {} for r in spec.get("rules") or [] for p in ((r.get("http") or {}).get("paths") or [])]
+    return sorted({name for b in backends if (name := (b.get("service") or {}).get("name"))})
 
 
 def _probe(p: ProbeJson | None) -> Probe | None:

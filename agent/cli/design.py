@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +23,23 @@ from agent.cli.common import (
 )
 from agent.cli.output import Format, FormatOpt
 
+if TYPE_CHECKING:
+    from agent.config import Settings
+
+
+@contextmanager
+def nothing_left_on_failure(settings: Settings) -> Iterator[None]:
+    """A refusal found by discovery (an empty namespace, a service that does not run) leaves no
+    state behind, like one found in stack.yaml: the state directory goes again if this command made it."""
+    state = settings.path(settings.paths.state_dir)
+    missing = [p for p in (state, *state.parents) if not os.path.lexists(p)]
+    try:
+        yield
+    except BaseException:
+        if missing:
+            shutil.rmtree(missing[-1], ignore_errors=True)
+        raise
+
 
 def inventory(
     config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None,
@@ -33,10 +54,12 @@ def inventory(
     from agent.wiring import open_deps
 
     settings = load_config(config)
+    binding = cluster_binding(twin, manifests)
     require_allowed(settings.k8s.namespaces, settings.policy)
-    with open_deps(settings, cluster_binding(twin, manifests), console=console) as deps:
-        inv = discover(deps)
-    require_usable(inv, settings)
+    with nothing_left_on_failure(settings):
+        with open_deps(settings, binding, console=console) as deps:
+            inv = discover(deps)
+        require_usable(inv, settings)
     if output_format != Format.TABLE:
         emit(inv, output_format)
         return
@@ -64,14 +87,14 @@ def suggest(
     from agent.wiring import open_deps
 
     settings = load_config(config)
-    require_allowed(settings.k8s.namespaces, settings.policy)
     binding = cluster_binding(twin, manifests)
+    require_allowed(settings.k8s.namespaces, settings.policy)
     directory = output or settings.path(settings.paths.experiments)
     # Before the design, so a directory that cannot be made is known in a moment (and taken
     # back should the design fail: a failed command leaves nothing behind).
     made = make_dirs([(directory, "--output" if output else f"{config} paths.experiments")]) if not dry_run else []
     try:
-        with open_deps(settings, binding, console=console) as deps:
+        with nothing_left_on_failure(settings), open_deps(settings, binding, console=console) as deps:
             inv = discover(deps)
             require_usable(inv, settings)
             result = design(inv, deps.designer, deps.policy(), count=count)

@@ -6,11 +6,9 @@ one of each. Defaults describe the upstream Sock Shop and a cautious policy.
 
 from __future__ import annotations
 
-import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from agent.models import Criticality, Dependency, Fault, Tier
 
@@ -75,6 +73,13 @@ class Prometheus(Section):
     window: str = Field("1m", description="rate() window of the queries")
     timeout_s: float = Field(5.0, gt=0, description="per query; a slow Prometheus counts as missing")
     queries: PromQueries = PromQueries()
+    calls_query: str | None = Field(
+        None, description="PromQL whose series each name a caller and a callee (a service mesh's request metric, "
+        "e.g. sum by (source_workload, destination_workload) (rate(istio_requests_total"
+        "{{destination_workload_namespace=\"{namespace}\"}}[{window}]))): calls are inferred from it; None: not read",
+    )
+    caller_label: str = Field("source_workload", description="label of calls_query naming the calling workload")
+    callee_label: str = Field("destination_workload", description="label of calls_query naming the called workload")
 
 
 class Monitoring(Section):
@@ -82,6 +87,13 @@ class Monitoring(Section):
 
 
 class K8s(Section):
+    """The stack: where it runs, what stack.yaml says of its services and calls.
+
+    ``target_services`` and ``dependencies`` add or override what discovery infers from the
+    namespaces; a dependency may name a discovered service, so its names are checked against the
+    inventory (``agent.inventory.checks``), not here.
+    """
+
     kubeconfig: str | None = None
     context: str | None = None
     request_timeout_s: float = Field(15.0, gt=0, description="per Kubernetes API request, seconds")
@@ -94,21 +106,6 @@ class K8s(Section):
     target_services: list[TargetService] = []
     dependencies: list[Dependency] = []
     monitoring: Monitoring = Monitoring()
-
-    @model_validator(mode="after")
-    def _dependencies_name_targets(self) -> K8s:
-        names = {t.name for t in self.target_services}
-        for i, dep in enumerate(self.dependencies):
-            for end, name in (("source", dep.source), ("target", dep.target)):
-                if name not in names:
-                    guess = difflib.get_close_matches(name, sorted(names), n=1)
-                    # ``at`` and ``value``: the loader names this entry, not the whole k8s section.
-                    raise PydanticCustomError(
-                        "unknown_service", "not a service of k8s.target_services; {fix}",
-                        {"at": f"dependencies[{i}].{end}", "value": name,
-                         "fix": f"did you mean {guess[0]!r}?" if guess else "add it there or fix the name"},
-                    )
-        return self
 
 
 class Policy(Section):

@@ -13,9 +13,11 @@ RBAC is derived from what ``agent.adapters.kube`` calls, the only code that talk
 =============================  =========================================  ==========================
 grant                          calls                                      where
 =============================  =========================================  ==========================
-list pods, services,           discovery (``snapshot``)                   RoleBinding per
-deployments, replicasets,                                                 ``k8s.namespaces``
-statefulsets, chaosexperiments
+list pods, services,           discovery (``snapshot``; ConfigMaps and    RoleBinding per
+configmaps, deployments,       Ingresses: the calls and entry points      ``k8s.namespaces``
+replicasets, statefulsets,     inferred from them)
+daemonsets, ingresses,
+chaosexperiments
 list customresourcedefinitions is Litmus installed                        ClusterRoleBinding
 create, get, list, patch       dry-run + create, find, status, recover,   Role per
 chaosengines; get chaosresults stop (``engineState: stop``); the verdict  ``policy.namespaces``
@@ -78,9 +80,10 @@ class Grant:
 
 
 DISCOVERY = (  # per k8s.namespaces
-    Grant("", "pods", ("list",)), Grant("", "services", ("list",)),
+    Grant("", "pods", ("list",)), Grant("", "services", ("list",)), Grant("", "configmaps", ("list",)),
     Grant("apps", "deployments", ("list",)), Grant("apps", "replicasets", ("list",)),
-    Grant("apps", "statefulsets", ("list",)), Grant(LITMUS, "chaosexperiments", ("list",)),
+    Grant("apps", "statefulsets", ("list",)), Grant("apps", "daemonsets", ("list",)),
+    Grant("networking.k8s.io", "ingresses", ("list",)), Grant(LITMUS, "chaosexperiments", ("list",)),
 )
 CLUSTER_READS = (Grant("apiextensions.k8s.io", "customresourcedefinitions", ("list",)),)
 CHAOS = (  # per policy.namespaces

@@ -1,10 +1,12 @@
 """The offline planner: deterministic, graph-aware experiment design (no LLM).
 
-Each candidate is scored by blast radius (how many services reach the target through
-synchronous calls) x criticality x the likelihood of finding a weakness the manifests already
-hint at (``agent.design.ideas``). Every score comes with its reasons in words a person can check.
-disk-fill and node-drain are never proposed by the planner: they are high-risk and evict
-whole pods or nodes, so they are left to a person (or the LLM designer) and the policy opt-in.
+Each candidate is scored by the user-facing harm it would reveal (``agent.design.impact``):
+criticality x reach (the services that fail for users with the target, seen from the entry
+points) x the likelihood the manifests give a failure x how long users would feel it. Every
+score comes with its parts and reasons in words a person can check. disk-fill and node-drain are
+never proposed by the planner: they are high-risk and evict whole pods or nodes, so they are left
+to a person (or the LLM designer) and the policy opt-in. DaemonSets are listed by discovery but
+not proposed: an experiment spec targets a Deployment or a StatefulSet.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agent.design.facts import Facts
-from agent.design.ideas import IDEAS, Idea
-from agent.models import Candidate, ExperimentSpec, Fault, Inventory, Proposal
+from agent.design.ideas import FAULT_ORDER, IDEAS, Idea
+from agent.design.impact import reach_reasons
+from agent.inventory.graph import Reach, entry_points, reach
+from agent.models import Candidate, ExperimentSpec, Fault, Inventory, Proposal, Target
 
 
 class PlannerDesigner:
@@ -29,13 +33,9 @@ class PlannerDesigner:
         return Proposal(designer=self.name, candidates=self.rank(inventory, count))
 
     def ideas(self, inventory: Inventory) -> list[Idea]:
-        """Every scored idea for every target, before picking."""
-        edge = self._edge or _edge_of(inventory)
+        """Every scored idea for every target, before picking ([] when nothing can be targeted)."""
         out = []
-        for t in inventory.targets:
-            if t.workload is None or not t.pods:
-                continue
-            facts = Facts(inv=inventory, target=t, workload=t.workload, edge=edge)
+        for facts in _facts(inventory, self._edge):
             for fault, make in IDEAS.items():
                 if fault in self._actions and (idea := make(facts)) is not None:
                     out.append(idea)
@@ -47,13 +47,35 @@ class PlannerDesigner:
         return [Candidate(rank=n, score=round(i.score, 2), spec=i.spec) for n, i in enumerate(chosen, 1)]
 
 
-def _edge_of(inventory: Inventory) -> str:
-    edge = next((t.name for t in inventory.targets if t.tier == "edge"), None)
-    return edge or inventory.targets[0].name
+def _facts(inventory: Inventory, edge: str | None) -> list[Facts]:
+    """Facts of every target a spec can hit: a running Deployment or StatefulSet."""
+    entries = entry_points(inventory)
+    if not entries:
+        return []
+    reached = reach(inventory)
+    return [
+        _of(inventory, t, edge or _edge_for(t, entries, reached), reached[t.name])
+        for t in inventory.targets
+        if t.workload is not None and t.pods and t.workload.kind != "DaemonSet"
+    ]
 
 
-def _key(i: Idea) -> tuple[float, str]:
-    return (-i.score, i.spec.title)
+def _of(inventory: Inventory, t: Target, edge: str, reached: Reach) -> Facts:
+    assert t.workload is not None
+    return Facts(inv=inventory, target=t, workload=t.workload, edge=edge, reached=reached)
+
+
+def _edge_for(t: Target, entries: list[str], reached: dict[str, Reach]) -> str:
+    """The entry point whose error rate shows this target's harm to users: the target itself if
+    users reach it, else the first entry that fails with it, else the first entry."""
+    if t.name in entries:
+        return t.name
+    affected = set(reached[t.name].affected)
+    return next((e for e in entries if e in affected), entries[0])
+
+
+def _key(i: Idea) -> tuple[float, int, str]:
+    return (-i.score, FAULT_ORDER[i.spec.action], i.spec.title)
 
 
 def _pick(ideas: list[Idea], count: int) -> list[Idea]:
@@ -75,17 +97,21 @@ def _pick(ideas: list[Idea], count: int) -> list[Idea]:
 
 
 def score_spec(inventory: Inventory, spec: ExperimentSpec) -> tuple[float, list[str]]:
-    """Code's ranking of any designer's spec: blast radius x criticality, with the reasons.
+    """Code's ranking of any designer's spec: the planner's score of that fault on that target,
+    with the reasons.
 
     The LLM designer proposes; this decides the order, so a model cannot promote its own pick.
     Targets not in the inventory score 0 (the policy rejects them anyway).
     """
     target = inventory.target(spec.target_selector.service)
-    if target is None or target.workload is None:
+    entries = entry_points(inventory)
+    if target is None or target.workload is None or not entries:
         return 0.0, ["target not in the inventory"]
-    facts = Facts(inv=inventory, target=target, workload=target.workload, edge=_edge_of(inventory))
+    reached = reach(inventory)
+    facts = _of(inventory, target, _edge_for(target, entries, reached), reached[target.name])
     make = IDEAS.get(spec.action)
     idea = make(facts) if make else None
     if idea is not None:  # the planner's own view of this fault on this target
         return idea.score, idea.spec.rationale.split("; ")
-    return facts.base()
+    size, why = reach_reasons(facts)
+    return float(size), why

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 Tier = Literal["edge", "business", "data", "queue"]
 Criticality = Literal["low", "medium", "high"]
 RiskLevel = Literal["low", "medium", "high"]
-WorkloadKind = Literal["Deployment", "StatefulSet"]
+WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
 
 
 class Fault(StrEnum):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from agent.models.base import Criticality, Frozen, Tier, WorkloadKind
+
+InferredFact = Literal["tier", "type", "store", "criticality", "entry", "selector"]
 
 
 class Probe(Frozen):
@@ -14,11 +17,30 @@ class Probe(Frozen):
     period_s: int = 10
 
 
+class EnvVar(Frozen):
+    """An environment variable as the container sees it, read because calls hide in them
+    (``CART_SERVICE_ADDR=cartservice:7070``). ``source`` says where the value came from."""
+
+    name: str
+    value: str = ""  # "" when it comes from a Secret or a field reference: never read
+    source: str = "env"  # "env", or "configMap <name>" for envFrom / configMapKeyRef
+
+
+class ConfigFile(Frozen):
+    """A key of a ConfigMap the pod mounts (a file it reads), kept because calls hide there too."""
+
+    config_map: str
+    key: str
+    text: str  # cut to a few KiB by the adapter: addresses sit near the top of config files
+
+
 class Container(Frozen):
-    """One container's resources (None = not set in the manifest) and probes."""
+    """One container's resources (None = not set in the manifest), probes, env and arguments."""
 
     name: str
     image: str
+    env: list[EnvVar] = []
+    args: list[str] = []  # command then args, as written: addresses are often flags
     cpu_request_m: int | None = None
     cpu_limit_m: int | None = None
     memory_request_mib: int | None = None
@@ -28,7 +50,7 @@ class Container(Frozen):
 
 
 class Workload(Frozen):
-    """A Deployment or StatefulSet as discovered."""
+    """A Deployment, StatefulSet or DaemonSet as discovered."""
 
     kind: WorkloadKind
     name: str
@@ -39,16 +61,21 @@ class Workload(Frozen):
     replicas: int
     ready_replicas: int
     containers: list[Container] = []
+    selector: dict[str, str] = {}  # spec.selector.matchLabels: the workload's own pods
+    persistent: bool = False  # a PersistentVolumeClaim volume or volumeClaimTemplates: data survives a restart
+    config: list[ConfigFile] = []  # ConfigMap keys mounted as files
 
 
 class KubeService(Frozen):
-    """A Kubernetes Service."""
+    """A Kubernetes Service; ``exposed_by`` names the Ingresses that route users to it."""
 
     name: str
     namespace: str
     selector: dict[str, str] = {}
     ports: list[int] = []
+    port_names: list[str] = []
     type: str = "ClusterIP"
+    exposed_by: list[str] = []
 
 
 class Pod(Frozen):
@@ -71,6 +98,15 @@ class Dependency(Frozen):
     target: str
     protocol: str = "http"
     sync: bool = True
+    evidence: str = ""  # where the call was seen, e.g. "env CART_SERVICE_ADDR=cartservice:7070"
+
+
+class Evidence(Frozen):
+    """One inferred fact about a target and what it was inferred from, checkable by a person."""
+
+    fact: InferredFact
+    value: str
+    source: str  # e.g. "image redis:alpine", "Service frontend-external type LoadBalancer"
 
 
 class Target(Frozen):
@@ -85,6 +121,9 @@ class Target(Frozen):
     selector: dict[str, str]
     workload: Workload | None = None
     pods: list[Pod] = []
+    entry: bool = False  # users reach it directly (Ingress, LoadBalancer/NodePort Service, configured edge)
+    configured: bool = False  # named in stack.yaml k8s.target_services (its facts there win)
+    evidence: list[Evidence] = []  # where each inferred fact came from
 
 
 class LitmusInstall(Frozen):
@@ -105,6 +144,10 @@ class Inventory(Frozen):
     pods: list[Pod]
     dependencies: list[Dependency]
     litmus: LitmusInstall = LitmusInstall()
+
+    def entries(self) -> list[str]:
+        """The targets users reach directly: the entry points of every user journey."""
+        return [t.name for t in self.targets if t.entry]
 
     def target(self, name: str) -> Target | None:
         """The stack target called ``name``, if any."""

@@ -50,6 +50,12 @@ CALLS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("list_deployment_for_all_namespaces", ""): ("list", "apps", "deployments", "all-namespaces"),
     ("list_replica_set_for_all_namespaces", ""): ("list", "apps", "replicasets", "all-namespaces"),
     ("list_stateful_set_for_all_namespaces", ""): ("list", "apps", "statefulsets", "all-namespaces"),
+    ("list_namespaced_config_map", ""): ("list", "", "configmaps", "discovery"),
+    ("list_namespaced_daemon_set", ""): ("list", "apps", "daemonsets", "discovery"),
+    ("list_namespaced_ingress", ""): ("list", "networking.k8s.io", "ingresses", "discovery"),
+    ("list_config_map_for_all_namespaces", ""): ("list", "", "configmaps", "all-namespaces"),
+    ("list_daemon_set_for_all_namespaces", ""): ("list", "apps", "daemonsets", "all-namespaces"),
+    ("list_ingress_for_all_namespaces", ""): ("list", "networking.k8s.io", "ingresses", "all-namespaces"),
     ("list_custom_resource_definition", ""): ("list", "apiextensions.k8s.io", "customresourcedefinitions",
                                               "cluster"),
     ("list_namespaced_custom_object", "chaosexperiments"): ("list", LITMUS, "chaosexperiments", "discovery"),
@@ -245,8 +251,8 @@ def test_a_broken_copy_is_refused_naming_the_field(twin, case: str) -> None:
 def test_the_call_table_is_what_the_kube_adapter_calls() -> None:
     source = (ROOT / "agent/adapters/kube.py").read_text(encoding="utf-8")
     apis = dict(re.findall(r"self\.(_\w+) = client\.(\w+Api)\(", source))
-    assert set(apis) == {"_core", "_apps", "_ext", "_custom"}, f"a new API class: add its calls to CALLS: {apis}"
-    typed = {(m, "") for m in re.findall(r"self\._(?:core|apps|ext)\.(\w+)", source)}
+    assert set(apis) == {"_core", "_apps", "_ext", "_net", "_custom"}, f"a new API class: add its calls to CALLS: {apis}"
+    typed = {(m, "") for m in re.findall(r"self\._(?:core|apps|ext|net)\.(\w+)", source)}
     custom = re.findall(r'self\._custom\.(\w+)\(\s*GROUP,\s*VERSION,\s*[\w.]+,\s*"(\w+)"', source)
     assert len(custom) == len(re.findall(r"self\._custom\.\w+", source)), "a custom call without a literal plural"
     assert typed | set(custom) == set(CALLS), "update CALLS here and the grants in agent/deploy/manifests.py"

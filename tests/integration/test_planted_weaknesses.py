@@ -2,6 +2,8 @@
 
 Each twin is seeded from generated manifests (the same path as `--manifests`), discovered through
 the real kubernetes client, and ranked by the offline planner with every fault it may propose.
+Every other workload is hardened (2 replicas, a readiness probe): a single-replica edge is a
+weakness of its own, reaching every user, so the planted one must be the only one.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def ranked(tmp_path: Path, workloads: list[dict], targets: list[dict], edges: li
 def test_single_replica_database_next_to_a_replicated_one(tmp_path: Path) -> None:
     titles = ranked(
         tmp_path,
-        [deployment("web"), deployment("orders-api"), deployment("users-api"),
+        [deployment("web", replicas=2), deployment("orders-api", replicas=2), deployment("users-api", replicas=2),
          deployment("orders-db", replicas=2, image="mongo:4.4"), deployment("users-db", replicas=1, image="mongo:4.4")],
         [{"name": "web", "type": "nodejs", "tier": "edge"},
          {"name": "orders-api", "type": "go", "tier": "business"},
@@ -86,7 +88,7 @@ def test_single_replica_database_next_to_a_replicated_one(tmp_path: Path) -> Non
 def test_service_without_readiness_probe(tmp_path: Path) -> None:
     titles = ranked(
         tmp_path,
-        [deployment("web"), deployment("carts"), deployment("catalogue", probe=False)],
+        [deployment("web", replicas=2), deployment("carts", replicas=2), deployment("catalogue", replicas=2, probe=False)],
         [{"name": "web", "type": "nodejs", "tier": "edge"},
          {"name": "carts", "type": "java", "tier": "business"},
          {"name": "catalogue", "type": "java", "tier": "business"}],  # both Java: only the probe differs
@@ -98,7 +100,8 @@ def test_service_without_readiness_probe(tmp_path: Path) -> None:
 def test_memory_limit_below_the_hog(tmp_path: Path) -> None:
     titles = ranked(
         tmp_path,
-        [deployment("web"), deployment("payment", memory="1Gi"), deployment("shipping", memory="256Mi")],
+        [deployment("web", replicas=2), deployment("payment", replicas=2, memory="1Gi"),
+         deployment("shipping", replicas=2, memory="256Mi")],
         [{"name": "web", "type": "nodejs", "tier": "edge"},
          {"name": "payment", "type": "go", "tier": "business"},
          {"name": "shipping", "type": "go", "tier": "business"}],

@@ -22,12 +22,13 @@ def test_version_and_discovery(twin) -> None:
     version = client.VersionApi(twin.core.api_client).get_code()
     assert (version.major, version.minor, version.platform) == ("1", "30", "linux/amd64")
     groups = {g.name for g in client.ApisApi(twin.core.api_client).get_api_versions().groups}
-    assert groups == {"apps", "apiextensions.k8s.io", "litmuschaos.io", "rbac.authorization.k8s.io"}
+    assert groups == {"apps", "apiextensions.k8s.io", "litmuschaos.io", "rbac.authorization.k8s.io",
+                      "networking.k8s.io"}  # Ingresses: discovery reads them for entry points
     core = {r.name: r for r in twin.core.get_api_resources().resources}
     assert core["pods"].short_names == ["po"] and core["pods"].namespaced
     assert not core["nodes"].namespaced and core["services"].short_names == ["svc"]
     apps = {r.name for r in twin.apps.get_api_resources().resources}
-    assert apps == {"deployments", "replicasets", "statefulsets"}
+    assert apps == {"deployments", "replicasets", "statefulsets", "daemonsets"}
 
 
 def test_sock_shop_has_14_deployments_and_services_labelled_by_name(twin) -> None:

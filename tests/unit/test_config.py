@@ -55,13 +55,19 @@ def test_bad_value_names_field_path_value_and_fix(tmp_path: Path) -> None:
 
 
 def test_dependency_on_unknown_service_is_rejected(tmp_path: Path) -> None:
+    # A dependency may name a service discovery finds (issue 14: target_services only adds or
+    # overrides), so its names are checked against the inventory, not when the file is loaded.
+    from agent.inventory.checks import require_known_calls
+    from tests.factories import inventory, target
+
     p = write(
         tmp_path,
-        "k8s:\n  target_services:\n    - {name: a, namespace: x, type: go, tier: edge}\n"
-        "  dependencies:\n    - {source: a, target: b}\n",
+        "k8s:\n  namespaces: [x]\n  target_services:\n    - {name: a, namespace: x, type: go, tier: edge}\n"
+        "  dependencies:\n    - {source: a, target: c}\n    - {source: a, target: b}\n",
     )
-    with pytest.raises(ConfigError, match=r"k8s\.dependencies\[0\]\.target: 'b' is not a service of k8s\.target_services"):
-        load_settings(p)
+    settings = load_settings(p)
+    with pytest.raises(ConfigError, match=r"k8s\.dependencies\[1\]\.target: 'b' is not a service of the stack"):
+        require_known_calls(inventory(target("a", namespace="x"), target("c", namespace="x")), settings)
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
