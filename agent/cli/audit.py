@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agent.cli.common import DEFAULT_CONFIG, ConfigOpt, console, load_config
+from agent.cli.output import Format, FormatOpt
 
 if TYPE_CHECKING:  # imported lazily: pydantic models cost ~70 ms, --help must stay fast
     from rich.table import Table
@@ -18,13 +19,18 @@ if TYPE_CHECKING:  # imported lazily: pydantic models cost ~70 ms, --help must s
 def audit(
     run_id: Annotated[str | None, typer.Argument(help="Only this run's entries (default: every run).")] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
+    output_format: FormatOpt = Format.TABLE,
 ) -> None:
     """Show the audit log: every decision and cluster write — who, what, when, run, result."""
+    from agent.cli.output import emit
     from agent.wiring import build_audit, open_store
 
     settings = load_config(config)
     with open_store(settings) as store:
         entries = build_audit(settings, store).entries(run_id)
+    if output_format != Format.TABLE:
+        emit(entries, output_format)
+        return
     if not entries:
         console.print(f"No audit entries{f' for run {run_id}' if run_id else ''}.")
         return

@@ -20,7 +20,18 @@ if TYPE_CHECKING:
     from graphs.builder import RunGraph
     from graphs.runner import RunView
 
-console = Console()
+PIPE_WIDTH = 100_000  # piped output is read by programs: never wrap or cut a line (kubectl prints plain columns)
+
+
+def make_console() -> Console:
+    """The console: as wide as the terminal, or, when stdout is not one, wide enough never to wrap.
+
+    Colour follows Rich's rules: none when piped unless FORCE_COLOR is set; NO_COLOR turns it off.
+    """
+    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
+
+
+console = make_console()
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="stack.yaml to use.")]
 TwinOpt = Annotated[bool, typer.Option("--twin", help="Use the embedded Sock Shop twin instead of a cluster.")]

@@ -15,6 +15,7 @@ from agent.cli import audit as cli_audit
 from agent.cli import chat as cli_chat
 from agent.cli import design as cli_design
 from agent.cli import freeze as cli_freeze
+from agent.cli import init as cli_init
 from agent.cli import manifests as cli_manifests
 from agent.cli import recover as cli_recover
 from agent.cli import runs as cli_runs
@@ -31,13 +32,15 @@ app = typer.Typer(
 )
 _debug = {"on": False}
 
+app.command()(cli_init.init)
 app.command()(cli_design.inventory)
 app.command()(cli_design.suggest)
-app.command()(cli_design.schema)
+app.command()(cli_runs.schema)  # --dialect native|seed
 app.command("run-graph")(cli_runs.run_graph)
 app.command()(cli_runs.run)
 app.command()(cli_runs.resume)
 app.command()(cli_runs.approvals)
+app.command()(cli_runs.runs)
 app.command()(cli_runs.status)
 app.command()(cli_runs.abort)
 app.command()(cli_recover.recover)

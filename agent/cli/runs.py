@@ -1,7 +1,8 @@
-"""CLI commands that run experiments: run-graph, run, resume, approvals, status, abort."""
+"""CLI commands that run experiments: run-graph, run, resume, approvals, runs, status, abort."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from agent.cli.common import (
     open_run,
     resume_here,
 )
+from agent.cli.output import Format, FormatOpt
 
 
 def run_graph(
@@ -69,10 +71,11 @@ def resume(
         finish(resume_here(graph, deps, run_id, decision(deps, approve=approve, note=note)))
 
 
-def approvals(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """List runs waiting for an approval."""
+def approvals(config: ConfigOpt = DEFAULT_CONFIG, output_format: FormatOpt = Format.TABLE) -> None:
+    """List runs waiting for an approval (``-o json``: their ApprovalRequests)."""
     from rich.table import Table
 
+    from agent.cli.output import emit
     from agent.wiring import open_checkpointer
     from graphs import runner
     from graphs.builder import build
@@ -80,6 +83,9 @@ def approvals(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     settings = load_config(config)
     with open_checkpointer(settings) as saver:
         runs = runner.paused(build(saver), saver)
+    if output_format != Format.TABLE:
+        emit([r.waiting for r in runs if r.waiting is not None], output_format)
+        return
     if not runs:
         console.print("No run is waiting for approval.")
         return
@@ -93,8 +99,59 @@ def approvals(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     console.print(table)
 
 
+def runs(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    status: Annotated[str | None, typer.Option("--status", help=(
+        "Only runs in this state (waiting, interrupted, running, done, ...) or with this outcome "
+        "(completed, aborted, refused, rejected, failed, dry_run)."))] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only runs started since: 30m, 24h, 7d or an ISO date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many, newest first.")] = 20,
+    output_format: FormatOpt = Format.TABLE,
+) -> None:
+    """List past and current runs, newest first: state, outcome, experiment, target, start, duration, report."""
+    from agent.cli.output import emit
+    from agent.cli.status import list_runs
+
+    rows = list_runs(load_config(config), status=status, since=_since(since), limit=limit)
+    if output_format != Format.TABLE:
+        emit(rows, output_format)
+        return
+    if not rows:
+        console.print("No runs" + (" match" if status or since else " yet") + ".")
+        return
+    from rich.table import Table
+
+    table = Table(title="Runs (newest first)")
+    for column in ("run", "state", "outcome", "experiment", "target", "started (UTC)", "duration", "report"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.run_id, r.state, r.outcome or "-", r.experiment or "-", r.target or "-",
+                      r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "-",
+                      f"{r.duration_s:.0f} s" if r.duration_s is not None else "-", r.report_path or "-")
+    console.print(table)
+
+
+def _since(text: str | None) -> datetime | None:
+    """``30m``, ``24h``, ``7d`` before now, or an ISO date/time (UTC unless it says otherwise)."""
+    if text is None:
+        return None
+    import re
+    from datetime import UTC, timedelta
+
+    m = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: int(m.group(1))})
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"--since {text!r}: give 30m, 24h, 7d or an ISO date like 2026-01-22") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def run(
-    spec_file: Annotated[Path, typer.Argument(help="A spec file, as `suggest` saves it (the seed's JSON shape).")],
+    spec_file: Annotated[Path, typer.Argument(help="A spec file: as `suggest` saves it, or in the seed's shape "
+                                                   "(python -m agent schema --dialect seed).")],
     config: ConfigOpt = DEFAULT_CONFIG,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
@@ -121,11 +178,12 @@ def run(
 def status(
     run_id: Annotated[str, typer.Argument(help="The run's id.", callback=check_run_id)],
     config: ConfigOpt = DEFAULT_CONFIG,
+    output_format: FormatOpt = Format.TABLE,
 ) -> None:
     """Show a run: where it stands, its engine and verdict, and its latest signals."""
     from agent.cli.status import show_status
 
-    show_status(console, load_config(config), run_id)
+    show_status(console, load_config(config), run_id, output_format)
 
 
 def abort(
@@ -144,3 +202,23 @@ def abort(
     from agent.cli.status import abort_run
 
     abort_run(console, load_config(config), run_id, timeout_s=timeout, who=getpass.getuser())
+
+
+def schema(
+    dialect: Annotated[str, typer.Option("--dialect", help="native (what `suggest` saves) or seed (the origin "
+                                          "document's shape, which `run` also takes).")] = "native",
+) -> None:
+    """Print the JSON Schema of an experiment spec (the files `suggest` saves and `run` takes).
+
+    ``--dialect seed`` prints the seed's shape; each field's description says what native field
+    it becomes (e.g. intensity → cpu_load_pct of pod-cpu-hog, error_rate 0.05 → 5 %).
+    """
+    import json
+
+    from agent.models import ExperimentSpec
+    from agent.models.seed import SeedSpec
+
+    if dialect not in ("native", "seed"):
+        raise typer.BadParameter(f"--dialect {dialect!r}: give native or seed")
+    model = SeedSpec if dialect == "seed" else ExperimentSpec
+    typer.echo(json.dumps(model.model_json_schema(), indent=2))

@@ -5,15 +5,36 @@ Both work from any process: the run's checkpoint says which cluster and engine i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli.output import Format, emit
 from agent.config import Settings
 from agent.engines.litmus import engine_name
 from agent.errors import ApprovalError, ClusterError, ClusterUnreachable, MetricsUnavailable
 from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
 from agent.wiring import ClusterBinding, build_audit, open_checkpointer, open_deps, open_store
+from graphs.runner import RunView
+
+
+class RunStatus(BaseModel):
+    """What ``status -o json`` prints: where the run stands, its engine and its latest signals."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    phase: str
+    outcome: str  # "running" until it has one
+    reason: str | None = None
+    engine: str | None = None  # namespace/name of the ChaosEngine
+    engine_status: EngineStatus | None = None
+    engine_seen: str | None = None  # live, last recorded, or why unknown
+    sample: Sample | None = None  # the latest signals (live when reachable, else as recorded)
+    report_path: str | None = None
 
 
 def _load(settings: Settings, run_id: str) -> dict[str, object]:
@@ -59,53 +80,74 @@ def _shown_engine(settings: Settings, state: dict[str, object], run_id: str) -> 
     return (ref, experiment) if sent else (None, None)
 
 
-def show_status(console: Console, settings: Settings, run_id: str) -> None:
+def show_status(console: Console, settings: Settings, run_id: str, fmt: Format = Format.TABLE) -> None:
     """Print state, engine status (live when reachable, else as last recorded) and the latest
     signals. An unreachable cluster (the twin's server down too) is said, not raised."""
-    state = _load(settings, run_id)
-    ref, experiment = _shown_engine(settings, state, run_id)
+    st = run_status(console, settings, run_id)
+    if fmt != Format.TABLE:
+        emit(st, fmt)
+        return
     table = Table(title=f"Run {run_id}", show_header=False)
-    table.add_row("phase", str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")))
-    table.add_row("outcome", str(state.get("outcome") or "running"))
-    if state.get("reason"):
-        table.add_row("reason", str(state["reason"]))
-    binding = ClusterBinding.model_validate(state.get("cluster") or {})
-    sample: Sample | None = None
-    if ref and experiment:
-        table.add_row("engine", f"{ref.namespace}/{ref.name}")
-        with open_deps(settings, binding, console=console, realtime=False) as deps:
-            live = _live_status(deps, ref, experiment)
-            sample = _live_sample(deps, run_id, ref.namespace)
-        _engine_rows(table, live, state.get("engine_status"))
-    if sample is None:
-        recorded_samples = _samples(settings, run_id)
-        sample = recorded_samples[-1] if recorded_samples else None
-    if sample:
-        for name, s in sorted(sample.services.items()):
-            table.add_row(
-                f"  {name}",
-                f"errors {s.error_rate_pct if s.error_rate_pct is not None else '-'}% | p95 "
-                f"{s.latency_p95_ms if s.latency_p95_ms is not None else '-'} ms | ready {s.ready_replicas}/{s.replicas}",
-            )
-    if state.get("report_path"):
-        table.add_row("report", str(state["report_path"]))
+    table.add_row("phase", st.phase)
+    table.add_row("outcome", st.outcome)
+    if st.reason:
+        table.add_row("reason", st.reason)
+    if st.engine:
+        table.add_row("engine", st.engine)
+    if st.engine_status:
+        es = st.engine_status
+        table.add_row("engine state", f"{es.engine_state} / {es.engine_status or '-'} ({st.engine_seen})")
+        table.add_row("verdict", f"{es.verdict or '-'} (phase {es.phase or '-'})")
+    elif st.engine_seen:
+        table.add_row("engine state", st.engine_seen)
+    for name, s in sorted(st.sample.services.items()) if st.sample else []:
+        table.add_row(
+            f"  {name}",
+            f"errors {s.error_rate_pct if s.error_rate_pct is not None else '-'}% | p95 "
+            f"{s.latency_p95_ms if s.latency_p95_ms is not None else '-'} ms | ready {s.ready_replicas}/{s.replicas}",
+        )
+    if st.report_path:
+        table.add_row("report", st.report_path)
     console.print(table)
 
 
-def _engine_rows(table: Table, live: EngineStatus | ClusterError, recorded: object) -> None:
-    """The engine's state and verdict: live, else as last recorded, saying when the cluster did
-    not answer (which is why the recorded one is shown)."""
+def run_status(console: Console, settings: Settings, run_id: str) -> RunStatus:
+    """The run's status from its checkpoint, the live engine and the latest signals."""
+    state = _load(settings, run_id)
+    ref, experiment = _shown_engine(settings, state, run_id)
+    binding = ClusterBinding.model_validate(state.get("cluster") or {})
+    sample: Sample | None = None
+    engine: tuple[EngineStatus | None, str | None] = (None, None)
+    if ref and experiment:
+        with open_deps(settings, binding, console=console, realtime=False) as deps:
+            live = _live_status(deps, ref, experiment)
+            sample = _live_sample(deps, run_id, ref.namespace)
+        engine = _engine_seen(live, state.get("engine_status"))
+    if sample is None:
+        recorded_samples = _samples(settings, run_id)
+        sample = recorded_samples[-1] if recorded_samples else None
+    return RunStatus(
+        run_id=run_id,
+        phase=str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")),
+        outcome=str(state.get("outcome") or "running"), reason=_str(state.get("reason")),
+        engine=f"{ref.namespace}/{ref.name}" if ref and experiment else None,
+        engine_status=engine[0], engine_seen=engine[1], sample=sample, report_path=_str(state.get("report_path")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _engine_seen(live: EngineStatus | ClusterError, recorded: object) -> tuple[EngineStatus | None, str | None]:
+    """The engine's status: live, else as last recorded, saying when the cluster did not answer
+    (which is why the recorded one is shown)."""
     unreachable = isinstance(live, ClusterUnreachable)
     if isinstance(live, EngineStatus):
-        status, seen = live, "live"
-    elif recorded:
-        status, seen = EngineStatus.model_validate(recorded), "last recorded; cluster unreachable" if unreachable else "last recorded"
-    else:
-        if unreachable:
-            table.add_row("engine state", "unknown (cluster unreachable)")
-        return
-    table.add_row("engine state", f"{status.engine_state} / {status.engine_status or '-'} ({seen})")
-    table.add_row("verdict", f"{status.verdict or '-'} (phase {status.phase or '-'})")
+        return live, "live"
+    if recorded:
+        return EngineStatus.model_validate(recorded), "last recorded; cluster unreachable" if unreachable else "last recorded"
+    return None, "unknown (cluster unreachable)" if unreachable else None
 
 
 def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | ClusterError:
@@ -142,3 +184,55 @@ def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: f
     if done.patched:
         console.print(f"Patched {done.engine}: engineState: stop")
     console.print(f"Run {run_id}: {done.detail}")
+
+
+class RunSummary(BaseModel):
+    """One row of ``runs``: a past or current run (``-o json`` prints a list of these)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    state: str  # waiting (for approval), interrupted (its process died), or the graph's phase
+    outcome: str | None  # completed, aborted, rejected, refused, failed, dry_run; None while running
+    experiment: str | None  # the approved spec's title (or the candidates', while waiting)
+    target: str | None  # namespace/service of the approved spec
+    started: datetime | None  # the run's first event (real time, UTC when recorded)
+    duration_s: float | None  # first to last event, on the run's clock (virtual on the twin)
+    report_path: str | None
+    reason: str | None = None
+
+
+def list_runs(settings: Settings, *, status: str | None, since: datetime | None, limit: int) -> list[RunSummary]:
+    """Every run the checkpointer knows, newest first, filtered by state or outcome and start."""
+    from graphs import runner
+    from graphs.builder import build
+
+    with open_checkpointer(settings) as saver:
+        views = runner.runs(build(saver), saver)
+    with open_store(settings) as store:
+        rows = [_summary(v, store.candidates(v.run_id)) for v in views]
+    rows = [r for r in rows if status in (None, r.state, r.outcome) and (since is None or (r.started and r.started >= since))]
+    rows.sort(key=lambda r: r.started.timestamp() if r.started else 0.0, reverse=True)
+    return rows[:limit]
+
+
+def _summary(view: RunView, candidates: list[Candidate]) -> RunSummary:
+    from agent.models import RunEvent
+
+    s = view.state
+    events = [RunEvent.model_validate(e) for e in s.get("events") or []]
+    raw = s.get("decision")
+    decision = Decision.model_validate(raw) if raw else None
+    chosen = candidates[decision.choice - 1].spec if decision and decision.choice and len(candidates) >= decision.choice else None
+    state = ("waiting" if view.waiting else "interrupted" if view.interrupted else "done" if s.get("outcome")
+             else str(s.get("phase") or "designed"))
+    preset = s.get("preset") or {}
+    started = (events[0].wall or events[0].at) if events else None
+    return RunSummary(
+        run_id=view.run_id, state=state, outcome=s.get("outcome"),
+        experiment=chosen.title if chosen else ", ".join(s.get("candidates") or []) or _str(preset.get("title")),
+        target=f"{chosen.target_selector.namespace}/{chosen.target_selector.service}" if chosen else None,
+        started=started.replace(tzinfo=UTC) if started and started.tzinfo is None else started,
+        duration_s=(events[-1].at - events[0].at).total_seconds() if events else None,
+        report_path=s.get("report_path"), reason=s.get("reason"),
+    )

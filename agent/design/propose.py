@@ -82,16 +82,23 @@ def _free(directory: Path, slug: str) -> Path:
 
 
 def load_spec(path: Path, *, max_bytes: int = DEFAULT_MAX_SPEC_BYTES) -> ExperimentSpec:
-    """Read a saved spec; a bad file is a SpecInvalid naming the file and the field.
+    """Read a spec file, native or in the seed's shape (:mod:`agent.models.seed`), as a native spec.
 
-    ``max_bytes`` is ``paths.max_spec_bytes``; FIFOs, devices and directories are refused unread.
+    A bad file is a SpecInvalid naming the file and the field. ``max_bytes`` is
+    ``paths.max_spec_bytes``; FIFOs, devices and directories are refused unread.
     """
+    from agent.models.seed import SeedSpec, is_seed
+
     try:
         text = read_text(path, limit=max_bytes, limit_name="paths.max_spec_bytes")
     except FileRefused as e:
         raise SpecInvalid(f"{path}: {e.reason}; pass a spec file (UTF-8 JSON, as `suggest` saves it)") from None
     try:
-        return ExperimentSpec.model_validate_json(text)
+        seed = is_seed(json.loads(text))
+    except (ValueError, RecursionError):
+        seed = False  # not JSON (or nested too deep for json): the native model says where
+    try:
+        return SeedSpec.model_validate_json(text).to_native() if seed else ExperimentSpec.model_validate_json(text)
     except ValidationError as e:
         first = e.errors()[0]
         field = "".join(f"[{p}]" if isinstance(p, int) else p if p == "[key]" else f".{str(p)[:40]}"
@@ -99,8 +106,10 @@ def load_spec(path: Path, *, max_bytes: int = DEFAULT_MAX_SPEC_BYTES) -> Experim
         msg = first["msg"].removeprefix("Value error, ")
         raise SpecInvalid(
             f"{path} {field or '(top level)'}: {msg} (got {_short(first.get('input'))}); "
-            "the spec's shape: python -m agent schema"
+            f"the spec's shape: python -m agent schema{' --dialect seed' if seed else ''}"
         ) from None
+    except ValueError as e:  # a seed spec that has no native form (the message names the field)
+        raise SpecInvalid(f"{path} {e}; the spec's shape: python -m agent schema --dialect seed") from None
 
 
 def _short(value: object) -> str:

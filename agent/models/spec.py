@@ -224,3 +224,12 @@ class Rejection(Frozen):
     title: str
     rule: str
     reason: str
+
+
+class Suggestions(Frozen):
+    """What ``suggest -o json`` prints: the ranked candidates and the refused ones, with why."""
+
+    designer: str
+    notice: str | None = None
+    candidates: list[Candidate]
+    rejected: list[Rejection]

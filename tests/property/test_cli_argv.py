@@ -66,7 +66,10 @@ WORDS = TEXT | st.sampled_from([*ODD, "0.0.0.0", "::1", "999.1.1.1", "localhost"
 # Every parameter of every command, by name: where its values come from (a pool key or raw text).
 VALUES = {"count": INTS, "approve": INTS, "port": INTS, "timeout": FLOATS, "speed": FLOATS, "note": WORDS,
           "reason": WORDS, "image": WORDS, "host": WORDS, "run_id": WORDS | st.sampled_from(["nosuch", "9b34d0d2"]),
-          "config": None, "manifests": None, "spec_file": None, "output": None, "output_dir": None}
+          "config": None, "manifests": None, "spec_file": None, "output": None, "output_dir": None,
+          "limit": INTS, "since": WORDS | st.sampled_from(["24h", "7d", "2026-01-22", "1x"]),
+          "status": WORDS | st.sampled_from(["aborted", "waiting"]), "dialect": WORDS | st.sampled_from(["native", "seed"]),
+          "output_format": WORDS | st.sampled_from(["table", "json", "yaml"]), "namespace": WORDS}
 
 
 def test_every_parameter_has_a_value_pool() -> None:
