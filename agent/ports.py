@@ -90,6 +90,16 @@ class Metrics(Protocol):
         ...
 
 
+class CallSource(Protocol):
+    """Calls observed at run time (request metrics with a caller label), beside those the
+    manifests show."""
+
+    def observed_calls(self, namespace: str) -> list[tuple[str, str, str]]:
+        """(caller workload, callee workload, evidence) seen in ``namespace``; raises
+        MetricsUnavailable when the source cannot be read."""
+        ...
+
+
 class Clock(Protocol):
     """Time as the run sees it: the wall clock, or the twin's virtual clock."""
 
@@ -247,6 +257,7 @@ class Deps:
     # Who asked this process to stop its run (Ctrl-C, SIGTERM), or None: the monitor then stops
     # the engine as on a breach and the run ends with its report.
     stop_requested: Callable[[], str | None] = no_stop
+    call_source: CallSource | None = None  # k8s.monitoring.prometheus.calls_query, when configured
 
     def policy(self) -> Policy:
         """The policy in force now (see :class:`PolicySource`)."""

@@ -165,16 +165,17 @@ def _open_deps(
     notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings, store)
     if not binding.twin:
         from agent.adapters.clock import SystemClock
-        from agent.adapters.prometheus import PrometheusMetrics
+        from agent.adapters.prometheus import PrometheusCalls, PrometheusMetrics
 
         clock = SystemClock()
         kube = connect(host=None, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context,
                        retry=retry_policy(settings))
         metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
+        calls = PrometheusCalls(metrics) if settings.k8s.monitoring.prometheus.calls_query else None
         yield Deps(
             settings=settings, cluster=AuditedCluster(kube, audit, clock), metrics=metrics, clock=clock,
             notifier=notifier, designer=designer, store=store, audit=audit, metrics_source=metrics.url,
-            narrator=build_narrator(settings),
+            narrator=build_narrator(settings), call_source=calls,
         )
         return
     from twin import TwinServer

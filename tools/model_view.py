@@ -59,7 +59,7 @@ class CandidateBrief(BaseModel):
 
 class SuggestionsBrief(BaseModel):
     candidates: list[CandidateBrief]
-    rejected: list[str]  # "title: rule: reason"
+    rejected: list[str]  # "title: rule: reason", the first 10 (explain_candidate tells the whole of one)
     notice: str | None = None
 
 
@@ -70,7 +70,8 @@ def for_model(result: object) -> object:
     if isinstance(result, Suggestions):
         return SuggestionsBrief(
             candidates=[_candidate(c) for c in result.candidates],
-            rejected=[_cut(f"{r.title}: {r.rule}: {r.reason}", 300) for r in result.rejected],
+            rejected=[_cut(f"{r.title}: {r.rule}: {r.reason}", 160) for r in result.rejected[:10]]
+            + ([f"and {len(result.rejected) - 10} more"] if len(result.rejected) > 10 else []),
             notice=result.notice,
         )
     return result
@@ -102,7 +103,7 @@ def _candidate(c: Candidate) -> CandidateBrief:
     return CandidateBrief(
         rank=c.rank, title=s.title, action=s.action.value, target=f"{sel.namespace}/{sel.service} ({sel.label_selector})",
         risk=s.risk_level, duration_s=s.parameters.duration_s, score=c.score, abort=abort_line(s),
-        hypothesis=_cut(s.hypothesis.statement, 200) if s.hypothesis else None, why=_cut(s.rationale, 300),
+        hypothesis=_cut(s.hypothesis.statement, 140) if s.hypothesis else None, why=_cut(s.rationale, 160),
     )
 
 

@@ -159,3 +159,29 @@ def _value(result: object, where: str) -> float | None:
     except (TypeError, IndexError, ValueError) as e:
         raise MetricsUnavailable(f"{where}: not an instant-query sample: {sample!r}") from e
     return value if math.isfinite(value) else None
+
+
+class PrometheusCalls:
+    """Implements :class:`agent.ports.CallSource` with ``calls_query``: each series with a caller
+    and a callee label is a call (a service mesh's request metric sees what manifests hide)."""
+
+    def __init__(self, metrics: PrometheusMetrics) -> None:
+        self._metrics = metrics
+        self._settings = metrics._settings
+
+    def observed_calls(self, namespace: str) -> list[tuple[str, str, str]]:
+        s = self._settings
+        assert s.calls_query is not None, "wiring builds this only with calls_query set"
+        query = self._metrics._fill(s.calls_query, namespace, "")
+        where = f"Prometheus at {self._metrics.url}, k8s.monitoring.prometheus.calls_query for {namespace}"
+        try:
+            result = self._metrics._client.custom_query(query)
+        except (PrometheusApiClientException, requests.RequestException, ValueError, KeyError, TypeError) as e:
+            raise MetricsUnavailable(f"{where}: {type(e).__name__}: {e}") from e
+        calls = []
+        for series in result if isinstance(result, list) else []:
+            labels = series.get("metric", {}) if isinstance(series, dict) else {}
+            caller, callee = labels.get(s.caller_label), labels.get(s.callee_label)
+            if isinstance(caller, str) and isinstance(callee, str) and caller and callee and caller != callee:
+                calls.append((caller, callee, f"prometheus {s.caller_label}={caller} {s.callee_label}={callee}"))
+        return sorted(set(calls))

@@ -14,6 +14,7 @@ from agent.config import HIGH_RISK_FAULTS, Policy
 from agent.engines.catalog import unused_parameters
 from agent.errors import SpecRejected
 from agent.models import AbortCondition, Candidate, ExperimentSpec, Inventory, Pod, Rejection, Target
+from agent.models.seed import no_match_hint
 
 # The highest p95 latency a watched signal can show: Sock Shop's request_duration_seconds
 # histograms all end at a 10 s finite bucket (Go DefBuckets, prom-client and simpleclient
@@ -135,7 +136,8 @@ def _target_violations(spec: ExperimentSpec, inventory: Inventory) -> tuple[Targ
     sel = spec.target_selector
     target = inventory.target(sel.service)
     if target is None or target.namespace != sel.namespace:
-        return None, [], [Violation("inventory", f"{sel.namespace}/{sel.service} is not a known target")]
+        hint = no_match_hint(sel, inventory)
+        return None, [], [Violation("inventory", f"{sel.namespace}/{sel.service} is not a known target" + (f"; {hint}" if hint else ""))]
     found = []
     if target.workload is not None and target.workload.kind.lower() != sel.kind:
         found.append(Violation(
@@ -143,7 +145,7 @@ def _target_violations(spec: ExperimentSpec, inventory: Inventory) -> tuple[Targ
         ))
     matched = matched_pods(spec, inventory)
     if not matched:
-        found.append(Violation("inventory", f"selector {sel.label_selector} matches no pod in {sel.namespace}"))
+        found.append(Violation("inventory", no_match_hint(sel, inventory) or f"selector {sel.label_selector} matches no pod in {sel.namespace}"))
         return target, matched, found
     foreign = [p.name for p in matched if not _owned(p, target)]
     if foreign:

@@ -358,3 +358,31 @@ def test_twin_serves_the_exposition_routes(stack: Stack) -> None:
     assert get(f"/metrics/{NS}/nothing")[0] == 404 and get("/metrics/nowhere/catalogue")[0] == 404
     assert "container_cpu_usage_seconds_total{" in get("/metrics/cadvisor")[2]
     assert f'kubernetes_namespace="{NS}",name="carts"' in get("/metrics")[2]
+
+
+def test_calls_seen_in_a_request_metric_with_a_caller_label_join_the_inventory(
+        fake_prometheus: Callable[[Answer], str], deps: Deps) -> None:
+    # A mesh's request metric (Istio's shape) shows a call no manifest names: queue-master -> catalogue.
+    from dataclasses import replace
+
+    from agent.adapters.prometheus import PrometheusCalls
+    from agent.inventory.discovery import discover
+
+    def mesh(q: dict[str, str]) -> tuple[int, str]:
+        assert 'destination_workload_namespace="sock-shop"' in q["query"]
+        series = [{"metric": {"source_workload": "queue-master", "destination_workload": "catalogue"}, "value": [1.8e9, "2"]},
+                  {"metric": {"source_workload": "front-end", "destination_workload": "front-end"}, "value": [1.8e9, "1"]},
+                  {"metric": {"source_workload": "ghost", "destination_workload": "catalogue"}, "value": [1.8e9, "1"]}]
+        return 200, json.dumps({"status": "success", "data": {"resultType": "vector", "result": series}})
+
+    query = ('sum by (source_workload, destination_workload) (rate(istio_requests_total'
+             '{{destination_workload_namespace="{namespace}"}}[{window}]))')
+    calls = PrometheusCalls(adapter(fake_prometheus(mesh), calls_query=query))
+    assert calls.observed_calls("sock-shop") == [
+        ("ghost", "catalogue", "prometheus source_workload=ghost destination_workload=catalogue"),
+        ("queue-master", "catalogue", "prometheus source_workload=queue-master destination_workload=catalogue"),
+    ]
+    inv = discover(replace(deps, call_source=calls))
+    [seen] = [d for d in inv.dependencies if (d.source, d.target) == ("queue-master", "catalogue")]
+    assert seen.sync and seen.evidence.startswith("prometheus source_workload=queue-master")
+    assert not any(d.source == "ghost" for d in inv.dependencies)  # not a workload of the stack

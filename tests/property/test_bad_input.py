@@ -37,6 +37,7 @@ from agent.design.policy import check as policy_check
 from agent.design.propose import load_spec
 from agent.errors import ApprovalError, ConfigError, LLMOutputInvalid, SpecInvalid, SpecRejected
 from agent.models import (
+    AbortCondition,
     AbortThreshold,
     ExperimentSpec,
     Fault,
@@ -230,7 +231,7 @@ def test_the_policy_passes_a_spec_only_when_every_rule_holds(spec: ExperimentSpe
             "policy.actions": spec.action not in policy.actions,
             "policy.max_duration_s": p.duration_s > policy.max_duration_s,
             "policy.max_pods_affected_perc": p.pods_affected_perc > policy.max_pods_affected_perc,
-            "abort_threshold": spec.abort_threshold is None,
+            "abort_threshold": spec.abort_threshold is None or any(cannot_stop(c, policy) for c in spec.abort_threshold.all_conditions()),
         }
         assert broken.get(e.rule, True), f"{e.rule} named but it holds: {e}"
         return
@@ -246,6 +247,18 @@ def test_the_policy_passes_a_spec_only_when_every_rule_holds(spec: ExperimentSpe
     assert target is not None and target.namespace == sel.namespace
     assert matched and max(1, len(matched) * p.pods_affected_perc // 100) <= policy.max_pods_affected
     assert spec.abort_threshold.service == "*" or SHOP.target(spec.abort_threshold.service) is not None
+    assert not any(cannot_stop(c, policy) for c in spec.abort_threshold.all_conditions())
+
+
+def cannot_stop(c: AbortCondition, policy: Policy) -> bool:
+    """The oracle: a condition that never fires (past a signal's ceiling, 100 % or the 10 s top
+    latency bucket, or below 0) or is looser than the policy's cap does not count as an abort."""
+    if c.op in ("<", "<="):
+        return c.value <= 0 if c.op == "<" else c.value < 0
+    ceiling = {"error_rate_pct": 100.0, "latency_p95_ms": 10_000.0}.get(c.signal)
+    cap = {"error_rate_pct": policy.max_abort_error_rate_pct, "latency_p95_ms": policy.max_abort_latency_ms}.get(c.signal)
+    past = ceiling is not None and (c.value >= ceiling if c.op == ">" else c.value > ceiling)
+    return past or (cap is not None and c.value > cap)
 
 
 # --- 3. Slack callbacks ----------------------------------------------------------------------------------
