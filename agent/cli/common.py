@@ -85,9 +85,14 @@ def cluster_binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
 
 @contextmanager
 def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunGraph, Deps]]:
+    from agent.config.files import make_dirs
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
+    # Where a run writes its specs and its report, known to work before any chaos: a report that
+    # cannot be written after the fault ran would leave the run without an ending.
+    make_dirs([(settings.path(p), f"{settings.source or 'stack.yaml'} paths.{name}")
+               for name, p in (("experiments", settings.paths.experiments), ("reports", settings.paths.reports))])
     with open_checkpointer(settings) as saver, open_deps(settings, binding, console=console) as deps:
         yield build(saver), deps
 

@@ -63,6 +63,7 @@ def recover_runs(
 ) -> list[Finding]:
     """``graphs.recovery.recover`` over the configured checkpointer, each run on its own cluster
     (``here``: also look for orphaned engines on this one)."""
+    from agent.config.files import make_dirs
     from agent.wiring import ClusterBinding, open_checkpointer, open_deps
     from graphs.builder import build
     from graphs.recovery import recover
@@ -72,5 +73,6 @@ def recover_runs(
         with open_deps(settings, ClusterBinding.model_validate(binding), console=console) as deps:
             yield deps
 
+    make_dirs([(settings.path(settings.paths.reports), f"{settings.source or 'stack.yaml'} paths.reports")])
     with open_checkpointer(settings) as saver:
         return recover(build(saver), saver, deps_for, here, dry_run=dry_run, stop=stop)

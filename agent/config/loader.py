@@ -107,7 +107,7 @@ def _known_fields(loc: tuple[str | int, ...]) -> list[str]:
         model = _model_of(field.annotation) if field else None
     if model is None:
         return []
-    return [name for name in model.model_fields if name != "base_dir"]
+    return [name for name, f in model.model_fields.items() if not f.exclude]  # base_dir, source...: not for users
 
 
 def _model_of(annotation: object) -> type[BaseModel] | None:

@@ -21,6 +21,10 @@ from agent.models.seed import no_match_hint
 # defaults), and histogram_quantile never answers above the last finite bound.
 LATENCY_CEILING_MS = 10_000.0
 ERROR_RATE_CEILING_PCT = 100.0
+# No one service's pods in a namespace use more than this: a larger CPU or memory threshold can
+# never fire (256 cores, 4 TiB: beyond any node a workload here is scheduled on).
+CPU_CEILING_M = 256_000.0
+MEMORY_CEILING_MIB = 4 * 1024 * 1024.0
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,9 @@ def _cannot_fire(c: AbortCondition, policy: Policy) -> str | None:
     if not rising:
         floor_ok = c.value > 0 if c.op == "<" else c.value >= 0
         return None if floor_ok else "can never fire: no signal goes below 0"
-    ceiling = {"error_rate_pct": ERROR_RATE_CEILING_PCT, "latency_p95_ms": LATENCY_CEILING_MS}.get(c.signal)
-    if ceiling is not None and (c.value >= ceiling if c.op == ">" else c.value > ceiling):
+    ceiling = {"error_rate_pct": ERROR_RATE_CEILING_PCT, "latency_p95_ms": LATENCY_CEILING_MS,
+               "cpu_millicores": CPU_CEILING_M, "memory_mib": MEMORY_CEILING_MIB}[c.signal]
+    if c.value >= ceiling if c.op == ">" else c.value > ceiling:
         return f"can never fire: the signal cannot exceed {ceiling:g}; use a lower threshold"
     cap = {"error_rate_pct": policy.max_abort_error_rate_pct, "latency_p95_ms": policy.max_abort_latency_ms}.get(c.signal)
     if cap is not None and c.value > cap:

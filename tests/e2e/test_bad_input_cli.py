@@ -178,3 +178,20 @@ def test_abort_timeout_out_of_range_is_a_usage_error(cli: Cli, workdir: Path, va
 
 def test_a_run_id_that_is_not_text_is_a_usage_error(cli: Cli, workdir: Path) -> None:
     usage_error(cli, workdir, "status", "a\tb", flag="run_id")
+
+
+@pytest.mark.parametrize("field", ["reports", "experiments"])
+def test_a_report_or_spec_folder_that_cannot_be_made_stops_the_run_before_any_chaos(tmp_path: Path, field: str) -> None:
+    import shutil
+    import sys
+
+    shutil.copy(Path(__file__).resolve().parents[2] / "stack.yaml", tmp_path / "stack.yaml")
+    stack = yaml.safe_load((tmp_path / "stack.yaml").read_text())
+    stack.setdefault("paths", {})[field] = "/proc/nope/" + field
+    (tmp_path / "stack.yaml").write_text(yaml.safe_dump(stack))
+    done = subprocess.run([sys.executable, "-m", "agent", "run-graph", "--twin", "--approve", "1", "--config",
+                           str(tmp_path / "stack.yaml")], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    assert f"paths.{field}: cannot make the directory" in done.stdout
+    assert not (tmp_path / ".chaos-advisor" / "twin").exists()  # no cluster was even started

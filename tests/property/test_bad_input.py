@@ -251,11 +251,12 @@ def test_the_policy_passes_a_spec_only_when_every_rule_holds(spec: ExperimentSpe
 
 
 def cannot_stop(c: AbortCondition, policy: Policy) -> bool:
-    """The oracle: a condition that never fires (past a signal's ceiling, 100 % or the 10 s top
-    latency bucket, or below 0) or is looser than the policy's cap does not count as an abort."""
+    """The oracle: a condition that never fires (past a signal's ceiling, 100 %, the 10 s top
+    latency bucket, 256 cores or 4 TiB, or below 0) or is looser than the policy's cap does not count as an abort."""
     if c.op in ("<", "<="):
         return c.value <= 0 if c.op == "<" else c.value < 0
-    ceiling = {"error_rate_pct": 100.0, "latency_p95_ms": 10_000.0}.get(c.signal)
+    ceiling = {"error_rate_pct": 100.0, "latency_p95_ms": 10_000.0, "cpu_millicores": 256_000.0,
+               "memory_mib": 4 * 1024 * 1024.0}.get(c.signal)
     cap = {"error_rate_pct": policy.max_abort_error_rate_pct, "latency_p95_ms": policy.max_abort_latency_ms}.get(c.signal)
     past = ceiling is not None and (c.value >= ceiling if c.op == ">" else c.value > ceiling)
     return past or (cap is not None and c.value > cap)

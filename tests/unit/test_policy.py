@@ -128,6 +128,8 @@ def test_the_kind_must_be_the_workloads() -> None:
         AbortThreshold(service="web", conditions=[AbortCondition(signal="error_rate_pct", op="<", value=-1)]),
         AbortThreshold(service="web", conditions=[AbortCondition(signal="cpu_millicores", op="<", value=0)]),
         AbortThreshold(service="web", conditions=[AbortCondition(signal="error_rate_pct", op=">=", value=101)]),
+        AbortThreshold(service="web", conditions=[AbortCondition(signal="cpu_millicores", op=">", value=1e15)]),
+        AbortThreshold(service="web", conditions=[AbortCondition(signal="memory_mib", op=">", value=1e15)]),
     ],
 )
 def test_an_abort_condition_that_can_never_fire_is_refused(threshold: AbortThreshold) -> None:
