@@ -85,15 +85,25 @@ def cluster_binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
 
 @contextmanager
 def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunGraph, Deps]]:
-    from agent.config.files import make_dirs
+    from contextlib import ExitStack
+
+    from agent.config.files import make_dirs, remove_dirs
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
     # Where a run writes its specs and its report, known to work before any chaos: a report that
-    # cannot be written after the fault ran would leave the run without an ending.
-    make_dirs([(settings.path(p), f"{settings.source or 'stack.yaml'} paths.{name}")
-               for name, p in (("experiments", settings.paths.experiments), ("reports", settings.paths.reports))])
-    with open_checkpointer(settings) as saver, open_deps(settings, binding, console=console) as deps:
+    # cannot be written after the fault ran would leave the run without an ending. Taken back if
+    # the state or the cluster cannot be opened (a failed command leaves nothing behind).
+    made = make_dirs([(settings.path(p), f"{settings.source or 'stack.yaml'} paths.{name}")
+                      for name, p in (("experiments", settings.paths.experiments), ("reports", settings.paths.reports))])
+    with ExitStack() as opened:
+        try:
+            saver = opened.enter_context(open_checkpointer(settings))
+            deps = opened.enter_context(open_deps(settings, binding, console=console))
+        except BaseException:
+            opened.close()
+            remove_dirs(made)
+            raise
         yield build(saver), deps
 
 

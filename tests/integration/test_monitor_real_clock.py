@@ -52,7 +52,7 @@ def test_a_hung_api_is_noticed_and_the_stop_sent_within_the_grace_on_the_real_cl
     shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
     settings = load_settings(tmp_path / "stack.yaml")
     monitor = settings.monitor.model_copy(update={"poll_interval_s": 0.5, "baseline_window_s": 1.0, "cluster_grace_s": 1.5,
-                                                   "metrics_grace_s": 30.0})
+                                                   "metrics_grace_s": 30.0, "recovery_timeout_s": 1.0})
     k8s = settings.k8s.model_copy(update={"request_timeout_s": 5.0, "retry_attempts": 4, "retry_backoff_s": 0.2})
     settings = settings.model_copy(update={"monitor": monitor, "k8s": k8s})
     with TwinServer(tmp_path / "twin.json", speed=1.0) as twin:
