@@ -155,7 +155,7 @@ def run(
     config: ConfigOpt = DEFAULT_CONFIG,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Stop after the server-side dry-run.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Stop after the server-side dry-run (needs no --yes).")] = False,
     monitor: Annotated[bool, typer.Option("--monitor", help="Watch the run (always on: chaos never runs unwatched).")] = True,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking (where there is no terminal).")] = False,
 ) -> None:
@@ -172,7 +172,9 @@ def run(
         view = runner.start(
             graph, deps, run_id=run_id, count=1, cluster=bound.model_dump(mode="json"), preset=spec, dry_run=dry_run
         )
-        decide(graph, deps, view, approve=1 if yes else None, reject=False)
+        # A dry run only asks the API server to validate the engine: nothing to approve by hand
+        # (the decision is still recorded, by the person running it, and checked against approvers).
+        decide(graph, deps, view, approve=1 if yes or dry_run else None, reject=False)
 
 
 def status(

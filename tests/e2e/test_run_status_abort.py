@@ -112,3 +112,9 @@ def test_abort_after_the_agent_process_died(cli: Cli, workdir: Path) -> None:
     out = cli("abort", run_id)
     assert out.returncode == 0, out.stderr + out.stdout
     assert "verdict Stopped" in out.stdout
+
+
+def test_a_dry_run_needs_no_approval(cli: Cli, workdir: Path) -> None:
+    out = cli("run", str(write_spec(workdir, LONG_LATENCY)), "--twin", "--dry-run")  # no --yes, no terminal
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "dry_run" in out.stdout and "waits for approval" not in out.stdout
