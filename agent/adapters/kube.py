@@ -35,7 +35,7 @@ from agent.adapters.kube_json import (
     ServiceJson,
     WorkloadJson,
 )
-from agent.engines.litmus import API_VERSION, ChaosEngineManifest, result_name
+from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.errors import (
     ClusterError,
     ClusterUnreachable,
@@ -233,14 +233,16 @@ class KubeCluster:
         return self._engine_ref(namespace, name, created=False)
 
     def list_engines(self, namespace: str) -> list[EngineInfo]:
-        found = self._call(
-            lambda: self._custom.list_namespaced_custom_object(
-                GROUP, VERSION, namespace, "chaosengines", _request_timeout=self._timeout
-            ),
-            f"list chaosengines in {namespace}",
-        )
-        items: list[ChaosEngineJson] = found.get("items") or []
-        return [objects.engine_info(namespace, item) for item in items]
+        """The agent's engines in ``namespace`` (selected by its managed-by label on the server,
+        page by page): engines it did not make are never even listed."""
+        def page(**options: Any) -> Any:
+            return self._custom.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, "chaosengines", label_selector=f"app.kubernetes.io/managed-by={MANAGED_BY}",
+                **options,
+            )
+
+        return [objects.engine_info(namespace, item)
+                for item in self._raw_pages(page, f"chaosengines in {namespace}", ChaosEngineJson)]
 
     def _engine_ref(self, namespace: str, name: str, *, created: bool) -> EngineRef | None:
         try:

@@ -25,7 +25,7 @@ from agent.adapters.kube_json import (
     ServiceJson,
     WorkloadJson,
 )
-from agent.engines.litmus import MANAGED_BY
+from agent.engines.litmus import MANAGED_BY, RUN_LABEL
 from agent.models import (
     Container,
     EngineInfo,
@@ -181,7 +181,7 @@ def engine_ref(namespace: str, name: str, body: ChaosEngineJson, *, created: boo
     meta = body.get("metadata") or {}
     return EngineRef(
         name=name, namespace=namespace, uid=meta.get("uid", ""), created=created,
-        created_at=meta.get("creationTimestamp"),
+        created_at=meta.get("creationTimestamp"), run_id=(meta.get("labels") or {}).get(RUN_LABEL),
     )
 
 

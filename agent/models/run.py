@@ -48,6 +48,7 @@ class EngineRef(Frozen):
     uid: str
     created: bool
     created_at: datetime | None = None  # the API server's creationTimestamp: when chaos began
+    run_id: str | None = None  # its chaos-advisor.io/run-id label: whose engine it is
 
 
 class EngineInfo(Frozen):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.engines.litmus import ChaosEngineManifest, render
+from agent.engines.litmus import RUN_LABEL, ChaosEngineManifest, render
 from agent.errors import ChaosAdvisorError, ClusterError
 from agent.inventory.discovery import discover
 from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
@@ -49,6 +49,11 @@ def _apply(
 ) -> RunState:
     events = []
     existing = deps.cluster.find_engine(manifest.namespace, manifest.name)
+    if existing is not None and existing.run_id != state["run_id"]:  # same name, not this run's: never adopt it
+        raise ClusterError(
+            f"an engine named {manifest.namespace}/{manifest.name} exists but is not this run's (its "
+            f"{RUN_LABEL} label is {existing.run_id!r}); nothing was applied: remove it or start a new run"
+        )
     if existing is not None:
         engine = existing
         # Applied just before a crash: the pre-chaos baseline was stored before the apply, so it

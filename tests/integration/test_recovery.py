@@ -79,7 +79,9 @@ def test_engines_not_made_by_the_agent_are_never_touched(deps: Deps, twin: TwinS
     deps.clock.sleep(3600)
     saver = InMemorySaver()
     assert recover(build(saver), saver, deps_for(deps), TWIN) == []
-    assert deps.cluster.list_engines("sock-shop")[0].active
+    assert deps.cluster.list_engines("sock-shop") == []  # the agent lists only its own (by label)
+    engine = api.get_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosengines", "ca-someone")
+    assert engine["spec"]["engineState"] == "active"  # untouched
 
 
 def test_a_finished_runs_engine_still_injecting_is_stopped(deps: Deps, twin: TwinServer) -> None:

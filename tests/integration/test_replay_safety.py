@@ -106,3 +106,21 @@ def test_a_caller_cannot_seed_internal_keys_and_a_run_without_an_id_takes_its_th
     assert state["run_id"] == "3f2a9c1e"  # from the thread: two Studio threads never share an engine
     assert state.get("outcome") is None and state.get("engine") is None and state.get("tick") is None
     assert graph.get_state({"configurable": {"thread_id": "3f2a9c1e-77aa-4b1c-9d0e-123456789abc"}}).next == ("approve",)
+
+
+def test_an_engine_of_the_same_name_that_is_not_this_runs_is_never_adopted(deps: Deps) -> None:
+    from kubernetes import client
+
+    body = {"apiVersion": "litmuschaos.io/v1alpha1", "kind": "ChaosEngine",
+            "metadata": {"name": "ca-adop0001", "namespace": "sock-shop",
+                         "labels": {"app.kubernetes.io/managed-by": "chaos-advisor", "chaos-advisor.io/run-id": "other001"}},
+            "spec": {"engineState": "active", "appinfo": {"appns": "sock-shop", "applabel": "name=carts", "appkind": "deployment"},
+                     "chaosServiceAccount": "litmus-admin", "experiments": [{"name": "pod-delete"}]}}
+    api = client.CustomObjectsApi(client.ApiClient(client.Configuration(host=deps.cluster.server)))  # type: ignore[attr-defined]
+    api.create_namespaced_custom_object("litmuschaos.io", "v1alpha1", "sock-shop", "chaosengines", body)
+    deps = replace(deps, designer=OneSpec(catalogue_delete(5)))
+    graph = build(InMemorySaver())
+    runner.start(graph, deps, run_id="adop0001", count=1, cluster={"twin": True})
+    state = runner.resume(graph, deps, "adop0001", approve(deps)).state
+    assert state["outcome"] == "failed" and "is not this run's" in str(state["reason"])
+    assert state.get("engine") is None  # not watched as if it were ours
