@@ -28,7 +28,7 @@ def refusals(
         if age > timedelta(seconds=policy.approval_ttl_s):
             found.append(Violation(
                 "policy.approval_ttl_s",
-                f"the approval was asked for {_human(age)} ago, longer than {_human(timedelta(seconds=policy.approval_ttl_s))}: "
+                f"the approval was asked for {duration_text(age)} ago, longer than {duration_text(timedelta(seconds=policy.approval_ttl_s))}: "
                 "stale; start the experiment again for a fresh plan",
             ))
     return found + violations(spec, inventory, policy)
@@ -39,6 +39,7 @@ def explain(broken: list[Violation]) -> str:
     return "refused by the policy in force: " + "; ".join(map(str, broken))
 
 
-def _human(d: timedelta) -> str:
+def duration_text(d: timedelta) -> str:
+    """A wait as a person reads it: ``3 min 12 s``, or ``2 h 5 min`` past an hour."""
     s = int(d.total_seconds())
     return f"{s // 3600} h {s % 3600 // 60} min" if s >= 3600 else f"{s // 60} min {s % 60} s"

@@ -19,7 +19,7 @@ from agent.errors import ChaosAdvisorError
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
 from agent.run.approval import validate
-from agent.run.gate import explain, refusals
+from agent.run.gate import duration_text, explain, refusals
 from graphs.nodes.common import candidates, event, inventory
 from graphs.state import RunState
 
@@ -65,8 +65,7 @@ def _after(state: RunState, decision: Decision) -> str:
     asked = asked_at(state)
     if asked is None or decision.at < asked:
         return ""
-    s = int((decision.at - asked).total_seconds())
-    return f" after {s // 3600} h {s % 3600 // 60} min" if s >= 3600 else f" after {s // 60} min {s % 60} s"
+    return f" after {duration_text(decision.at - asked)}"
 
 
 def _one_line(e: Exception) -> str:
