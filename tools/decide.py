@@ -3,6 +3,9 @@
 Both answer the run's approval interrupt through :meth:`RunControl.resume` (``graphs.runner.resume``):
 exactly once, only while the run waits, only for an approver ``policy.approvers`` lists. The tools
 carry ``metadata["confirm"]``: the chat asks the person at the terminal before a model may call them.
+Every decision is pinned to one approval request (interrupt id): the one the user was last shown
+(a listing, or the confirmation prompt), else the one pending when the tool runs; if the run has
+since been asked something else, the answer is refused rather than applied to the new question.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ def decide_tools(runs: RunControl, session: ChatSession) -> list[BaseTool]:
         with runs.on_cluster(run_id) as deps:  # the run's own cluster and clock
             decision = Decision(verdict=verdict, choice=choice, approver=session.approver, channel="chat",
                                 at=deps.wall_now(), note=note)
-            done = runs.resume(deps, run_id, decision, interrupt_id=session.shown.get(run_id))
+            pinned = session.shown.get(run_id) or runs.get(run_id).interrupt_id  # never "whatever is pending"
+            done = runs.resume(deps, run_id, decision, interrupt_id=pinned)
         session.shown.pop(run_id, None)
         return done
 

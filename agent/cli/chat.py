@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from agent.wiring import ClusterBinding
     from graphs.builder import RunGraph
     from graphs.runner import RunView
-    from tools.runs import RunSummary
+    from tools.runs import ChatSession, RunSummary
 
 
 def chat(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None) -> None:
@@ -81,26 +81,32 @@ def make_repl(console: Console, deps: Deps, runs: GraphRuns, *, read: Reader, ap
     from tools.model_view import for_model
     from tools.runs import ChatSession
 
-    tools = build_chat_tools(deps, runs, ChatSession(approver=approver))
+    session = ChatSession(approver=approver)
+    tools = build_chat_tools(deps, runs, session)
     agent = None
     if model is not None:
         system = render("chat_system", approver=f"chat:{approver}")
-        confirm = confirm_with(console, read, lambda name, args: _decides(runs, name, args))
+        confirm = confirm_with(console, read, lambda name, args: _decides(runs, session, name, args))
         agent = ChatAgent(model, tools, system=system, confirm=confirm, shape=for_model)
     return Repl(console, tools, read=read, agent=agent, run_ids=runs.run_ids, offline=offline)
 
 
-def _decides(runs: GraphRuns, name: str, args: Mapping[str, object]) -> str | None:
-    """What an approve or reject call would decide, in words, for the confirmation prompt."""
+def _decides(runs: GraphRuns, session: ChatSession, name: str, args: Mapping[str, object]) -> str | None:
+    """What an approve or reject call would decide, in words, for the confirmation prompt. The
+    request described is the one the decision answers (pinned in ``session`` unless a listing
+    already pinned an earlier one, which then stays: a changed request is refused, not answered)."""
     from agent.errors import ChaosAdvisorError
 
     run_id, choice = args.get("run_id"), args.get("choice")
     if not isinstance(run_id, str):
         return None
     try:
-        titles = runs.get(run_id).candidates
+        run = runs.get(run_id)
     except ChaosAdvisorError:
         return None  # the tool itself will say the run does not exist
+    if run.interrupt_id is not None:
+        session.shown.setdefault(run_id, run.interrupt_id)
+    titles = run.candidates
     if name == "approve_experiment" and isinstance(choice, int) and 1 <= choice <= len(titles):
         plan = runs.plan(run_id, choice)
         return f"run {run_id}, experiment {choice} of {len(titles)}: {titles[choice - 1]!r} will run now" + (

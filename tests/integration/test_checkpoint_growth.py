@@ -54,3 +54,15 @@ def test_a_150_tick_run_keeps_only_recent_checkpoints_and_resumes_across_connect
     checkpoints, writes = rows(db, "long0001")
     assert checkpoints == settings.checkpoint.keep_last
     assert writes <= 10 * settings.checkpoint.keep_last  # a tick writes a handful of channels
+
+
+def test_no_channel_is_a_delta_channel_so_keeping_the_newest_checkpoints_loses_no_history() -> None:
+    """The pruning savers delete every checkpoint older than ``keep``. LangGraph's DeltaChannel
+    stores each checkpoint as a delta on its parent, and its docs warn that such pruning "can
+    sever [the] chain" so that history silently reads back as empty. The savers are only sound
+    while no channel of the graph is one; this fails the day someone makes ``events`` one."""
+    from langgraph.channels import DeltaChannel
+
+    channels = build(None).channels
+    assert "events" in channels  # the append-only list a DeltaChannel would be the natural fit for
+    assert [name for name, channel in channels.items() if isinstance(channel, DeltaChannel)] == []

@@ -141,11 +141,27 @@ def test_a_decision_answers_the_interrupt_the_user_was_shown(deps: Deps) -> None
                                      "at": NOW, "note": "go"}
 
 
-def test_a_decision_without_a_listing_answers_whatever_is_pending(deps: Deps) -> None:
+def test_a_decision_without_a_listing_is_pinned_to_the_request_pending_when_it_runs(deps: Deps) -> None:
     runs = FakeRuns(deps)
     tools_of(deps, runs)["reject_run"].invoke({"run_id": "run1"})  # type: ignore[attr-defined]
     (_, decision, interrupt_id), = runs.resumed
-    assert interrupt_id is None and decision.verdict == "reject" and decision.choice is None
+    assert interrupt_id == "i-1" and decision.verdict == "reject" and decision.choice is None
+
+
+def test_a_decision_answers_the_request_the_confirmation_described_even_if_it_changed_since(deps: Deps) -> None:
+    from agent.cli.chat import _decides
+
+    runs = FakeRuns(deps)
+    session = ChatSession(approver="alice")
+    built = {t.name: t for t in build_chat_tools(deps, runs, session)}
+    described = _decides(runs, session, "reject_run", {"run_id": "run1"})  # type: ignore[arg-type]
+    assert described == "run run1: none of its 2 candidates will run"
+    runs.runs["run1"] = runs.runs["run1"].model_copy(update={"interrupt_id": "i-2"})  # asked again meanwhile
+
+    built["reject_run"].invoke({"run_id": "run1"})  # type: ignore[attr-defined]
+
+    (_, _, interrupt_id), = runs.resumed
+    assert interrupt_id == "i-1"  # the runner refuses an answer to a request that is no longer pending
 
 
 def test_choice_zero_and_unknown_runs_are_refused_before_any_resume(deps: Deps) -> None:
