@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from agent.models import (
     AuditEntry,
     Candidate,
+    ChaosLeftover,
     EngineInfo,
     EngineRef,
     EngineStatus,
@@ -77,6 +78,20 @@ class Cluster(Protocol):
         """Patch ``spec.engineState: stop``."""
         ...
 
+    def chaos_leftovers(self, namespace: str, engine: str, engine_uid: str) -> list[ChaosLeftover]:
+        """The pods and ChaosResults Litmus made for ``engine``: labelled ``chaosUID=<engine_uid>``
+        in ``namespace`` (selected on the server; nothing else is listed)."""
+        ...
+
+    def delete_leftover(self, leftover: ChaosLeftover) -> bool:
+        """Delete one (only that very object: its uid is a precondition); False when already gone."""
+        ...
+
+    def delete_engine(self, namespace: str, name: str, *, uid: str, resource_version: str) -> bool:
+        """Delete the engine only if it is unchanged since listed (uid and resourceVersion are
+        preconditions: a change raises Conflict); False when already gone."""
+        ...
+
 
 class Metrics(Protocol):
     """Named SLO signals per service."""
@@ -123,8 +138,10 @@ class Notifier(Protocol):
         """Show a progress line of a running experiment (every ``update_interval_s``)."""
         ...
 
-    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
-        """See every monitor tick (a live view may redraw; others may ignore it)."""
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None, *, line: str) -> None:
+        """See every baseline reading (``phase`` "baseline") and every monitor tick: ``line`` says
+        where the run is, each abort signal against its threshold and the predicted path's signals
+        (``agent.run.progress``); a live view may redraw, a log take the line, others ignore it."""
         ...
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from agent.adapters.kube import RetryPolicy
-    from agent.adapters.slack_signature import SlackSignature
     from agent.adapters.slack_web import SlackWeb
     from agent.ports import AuditLog, RunStore
+    from agent.slack.commands import Commands
+    from agent.slack.decisions import Decisions
+    from agent.slack.ports import Listener
 
 
 class ClusterBinding(BaseModel):
@@ -111,7 +113,8 @@ def build_notifier(settings: Settings, store: RunStore, console: Console) -> Not
         return terminal
     from agent.adapters.slack_notifier import BestEffort, SlackNotifier
 
-    slack = SlackNotifier(slack_web(settings), store, channel=settings.slack.channel)
+    slack = SlackNotifier(slack_web(settings), store, channel=settings.slack.channel,
+                          interval_s=settings.slack.update_interval_s, reports_url=settings.slack.reports_url)
     return BestEffort(terminal, slack, warn=lambda m: console.print(f"[yellow]warning:[/yellow] {m}", highlight=False))
 
 
@@ -128,17 +131,11 @@ def slack_web(settings: Settings) -> SlackWeb:
     return SlackWeb(s.bot_token.get_secret_value(), base_url=s.base_url, timeout_s=s.timeout_s, retries=s.retries)
 
 
-def slack_signature(settings: Settings) -> SlackSignature:
-    """Checks that callbacks come from Slack (``slack.signing_secret``)."""
-    from agent.adapters.slack_signature import SlackSignature
+def slack_listener(settings: Settings, decisions: Decisions, commands: Commands, **http: Any) -> Listener:
+    """slack-bolt behind ``slack serve``, HTTP or Socket Mode (``slack.mode``); ``http``: host, port, limits."""
+    from agent.adapters.slack_listen import open_listener
 
-    secret = settings.slack.signing_secret
-    if secret is None or not secret.get_secret_value().strip():
-        raise ConfigError(
-            "slack.signing_secret: missing, but slack serve verifies every callback with it; set it in "
-            "stack.yaml or CHAOS_ADVISOR_SLACK__SIGNING_SECRET (Basic Information > Signing Secret)"
-        )
-    return SlackSignature(secret.get_secret_value())
+    return open_listener(settings.slack, slack_web(settings), decisions, commands, **http)
 
 
 @contextmanager

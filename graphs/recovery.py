@@ -14,8 +14,10 @@ the shared lease while it works) is left alone:
 Then, on each cluster, every ChaosEngine of the agent's (labelled managed-by chaos-advisor,
 named ``ca-<run>``) in the policy's namespaces that is still running and that no resumed or live
 run watches is stopped: at once when its run ended or waits, and when the run is unknown here
-(another agent's?) only once it outlived its planned duration. With ``dry_run`` nothing changes
-and the findings say what would be done.
+(another agent's?) only once it outlived its planned duration. Last, the agent's engines that
+ended longer than ``policy.engine_retention`` ago are deleted with their chaos pods and
+ChaosResults (``agent.run.retention``). With ``dry_run`` nothing changes and the findings say what
+would be done.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from agent.errors import ChaosAdvisorError
 from agent.models import AuditAction, AuditEntry, EngineInfo
 from agent.ports import Deps
 from agent.run.audited import STARTED
+from agent.run.retention import RunPhase, sweep
 from graphs import runner
 from graphs.builder import RunGraph
 from graphs.nodes.common import event
@@ -89,7 +92,18 @@ def _cluster(
             findings += _run(graph, deps, v, by_name.get(engine_name(v.run_id)), dry_run=dry_run, stop=stop)
         except ChaosAdvisorError as e:  # this run stays as it is; the next may still be recovered
             findings.append(Finding(v.run_id, f"next: {', '.join(v.next)}", f"failed: {e}; run recover again"))
-    return findings
+    return findings + _retention(deps, engines, known, resumed, dry_run=dry_run)
+
+
+def _retention(
+    deps: Deps, engines: list[EngineInfo], known: dict[str, runner.RunView], resumed: set[str], *, dry_run: bool
+) -> list[Finding]:
+    """Delete the ended engines past ``policy.engine_retention`` (as listed before this recover
+    acted: an engine it just stopped or a run it resumed waits for the next one)."""
+    runs: dict[str, RunPhase] = {r: "live" if v.next or r in resumed else "ended" for r, v in known.items()}
+    swept = sweep(deps.cluster, engines, runs, now=deps.clock.now(),
+                  retention_s=deps.settings.policy.engine_retention, dry_run=dry_run)
+    return [Finding(s.run_id, s.found, s.action) for s in swept]
 
 
 def _key(binding: Binding) -> str:

@@ -19,7 +19,7 @@ from agent.design.policy import Violation
 from agent.errors import ApprovalError
 from agent.models import ApprovalRequest, AuditEntry, Decision, ExperimentSpec
 from agent.ports import Deps
-from agent.run.approval import validate
+from agent.run.approval import check_approver, missing_choice, validate
 from agent.run.gate import explain, refusals
 from graphs.builder import RunGraph
 from graphs.nodes.approve import asked_at
@@ -107,7 +107,8 @@ def view(graph: RunGraph, run_id: str) -> RunView:
 
 
 def resume(
-    graph: RunGraph, deps: Deps, run_id: str, decision: Decision, *, interrupt_id: str | None = None
+    graph: RunGraph, deps: Deps, run_id: str, decision: Decision, *, interrupt_id: str | None = None,
+    final: bool = False,
 ) -> RunView:
     """Answer a paused run's approval exactly once.
 
@@ -116,17 +117,25 @@ def resume(
     nothing and raises ApprovalError. The first answer claims the interrupt atomically in the
     RunStore before the graph resumes, so concurrent answers cannot both resume it.
     Every answer is audited: the accepted one before the graph resumes, a refused one with why.
+
+    ``final``: the answer was given up front and cannot be asked again (``run-graph --approve N``
+    in a script): a choice out of range then ends the run as refused ("no proposal 5; there are
+    3") instead of leaving it paused with nobody to answer. Elsewhere (Slack, chat, ``resume``)
+    such a choice changes nothing and the person can answer again.
     """
     with working(deps, run_id):  # before the claim: a claim without a live holder is stale
         try:
-            current = _claim(graph, deps, run_id, decision, interrupt_id)
+            current = _claim(graph, deps, run_id, decision, interrupt_id, final=final)
         except ApprovalError as e:
             deps.audit.record(_audited(deps, run_id, decision, None, refused=str(e)))
             raise
-        broken = _gate(deps, run_id, decision, current)
-        # A plan the policy in force refuses is answered "refused" by the approve step, which ends
-        # the run with a report; the audit says so here, with every broken rule.
-        deps.audit.record(_audited(deps, run_id, decision, current.waiting, refused=explain(broken) if broken else None))
+        assert current.waiting is not None, "claimed only while waiting"
+        missing = missing_choice(decision, current.waiting)
+        broken = [] if missing else _gate(deps, run_id, decision, current)
+        # A plan the policy in force refuses (or a missing choice given up front) is answered
+        # "refused" by the approve step, which ends the run with a report; the audit says so here.
+        refused = missing or (explain(broken) if broken else None)
+        deps.audit.record(_audited(deps, run_id, decision, None if missing else current.waiting, refused=refused))
         graph.invoke(
             Command(resume=decision.model_dump(mode="json")),
             config(run_id, deps),
@@ -136,8 +145,11 @@ def resume(
     return view(graph, run_id)
 
 
-def _claim(graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interrupt_id: str | None) -> RunView:
-    """The paused run ``decision`` may answer, claimed for it; else ApprovalError."""
+def _claim(
+    graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interrupt_id: str | None, *, final: bool
+) -> RunView:
+    """The paused run ``decision`` may answer, claimed for it; else ApprovalError. With ``final``
+    a choice out of range is claimed too (the approve step then ends the run as refused)."""
     current = view(graph, run_id)
     if current.waiting is None or current.interrupt_id is None:
         phase, outcome = current.state.get("phase"), current.state.get("outcome")
@@ -146,7 +158,10 @@ def _claim(graph: RunGraph, deps: Deps, run_id: str, decision: Decision, interru
         raise ApprovalError(f"run {run_id} is not waiting for approval (it is {now}); nothing changed")
     if interrupt_id is not None and interrupt_id != current.interrupt_id:
         raise ApprovalError(f"run {run_id}: that approval request is no longer pending; nothing changed")
-    validate(decision, current.waiting, deps.policy())
+    if final and missing_choice(decision, current.waiting):
+        check_approver(decision, deps.policy())  # an approver the policy does not list still changes nothing
+    else:
+        validate(decision, current.waiting, deps.policy())
     if not deps.store.claim(run_id, current.interrupt_id):
         raise ApprovalError(f"run {run_id} was already answered (by another click or process); nothing changed")
     return current

@@ -39,6 +39,7 @@ class RunState(TypedDict, total=False):
     metrics_error: str | None  # the last read's failure, if it failed
     last_progress_at: str | None
     deviated: bool
+    back: bool  # deviated, then back within the baseline band while chaos still ran
     outcome: str | None  # agent.models.Outcome
     reason: str | None
     report_path: str | None

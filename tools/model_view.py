@@ -102,8 +102,8 @@ def _candidate(c: Candidate) -> CandidateBrief:
     sel = s.target_selector
     return CandidateBrief(
         rank=c.rank, title=s.title, action=s.action.value, target=f"{sel.namespace}/{sel.service} ({sel.label_selector})",
-        risk=s.risk_level, duration_s=s.parameters.duration_s, score=c.score, abort=abort_line(s),
-        hypothesis=_cut(s.hypothesis.statement, 140) if s.hypothesis else None, why=_cut(s.rationale, 160),
+        risk=s.risk_level, duration_s=s.parameters.duration_s, score=c.score, abort=_cut(abort_line(s), 110),
+        hypothesis=_cut(s.hypothesis.statement, 120) if s.hypothesis else None, why=_cut(s.rationale, 140),
     )
 
 

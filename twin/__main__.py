@@ -6,22 +6,31 @@ import argparse
 import threading
 from pathlib import Path
 
+from twin.litmus_install import PIECES, without_state
 from twin.server import TwinServer
+
+DEFAULT_STATE = Path(".chaos-advisor/twin/sock-shop.json")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, start the twin, print its URL, wait for Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python -m twin", description=__doc__)
-    parser.add_argument("--state", type=Path, default=Path(".chaos-advisor/twin/sock-shop.json"))
+    parser.add_argument("--state", type=Path, default=None,
+                        help=f"state file (default: {DEFAULT_STATE}, or sock-shop-without-<pieces>.json)")
     parser.add_argument("--manifests", type=Path, nargs="*", default=None)
     parser.add_argument("--port", type=_port, default=0, help="TCP port, 0..65535 (0: any free one)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--speed", type=float, default=None,
                         help="virtual seconds per real second (default: manual clock)")
+    parser.add_argument("--without", action="append", choices=PIECES, default=[],
+                        help="start a cluster lacking this piece (repeatable): Litmus CRDs and operator, "
+                             "the ChaosExperiments, the metrics endpoints, or the agent's RBAC grants")
     args = parser.parse_args(argv)
-    server = TwinServer(args.state, args.manifests, port=args.port, seed=args.seed,
-                        speed=args.speed)
-    print(f"twin serving at {server.start()} (state {args.state}); Ctrl-C to stop", flush=True)
+    state = args.state or without_state(DEFAULT_STATE, args.without)
+    server = TwinServer(state, args.manifests, port=args.port, seed=args.seed,
+                        speed=args.speed, without=args.without)
+    lacking = f"; without {', '.join(sorted(set(args.without)))}" if args.without else ""
+    print(f"twin serving at {server.start()} (state {state}{lacking}); Ctrl-C to stop", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -3,7 +3,9 @@ Prometheus exposition under `/metrics` (see `exposition`).
 
 Every request first lets the operator catch up with the virtual clock (`reconcile`), then is
 answered; a write reconciles again at once, so a new ChaosEngine is already initialized when
-the client reads it back. Errors leave as `Status` objects with the API server's codes.
+the client reads it back. Errors leave as `Status` objects with the API server's codes; what
+kube-apiserver refuses before touching an object (media types, options, preconditions) is
+checked, and listed with its upstream source, in `refusals`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
-from twin import crud, errors, exposition, openapi, resources
+from twin import access, crud, errors, exposition, litmus_install, openapi, refusals, resources
 from twin.errors import ApiError
 from twin.model import signals
 from twin.operator import reconcile
@@ -36,6 +38,7 @@ class Request:
     body: bytes = b""
     speed: float | None = None  # the answering server's virtual seconds per real second
     operator: bool = True  # False while the emulated Litmus operator is down (pause_operator)
+    without: frozenset[str] = frozenset()  # pieces the twin was started without (litmus_install)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,11 @@ def _json_body(request: Request) -> Any:
 
 def _route(state: State, request: Request) -> tuple[Response, bool]:
     parts = [p for p in request.path.split("/") if p]
+    if litmus_install.withheld(state, request.without, parts):
+        raise errors.path_not_found()
+    if parts == access.PATH and request.method == "POST":
+        allowed = "rbac" not in request.without
+        return Response(201, access.review(_json_body(request), allowed=allowed)), False
     if parts == ["version"]:
         return Response(200, resources.version_info()), False
     if parts in (["healthz"], ["livez"], ["readyz"]):
@@ -105,7 +113,7 @@ def _route(state: State, request: Request) -> tuple[Response, bool]:
         return _group_version(state, request, "", parts[1], parts[2:])
     if parts[:1] == ["apis"]:
         if len(parts) == 1:
-            return Response(200, resources.api_group_list()), False
+            return Response(200, litmus_install.served_groups(state, resources.api_group_list())), False
         if len(parts) == 2:
             group = resources.api_group(parts[1])
             if group is None:
@@ -134,15 +142,6 @@ def _resolve(group: str, version: str, rest: list[str]) -> Target:
     return Target(resource, namespace, name, read_only=status_read)
 
 
-def _dry_run(request: Request, body: Any) -> bool:
-    value = request.query.get("dryRun", "")
-    if request.method == "DELETE" and isinstance(body, dict):
-        value = value or ",".join(body.get("dryRun") or [])
-    if value not in ("", "All"):
-        raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
-    return value == "All"
-
-
 def _group_version(state: State, request: Request, group: str, version: str,
                    rest: list[str]) -> tuple[Response, bool]:
     if not resources.served_group_version(group, version):
@@ -153,10 +152,11 @@ def _group_version(state: State, request: Request, group: str, version: str,
     verb = _verb(request.method, target)
     if not target.resource.allows(verb) or (target.read_only and verb != "get"):
         raise errors.method_not_allowed(request.method, target.resource.plural)
+    refusals.check_accept(request.accept)
     if verb in ("get", "list"):
         return _read(state, request, target, verb), False
-    body = _json_body(request)
-    dry_run = _dry_run(request, body)
+    body = refusals.body(verb, request.content_type, request.body)
+    dry_run = refusals.dry_run(verb, request.query, body)
     ns, name, resource = target.namespace, target.name or "", target.resource
     if verb == "create":
         return Response(201, crud.create_object(state, resource, ns, body, dry_run=dry_run)), (
@@ -167,7 +167,8 @@ def _group_version(state: State, request: Request, group: str, version: str,
     elif verb == "update":
         obj = crud.replace_object(state, resource, ns, name, body, dry_run=dry_run)
     else:
-        obj = crud.delete_object(state, resource, ns, name, dry_run=dry_run)
+        obj = crud.delete_object(state, resource, ns, name, dry_run=dry_run,
+                                 preconditions=refusals.delete_preconditions(body, request.query))
     return Response(200, obj), not dry_run
 
 

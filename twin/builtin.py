@@ -34,6 +34,7 @@ from twin.builtin_workloads import (
     prepare_deployment,
     prepare_service,
     validate_deployment,
+    validate_pod,
     validate_service,
 )
 from twin.errors import Cause
@@ -54,6 +55,7 @@ _FIELDS: dict[str, frozenset[str]] = {
     "ConfigMap": frozenset({"data", "binaryData", "immutable"}),
     "Service": frozenset({"spec", "status"}),
     "Deployment": frozenset({"spec", "status"}),
+    "Pod": frozenset({"spec", "status"}),
     "Role": frozenset({"rules"}),
     "ClusterRole": frozenset({"rules", "aggregationRule"}),
     "RoleBinding": frozenset({"subjects", "roleRef"}),
@@ -238,6 +240,7 @@ _CHECKS: dict[str, Callable[[KObj, FieldCauses], None]] = {
     "ConfigMap": _config_map,
     "Service": validate_service,
     "Deployment": validate_deployment,
+    "Pod": validate_pod,
     "Role": _role,
     "ClusterRole": _cluster_role,
     "RoleBinding": _role_binding,

@@ -208,6 +208,16 @@ def validate_deployment(obj: KObj, causes: FieldCauses) -> None:
     _pod_spec(causes.mapping(template, "spec", "spec.template.spec"), "spec.template.spec", causes)
 
 
+def validate_pod(obj: KObj, causes: FieldCauses) -> None:
+    """A bare Pod (how Litmus makes its runner and helper pods): its spec as a template's, with
+    any restartPolicy a pod may have."""
+    spec = dict(causes.mapping(obj, "spec", "spec"))
+    policy = spec.pop("restartPolicy", "Always")
+    if policy not in ("Always", "OnFailure", "Never"):
+        causes.unsupported("spec.restartPolicy", policy, ["Always", "Never", "OnFailure"])
+    _pod_spec(spec, "spec", causes)
+
+
 def _pod_spec(spec: Mapping[str, object], path: str, causes: FieldCauses) -> None:
     volumes: set[Any] = set()
     for vpath, volume in causes.items(spec, "volumes", f"{path}.volumes"):

@@ -1,8 +1,10 @@
 """What each Litmus fault does to the twin's pods and nodes, following litmus-go 3.18.
 
-Targets are chosen in `targets`. A fault acts either by changing pods or nodes at an instant
-(`act`: pod-delete, container-kill, OOM kill, disk-fill eviction; `drain` for node-drain) or
-through effects that hold while it is injected (`pod_effects`: latency, loss, corruption,
+`SIMULATIONS` is the twin's table of faults, by Litmus experiment name (the twin's own: it imports
+nothing of the agent; a test checks the agent's fault registry against it). Targets are chosen in
+`targets`. A fault acts either by changing pods or nodes at an instant (`Simulation.act`:
+pod-delete, container-kill, OOM kill, disk-fill eviction; `drain` for node-drain) or through
+effects that hold while it is injected (`Simulation.effect`: latency, loss, corruption,
 duplication, CPU and memory pressure, DNS errors), which the signal model reads at time t.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from twin.owners import top_owner
@@ -20,11 +23,6 @@ from twin.state import NODE_KEY, POD_KEY, FaultRun, KObj, State, Target, okey
 from twin.targets import FaultError, app_pods, number
 from twin.units import cpu_millicores, memory_mib
 
-INSTANT_FAULTS = {"pod-delete", "container-kill", "pod-memory-hog", "disk-fill", "node-drain"}
-EFFECT_FAULTS = {"pod-network-latency", "pod-network-loss", "pod-network-corruption",
-                 "pod-network-duplication", "pod-cpu-hog", "pod-memory-hog", "pod-dns-error"}
-SUPPORTED_FAULTS = INSTANT_FAULTS | EFFECT_FAULTS
-REPEATING_FAULTS = {"pod-delete", "container-kill"}
 NODE_CPU_M = 4000.0
 
 
@@ -43,29 +41,35 @@ def _start_s(state: State, target: Target) -> float:
 
 
 def act(state: State, run: FaultRun, targets: list[Target], t: float) -> None:
-    """The instant part of a fault at t: delete, kill, OOM-kill, evict or drain target pods."""
+    """The instant part of a fault at t: delete, kill, OOM-kill or evict target pods."""
+    simulation = SIMULATIONS.get(run.fault)
     for target in targets:
         pod = _pod(state, target)
-        if pod is None:
-            continue
-        if run.fault == "pod-delete":
-            new = replace_pod(state, pod, t, _start_s(state, target))
-            runtime = state.pods[okey(target.namespace, new["metadata"]["name"])]
-            run.log(t, f"pod {target.pod} deleted; replaced by {new['metadata']['name']} "
-                       f"(NotReady for {runtime.ready_at - t:.0f}s, process starts in "
-                       f"{runtime.process_ready_at - t:.0f}s)")
-        elif run.fault == "container-kill":
-            name, (sig, number_) = _container(pod, run.params)["name"], _signal(run.params)
-            restart_container(state, pod, t, start_s=_start_s(state, target), reason="Error",
-                              exit_code=128 + number_, container=name)
-            run.log(t, f"container {name} of pod {target.pod} killed ({sig})")
-        elif run.fault == "pod-memory-hog" and _oom(state, pod, run.params, target):
-            name = _container(pod, run.params)["name"]
-            restart_container(state, pod, t, start_s=_start_s(state, target), reason="OOMKilled",
-                              exit_code=137, container=name)
-            run.log(t, f"container {name} of pod {target.pod} OOMKilled: memory limit exceeded")
-        elif run.fault == "disk-fill":
-            _disk_fill(state, run, pod, target, t)
+        if pod is not None and simulation is not None and simulation.act is not None:
+            simulation.act(state, run, pod, target, t)
+
+
+def _delete(state: State, run: FaultRun, pod: KObj, target: Target, t: float) -> None:
+    new = replace_pod(state, pod, t, _start_s(state, target))
+    runtime = state.pods[okey(target.namespace, new["metadata"]["name"])]
+    run.log(t, f"pod {target.pod} deleted; replaced by {new['metadata']['name']} "
+               f"(NotReady for {runtime.ready_at - t:.0f}s, process starts in "
+               f"{runtime.process_ready_at - t:.0f}s)")
+
+
+def _kill(state: State, run: FaultRun, pod: KObj, target: Target, t: float) -> None:
+    name, (sig, number_) = _container(pod, run.params)["name"], _signal(run.params)
+    restart_container(state, pod, t, start_s=_start_s(state, target), reason="Error",
+                      exit_code=128 + number_, container=name)
+    run.log(t, f"container {name} of pod {target.pod} killed ({sig})")
+
+
+def _oom_kill(state: State, run: FaultRun, pod: KObj, target: Target, t: float) -> None:
+    if _oom(state, pod, run.params, target):
+        name = _container(pod, run.params)["name"]
+        restart_container(state, pod, t, start_s=_start_s(state, target), reason="OOMKilled",
+                          exit_code=137, container=name)
+        run.log(t, f"container {name} of pod {target.pod} OOMKilled: memory limit exceeded")
 
 
 def _signal(params: dict[str, str]) -> tuple[str, int]:
@@ -182,33 +186,76 @@ def _hosts(params: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(h for h in re.split(r"[\s,\[\]\"']+", raw) if h)
 
 
-def _add_effect(effect: PodEffect, run: FaultRun, oomed: bool) -> None:
-    p = run.params
-    hosts = _hosts(p, "DESTINATION_HOSTS") + _hosts(p, "DESTINATION_IPS")
+def _destinations(p: dict[str, str]) -> tuple[str, ...]:
+    return _hosts(p, "DESTINATION_HOSTS") + _hosts(p, "DESTINATION_IPS")
+
+
+def _latency(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
     latency = number(p, "NETWORK_LATENCY", 2000) + number(p, "JITTER") / 2
-    loss = {"pod-network-loss": number(p, "NETWORK_PACKET_LOSS_PERCENTAGE", 100),
-            "pod-network-corruption": number(p, "NETWORK_PACKET_CORRUPTION_PERCENTAGE", 100)}
-    if run.fault == "pod-network-latency":
-        if hosts:
-            effect.calls.append(CallEffect(hosts, latency_ms=latency))
+    if hosts := _destinations(p):
+        effect.calls.append(CallEffect(hosts, latency_ms=latency))
+    else:
+        effect.latency_ms += latency
+
+
+def _loss(env: str) -> Effect:
+    """Packets lost (or corrupted, which the receiver drops) at the percentage in ``env``."""
+    def add(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+        loss = number(p, env, 100)
+        if hosts := _destinations(p):
+            effect.calls.append(CallEffect(hosts, loss_pct=loss))
         else:
-            effect.latency_ms += latency
-    elif run.fault in loss:
-        if hosts:
-            effect.calls.append(CallEffect(hosts, loss_pct=loss[run.fault]))
-        else:
-            effect.loss_pct = 100 - (100 - effect.loss_pct) * (100 - loss[run.fault]) / 100
-    elif run.fault == "pod-network-duplication":
-        effect.latency_ms += 2.0 * number(p, "NETWORK_PACKET_DUPLICATION_PERCENTAGE", 100) / 100
-    elif run.fault == "pod-cpu-hog":
-        cores = number(p, "CPU_CORES", 1) or NODE_CPU_M / 1000
-        effect.cpu_extra_m += cores * number(p, "CPU_LOAD", 100) / 100 * 1000
-    elif run.fault == "pod-memory-hog" and not oomed:
+            effect.loss_pct = 100 - (100 - effect.loss_pct) * (100 - loss) / 100
+    return add
+
+
+def _duplication(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+    effect.latency_ms += 2.0 * number(p, "NETWORK_PACKET_DUPLICATION_PERCENTAGE", 100) / 100
+
+
+def _cpu(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+    cores = number(p, "CPU_CORES", 1) or NODE_CPU_M / 1000
+    effect.cpu_extra_m += cores * number(p, "CPU_LOAD", 100) / 100 * 1000
+
+
+def _memory(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+    if not restarted:  # an OOM kill at injection freed what the hog held
         effect.memory_extra_mib += number(p, "MEMORY_CONSUMPTION", 500) * 1e6 / 2**20
-    elif run.fault == "pod-dns-error":
-        effect.calls.append(CallEffect(_hosts(p, "TARGET_HOSTNAMES"),
-                                       substring=p.get("MATCH_SCHEME") == "substring",
-                                       loss_pct=100.0))
+
+
+def _dns(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+    effect.calls.append(CallEffect(_hosts(p, "TARGET_HOSTNAMES"),
+                                   substring=p.get("MATCH_SCHEME") == "substring", loss_pct=100.0))
+
+
+Act = Callable[[State, FaultRun, KObj, Target, float], None]  # (state, run, target pod, target, t)
+Effect = Callable[[PodEffect, dict[str, str], bool], None]  # (effect, env params, restarted since injection)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How the twin plays one Litmus experiment: `act` on each target pod at injection (again every
+    CHAOS_INTERVAL when `repeats`), `effect` on each target pod while injected. node-drain has
+    neither: the operator drains and uncordons its node (`drain`)."""
+
+    act: Act | None = None
+    effect: Effect | None = None
+    repeats: bool = False
+
+
+SIMULATIONS: dict[str, Simulation] = {
+    "pod-delete": Simulation(act=_delete, repeats=True),
+    "container-kill": Simulation(act=_kill, repeats=True),
+    "pod-cpu-hog": Simulation(effect=_cpu),
+    "pod-memory-hog": Simulation(act=_oom_kill, effect=_memory),
+    "pod-network-latency": Simulation(effect=_latency),
+    "pod-network-loss": Simulation(effect=_loss("NETWORK_PACKET_LOSS_PERCENTAGE")),
+    "pod-network-corruption": Simulation(effect=_loss("NETWORK_PACKET_CORRUPTION_PERCENTAGE")),
+    "pod-network-duplication": Simulation(effect=_duplication),
+    "pod-dns-error": Simulation(effect=_dns),
+    "disk-fill": Simulation(act=_disk_fill),
+    "node-drain": Simulation(),
+}
 
 
 def pod_effects(state: State, t: float) -> dict[str, PodEffect]:
@@ -216,14 +263,14 @@ def pod_effects(state: State, t: float) -> dict[str, PodEffect]:
     effects: dict[str, PodEffect] = {}
     for run in state.runs:
         start, end = run.effect_window()
-        if run.fault not in EFFECT_FAULTS or not start <= t < end:
+        simulation = SIMULATIONS.get(run.fault)
+        if simulation is None or simulation.effect is None or not start <= t < end:
             continue
         for target in run.targets:
             key = okey(target.namespace, target.pod)
-            if key not in state.pods:
-                continue
-            oomed = run.fault == "pod-memory-hog" and state.pods[key].started_at >= start
-            _add_effect(effects.setdefault(key, PodEffect()), run, oomed)
+            if key in state.pods:
+                restarted = state.pods[key].started_at >= start
+                simulation.effect(effects.setdefault(key, PodEffect()), run.params, restarted)
     return effects
 
 

@@ -1,5 +1,5 @@
 """An HTTP/1.1 server for slow and many clients: one selector thread reads requests, a bounded
-pool of worker threads answers the complete ones (the twin's API and ``agent.slack.server``)::
+pool of worker threads answers the complete ones (the twin's API)::
 
     accept ── more than max_connections open? ── yes ──▶ 503, hung up
       ▼

@@ -14,7 +14,7 @@ or is aborted.
 
 from __future__ import annotations
 
-from twin.faults import REPEATING_FAULTS, SUPPORTED_FAULTS, act, drain, status_check
+from twin.faults import SIMULATIONS, act, drain, status_check
 from twin.litmus_shapes import EngineExperiment
 from twin.records import (
     ENGINE_KEY,
@@ -140,7 +140,7 @@ def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj | None)
     if experiment is None:
         raise FaultError("GENERIC_ERROR", f"unable to get ChaosExperiment name: "
                                           f"{run.experiment}, in namespace: {run.namespace}")
-    if run.fault not in SUPPORTED_FAULTS:
+    if run.fault not in SIMULATIONS:
         raise FaultError("GENERIC_ERROR", f"fault {run.fault} is not emulated by the twin yet")
     if run.fault == "node-drain":
         run.node = drain_node(state, engine, run.params, f"node/{run.engine_uid}")
@@ -148,7 +148,7 @@ def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj | None)
     else:
         run.targets = select_targets(state, engine, run.params, f"targets/{run.engine_uid}")
     steps = [Step(t=run.inject_at, action="inject")]
-    if run.fault in REPEATING_FAULTS:
+    if SIMULATIONS[run.fault].repeats:
         interval = number(run.params, "CHAOS_INTERVAL", 10) or 10
         t = run.inject_at + interval
         while t < run.end_at:
@@ -182,7 +182,7 @@ def _perform(state: State, run: FaultRun, step: Step) -> None:
 
 
 def _inject(state: State, engine: KObj, run: FaultRun, step: Step) -> None:
-    if run.fault in REPEATING_FAULTS:
+    if SIMULATIONS[run.fault].repeats:
         run.targets = select_targets(state, engine, run.params,
                                      f"targets/{run.engine_uid}/{run.iteration}")
         run.iteration += 1

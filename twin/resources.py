@@ -20,6 +20,8 @@ from typing import NotRequired, TypedDict
 READ_VERBS = ("get", "list")
 CREATE_VERBS = ("create", "get", "list")  # built-ins: no update, patch or delete is served
 CUSTOM_VERBS = ("create", "delete", "get", "list", "patch", "update")
+# bare pods, as Litmus's runner and helper pods are made, and deleted (no controller replaces them)
+POD_VERBS = ("create", "delete", "get", "list")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False,
              ("create", "get", "list"), ("ns",)),
     Resource("", "v1", "nodes", "node", "Node", False, READ_VERBS, ("no",)),
-    Resource("", "v1", "pods", "pod", "Pod", True, READ_VERBS, ("po",), ALL),
+    Resource("", "v1", "pods", "pod", "Pod", True, POD_VERBS, ("po",), ALL),
     Resource("", "v1", "services", "service", "Service", True, CREATE_VERBS, ("svc",), ALL),
     Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, CREATE_VERBS,
              ("sa",), stored_only=True),

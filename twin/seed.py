@@ -1,4 +1,5 @@
-"""Seeding a fresh twin: nodes, namespaces, the manifests' workloads, Litmus CRDs and faults.
+"""Seeding a fresh twin: nodes, namespaces, the manifests' workloads, and the Litmus install
+(`litmus_install`: CRDs, operator, faults, chaos service account).
 
 What a cluster looks like right after `kubectl apply -f complete-demo.yaml` plus a Litmus
 install: every object as written in the manifests (labels, annotations, spec verbatim, so the
@@ -12,6 +13,7 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 
+from twin import litmus_install
 from twin.resources import SEEDED_AS_WRITTEN, by_kind
 from twin.state import KObj, State, okey
 from twin.topology import build_topology, load_topology, load_yaml_documents
@@ -19,8 +21,6 @@ from twin.workloads import seed_daemonset, seed_deployment, seed_statefulset, st
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MANIFESTS: tuple[Path, ...] = (DATA_DIR / "complete-demo.yaml",)
-CRDS_PATH = DATA_DIR / "litmus" / "chaos_crds.yaml"
-FAULTS_DIR = DATA_DIR / "litmus" / "faults"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 NODE_COUNT = 3
 UPTIME_S = 86400.0  # seeded pods have been running for a day, so they are long Ready
@@ -94,23 +94,6 @@ def _as_written(state: State, doc: KObj, t: float) -> None:
         state.bucket(resource.key)[okey(doc["metadata"]["namespace"], doc["metadata"]["name"])] = stamp(state, doc, t)
 
 
-def _seed_litmus(state: State, app_namespaces: Sequence[str], t: float) -> None:
-    for crd in load_yaml_documents(CRDS_PATH):
-        crd["status"] = {"acceptedNames": crd["spec"]["names"], "storedVersions": ["v1alpha1"],
-                         "conditions": [{"type": "Established", "status": "True",
-                                         "reason": "InitialNamesAccepted"}]}
-        state.bucket("apiextensions.k8s.io/v1/customresourcedefinitions")[
-            okey("", crd["metadata"]["name"])] = stamp(state, crd, t)
-    faults = [doc for path in sorted(FAULTS_DIR.glob("*.yaml"))
-              for doc in load_yaml_documents(path)]
-    for namespace in app_namespaces:
-        for fault in faults:
-            obj = copy.deepcopy(fault)
-            obj["metadata"]["namespace"] = namespace
-            state.bucket("litmuschaos.io/v1alpha1/chaosexperiments")[
-                okey(namespace, obj["metadata"]["name"])] = stamp(state, obj, t)
-
-
 def seed_state(manifests: Sequence[Path], *, seed: int, now: float) -> State:
     """A fresh cluster from manifests; objects are dated a day before `now`."""
     docs = [d for path in manifests for d in load_yaml_documents(path) if d.get("kind")]
@@ -144,5 +127,5 @@ def seed_state(manifests: Sequence[Path], *, seed: int, now: float) -> State:
             seed_daemonset(state, doc, created)
         elif doc["kind"] in SEEDED_AS_WRITTEN:
             _as_written(state, doc, created)
-    _seed_litmus(state, app_namespaces, created)
+    litmus_install.install(state, app_namespaces, created)
     return state

@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from twin.api import JSON, Request, Response, handle
 from twin.failures import HOLD_LIMIT_S, Failures, Injected
 from twin.httpd import PooledHandler, PooledHTTPServer
+from twin.litmus_install import check_pieces, remove
 from twin.operator import reconcile
 from twin.seed import DEFAULT_MANIFESTS, seed_state
 from twin.store import StateStore
@@ -38,6 +39,7 @@ class _HTTPServer(PooledHTTPServer):
         super().__init__(address, _Handler, timeout_s=timeout_s, workers=workers, max_body=MAX_BODY)
         self.store, self.speed, self.failures = store, speed, failures
         self.operator = True  # the emulated Litmus operator is running
+        self.without: frozenset[str] = frozenset()  # pieces left out (twin.litmus_install)
 
 
 class _Handler(PooledHandler):
@@ -62,6 +64,7 @@ class _Handler(PooledHandler):
             body=self.rfile.read(length) if length else b"",
             speed=self.server.speed,
             operator=self.server.operator,
+            without=self.server.without,
         )
         rule = self.server.failures.match(request.method, request.path,
                                           request.query.get("dryRun") == "All")
@@ -127,12 +130,15 @@ class TwinServer:
             idle kept-alive connection is closed after as long (clients reconnect).
         workers: Most requests answered at once (others wait their turn); held requests
             (``inject(hold=True)``) each keep one busy.
+        without: Pieces the cluster lacks (``litmus``, ``experiments``, ``metrics``, ``rbac``;
+            see ``twin.litmus_install``): taken out of the state when it starts.
     """
 
     def __init__(self, state_path: Path, manifests: Sequence[Path] | None = None, *,
                  port: int = 0, seed: int = 42, speed: float | None = None,
                  start_time: float | None = None, timeout_s: float = 10.0,
-                 workers: int = 32) -> None:
+                 workers: int = 32, without: Iterable[str] = ()) -> None:
+        self.without = check_pieces(without)
         chosen = tuple(Path(m) for m in manifests) if manifests else DEFAULT_MANIFESTS
         self._seed_fn: Callable[[], Any] = lambda: seed_state(
             chosen, seed=seed, now=time.time() if start_time is None else start_time)
@@ -164,7 +170,7 @@ class TwinServer:
         injected stays injected) or, with ``paused=False``, bring it back to catch up."""
         if self._httpd is None:
             raise RuntimeError("TwinServer is not started")
-        self._httpd.operator = not paused
+        self._httpd.operator = not paused and "litmus" not in self.without
 
     @property
     def url(self) -> str:
@@ -187,10 +193,11 @@ class TwinServer:
         """Seed or load the state, start serving in a daemon thread; returns the URL."""
         if self._httpd is not None:
             return self.url
-        with self._store.transaction():
-            pass  # creates the state file now, so a second process finds it
+        with self._store.transaction() as tx:  # creates the state file now, so a second process finds it
+            tx.dirty |= remove(tx.state, self.without)
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,
                                   self._failures, timeout_s=self._timeout_s, workers=self._workers)
+        self._httpd.without, self._httpd.operator = self.without, "litmus" not in self.without
         self._stopping.clear()
         serve = threading.Thread(target=self._httpd.serve_forever, name="twin-http", daemon=True)
         self._threads = [serve]

@@ -1,6 +1,6 @@
 """Cluster port over the official ``kubernetes`` client (a real API server or the twin).
 
-With ``kube_calls`` and ``kube_objects``, the only modules that import ``kubernetes``.
+With ``kube_calls``, ``kube_objects`` and ``kube_cleanup`` (its deletes), the only modules that import ``kubernetes``.
 List calls are paginated (``limit`` + ``continue``) so large clusters stream in pages. The JSON
 read from the API is typed by ``kube_json`` and becomes ``agent.models`` before it leaves.
 
@@ -22,6 +22,7 @@ from kubernetes import client, config
 
 from agent.adapters import kube_objects as objects
 from agent.adapters.kube_calls import RetryPolicy, call
+from agent.adapters.kube_cleanup import EngineCleanup
 from agent.adapters.kube_json import (
     ChaosEngineJson,
     ChaosResultJson,
@@ -91,8 +92,8 @@ def connect(
     return KubeCluster(client.ApiClient(cfg), retry=retry or RetryPolicy(), sleep=sleep)
 
 
-class KubeCluster:
-    """Implements :class:`agent.ports.Cluster`."""
+class KubeCluster(EngineCleanup):
+    """Implements :class:`agent.ports.Cluster` (its deletes in ``kube_cleanup``)."""
 
     def __init__(
         self, api: client.ApiClient, *, retry: RetryPolicy, sleep: Callable[[float], None] = time.sleep

@@ -25,6 +25,7 @@ class ObjectMetaJson(TypedDict, total=False):
     name: str
     namespace: str  # absent on cluster-scoped objects
     uid: str
+    resourceVersion: str
     creationTimestamp: str | None  # RFC 3339
     labels: Labels | None
     annotations: dict[str, str] | None
@@ -254,7 +255,7 @@ class ResultStatusJson(TypedDict, total=False):
     experimentStatus: ResultExperimentStatusJson | None
 
 
-class ChaosResultJson(TypedDict, total=False):
+class ChaosResultJson(KubeObjectJson, total=False):
     status: ResultStatusJson | None
 
 

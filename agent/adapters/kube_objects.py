@@ -193,7 +193,7 @@ def engine_info(namespace: str, item: ChaosEngineJson) -> EngineInfo:
         created_at=meta.get("creationTimestamp"), engine_state=spec.get("engineState", ""),
         engine_status=status.get("engineStatus"),
         managed=(meta.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY,
-        duration_s=_duration(spec),
+        duration_s=_duration(spec), resource_version=meta.get("resourceVersion", ""),
     )
 
 

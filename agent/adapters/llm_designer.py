@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
 from agent.adapters.openai_errors import cause, usage_of
-from agent.config import HIGH_RISK_FAULTS, LLM, Policy
+from agent.config import LLM, Policy
 from agent.design.planner import score_spec
 from agent.design.risk import assessed_risk
 from agent.engines.catalog import CATALOG
@@ -114,11 +114,11 @@ def build_prompt(inventory: Inventory, *, policy: Policy, count: int, max_tokens
 def allowed_actions(policy: Policy) -> str:
     """One line per fault the policy allows: what it tests and the parameters it takes."""
     lines = []
-    for fault, info in CATALOG.items():
-        if fault not in policy.actions or (fault in HIGH_RISK_FAULTS and not policy.allow_high_risk):
+    for info in CATALOG.values():
+        if info.name not in policy.actions or (info.high_risk and not policy.allow_high_risk):
             continue
         params = ", ".join(_bounded(p, policy) for p in info.parameters)
-        lines.append(f"- {fault.value} (risk {info.risk}): tests {info.tests}. Parameters: {params}")
+        lines.append(f"- {info.name} (risk {info.risk}): tests {info.tests}. Parameters: {params}")
     return "\n".join(lines) or "- none: the policy allows no action; answer with no experiments"
 
 

@@ -7,12 +7,12 @@ The model names a fault and a service; it never names a namespace, labels or a w
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
-from agent.models import Fault, RiskLevel, SignalName
+from agent.models import Fault, Parameters, RiskLevel, SignalName
 
 JsonObject = dict[str, JsonValue]  # a JSON object, e.g. a JSON Schema document
 
@@ -31,27 +31,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LLMParameters(_Strict):
-    """The fields of ``agent.models.Parameters``, flat; null = not used by this action."""
+def _llm_parameters() -> type[_Strict]:
+    # agent.models.Parameters as the model answers it: the same fields, types and descriptions, each
+    # one required and null when the action does not use it (strict mode has no defaults). Derived,
+    # so a parameter added there is in the schema the model reads; never retyped here.
+    fields: dict[str, Any] = {}
+    for name, info in Parameters.model_fields.items():
+        annotation: Any = info.annotation
+        fields[name] = (annotation if info.is_required() else annotation | None, Field(description=info.description))
+    return create_model("LLMParameters", __base__=_Strict,
+                        __doc__="The fields of ``agent.models.Parameters``, flat; null = not used by this action.",
+                        **fields)
 
-    duration_s: int = Field(description="seconds of chaos")
-    pods_affected_perc: int | None = Field(description="% of the target's pods; 0 or null = one pod")
-    chaos_interval_s: int | None = Field(description="seconds between repeated injections")
-    force: bool | None = Field(description="pod-delete: delete without grace period")
-    network_latency_ms: int | None = Field(description="added latency, ms")
-    jitter_ms: int | None = Field(description="latency jitter, ms")
-    packet_loss_pct: int | None = Field(description="% of packets dropped")
-    packet_corruption_pct: int | None = Field(description="% of packets corrupted")
-    packet_duplication_pct: int | None = Field(description="% of packets duplicated")
-    destination_hosts: str | None = Field(description="comma-separated hosts the network fault hits; null = all")
-    cpu_cores: int | None = Field(description="cores to burn")
-    cpu_load_pct: int | None = Field(description="load per core, %")
-    memory_consumption_mb: int | None = Field(description="memory to consume, MB")
-    number_of_workers: int | None = Field(description="stress workers")
-    fill_percentage: int | None = Field(description="% of the ephemeral-storage limit to fill")
-    signal: Literal["SIGKILL", "SIGTERM"] | None = Field(description="container-kill signal")
-    target_hostnames: list[str] | None = Field(description="pod-dns-error: names that stop resolving")
-    target_node: str | None = Field(description="node-drain: the node")
+
+if TYPE_CHECKING:  # mypy cannot type a model built at runtime; its fields are Parameters'
+    LLMParameters = _Strict
+else:
+    LLMParameters = _llm_parameters()
 
 
 class LLMAbort(_Strict):

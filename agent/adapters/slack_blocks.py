@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Literal, NotRequired, TypedDict
 
-from agent.design.targets import target_line
-from agent.models import Candidate, Inventory, Rejection
+from agent.design.path import off_path_warning
+from agent.design.targets import abort_line, target_line
+from agent.models import Candidate, ExperimentSpec, Inventory, Rejection
 
 ButtonStyle = Literal["primary", "danger"]
 CONFIRM_LIMIT = 300  # characters in a confirm dialog's text (Slack's limit)
@@ -99,14 +100,16 @@ def approval_blocks(
         body = escape(
             f"*📋 {c.rank}. {s.title}*\n{s.description}\n"
             f"Target: {target_line(s, inventory, limit=SECTION_TARGET_LIMIT)}\n"
-            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s\nWhy: {s.rationale}"
+            f"Stops itself: {abort_line(s)}\n{_warning(s, inventory)}"
+            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s"
+            + (f"\nWhy: {s.rationale}" if s.rationale.strip() else "")  # a user-supplied spec may have none
         )
         blocks.append({"type": "section", "text": _md(body[:3000])})
     if rejected:
         lines = escape("\n".join(f"not proposed: {r.title} ({r.rule})" for r in rejected))
         blocks.append({"type": "context", "elements": [_md(lines[:3000])]})
     buttons = [_run_button(run_id, c, inventory) for c in candidates[:23]]  # an actions block holds 25 elements
-    buttons.append(_button("💾 Save only", "save_only", run_id, None))
+    buttons.append(_button("💾 Save Only", "save_only", run_id, None))
     buttons.append(_button("Reject", "reject", run_id, None, style="danger"))
     blocks.append({"type": "actions", "block_id": f"approval:{run_id}", "elements": buttons})
     return blocks
@@ -127,15 +130,32 @@ def decided_blocks(text: str, detail: str | None = None) -> list[Block]:
 
 def _run_button(run_id: str, c: Candidate, inventory: Inventory | None) -> Button:
     button = _button(f"Run {c.spec.title}", f"run_{c.rank}", run_id, c.rank, style="primary" if c.rank == 1 else None)
-    tail = f". Runs {c.spec.parameters.duration_s} s, watched with an abort threshold."
+    # The abort condition beside the selector (half the dialog at most), and a flag when it watches
+    # a service off the predicted path (the section above says why).
+    off = " ⚠ It watches a service off the predicted path." if off_path_warning(c.spec, inventory) else ""
+    tail = _fit(f". Runs {c.spec.parameters.duration_s} s; {abort_line(c.spec)}.", CONFIRM_LIMIT // 2 - len(off)) + off
     line = target_line(c.spec, inventory, limit=CONFIRM_LIMIT - len(tail))
     button["confirm"] = {
         "title": _plain("Run this experiment?"),
-        "text": _md(escape(line + tail)[:CONFIRM_LIMIT]),
+        "text": _md((escape(line) + tail)[:CONFIRM_LIMIT]),
         "confirm": _plain("Run it"),
         "deny": _plain("Cancel"),
     }
     return button
+
+
+def _fit(text: str, n: int) -> str:
+    """``text`` escaped, cut (ending "…") to at most ``n`` characters, never inside an entity."""
+    shown = text
+    while len(escape(shown)) > n and text:
+        text = text[:-1]
+        shown = text + "…"
+    return escape(shown)
+
+
+def _warning(spec: ExperimentSpec, inventory: Inventory | None) -> str:
+    off = off_path_warning(spec, inventory)
+    return f"⚠️ warning: {off}\n" if off else ""
 
 
 def _button(label: str, action_id: str, run_id: str, choice: int | None, *, style: ButtonStyle | None = None) -> Button:

@@ -2,8 +2,8 @@
 
 The pieces: :mod:`agent.adapters.slack_web` (the Web API client, retries, mapped errors),
 :mod:`agent.adapters.slack_blocks` (the approval message's Block Kit) and
-:mod:`agent.adapters.slack_signature` (the callback endpoint's signature check; the endpoint
-itself is ``agent.slack``).
+:mod:`agent.adapters.slack_app` (the slack-bolt app that takes the clicks and ``/craterctl``;
+what they decide is ``agent.slack``).
 
 Slack is best effort. Every call has a short timeout and a few bounded retries; then it raises
 NotifierError, which :class:`BestEffort` turns into one warning line while the run goes on.
@@ -11,7 +11,8 @@ Approval stays possible from the CLI (``python -m agent resume``).
 
 Where the approval message is (channel id and ts) is kept in the run's RunStore, so progress and
 the TL;DR land in its thread even when another process (``slack serve``, ``resume``) continues
-the run.
+the run. Progress is one message in that thread, edited (``chat.update``) at most every
+``slack.update_interval_s``, not a new message per tick; its last line is written before the TL;DR.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agent.adapters.slack_blocks import approval_blocks, escape
 from agent.adapters.slack_web import SlackMessage, SlackWeb
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 QUIET_AFTER_FAILURE_S = 60.0  # progress lines are skipped this long after a failed call
 APPROVAL_MESSAGE = "slack_message"  # RunStore name of the approval message's location
+PROGRESS_MESSAGE = "slack_progress"  # RunStore name of the progress message's location
+T = TypeVar("T")
 
 
 class SlackNotifier:
@@ -42,9 +45,13 @@ class SlackNotifier:
     that message's thread (the TL;DR also to the channel).
     """
 
-    def __init__(self, web: SlackWeb, store: RunStore, *, channel: str) -> None:
+    def __init__(self, web: SlackWeb, store: RunStore, *, channel: str, interval_s: float = 30.0,
+                 reports_url: str | None = None, now: Callable[[], float] = time.monotonic) -> None:
         self._web, self._store, self._channel = web, store, channel
+        self._interval_s, self._reports_url, self._now = interval_s, reports_url, now
         self._quiet_until = 0.0
+        self._edited: dict[str, float] = {}  # run id: when its progress message was last written
+        self._pending: dict[str, str] = {}  # run id: a progress line not shown yet (too soon)
 
     def candidates(self, run_id: str, candidates: list[Candidate], rejected: list[Rejection]) -> None:
         text = f"Run {run_id}: {len(candidates)} proposed chaos experiment(s) wait for approval"
@@ -60,16 +67,41 @@ class SlackNotifier:
             return None  # not stored: the message shows the selectors without their pods
 
     def progress(self, run_id: str, title: str, line: str) -> None:
-        if time.monotonic() < self._quiet_until:
+        if self._now() < self._quiet_until:
             return  # Slack failed a moment ago: skip progress rather than slow the run down
-        text = f"🔄 {escape(title)} - RUNNING / {escape(line)}"
-        self._send(lambda: self._web.post(self._channel, text, thread=self._thread(run_id)))
+        self._pending[run_id] = f"🔄 {escape(title)} - RUNNING / {escape(line)}"
+        if self._now() - self._edited.get(run_id, float("-inf")) >= self._interval_s:
+            self._show_progress(run_id)
 
-    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
+    def _show_progress(self, run_id: str) -> None:
+        """Post the progress message (the first time) or edit it with the latest line."""
+        text = self._pending.pop(run_id, None)
+        if text is None:
+            return
+        self._edited[run_id] = self._now()
+        try:
+            shown: SlackMessage | None = self._store.load(run_id, PROGRESS_MESSAGE, SlackMessage)
+        except ChaosAdvisorError:
+            shown = None  # none posted yet
+        if shown is not None:
+            self._send(lambda: self._web.update(shown.channel, shown.ts, text))
+            return
+        message = self._send(lambda: self._web.post(self._channel, text, thread=self._thread(run_id)))
+        self._store.save(run_id, PROGRESS_MESSAGE, message)
+
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None, *, line: str) -> None:
         return  # every tick is too often for a channel; progress() is the Slack cadence
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:
-        text = f"{escape(tldr)}\nReport: `{escape(str(report))}`"
+        try:
+            self._show_progress(run_id)  # the last line, held back by the interval
+        except NotifierError:
+            pass  # the TL;DR matters more
+        where = f"`{escape(str(report))}`"
+        if self._reports_url:
+            url = f"{self._reports_url.rstrip('/')}/{report.name}"
+            where = f"<{escape(url)}|{escape(report.name)}> (file: {where})"
+        text = f"{escape(tldr)}\nReport: {where}"
         self._send(lambda: self._web.post(self._channel, text, thread=self._thread(run_id), broadcast=True))
 
     def _thread(self, run_id: str) -> SlackMessage | None:
@@ -78,11 +110,11 @@ class SlackNotifier:
         except ChaosAdvisorError:
             return None  # never posted (Slack was down): post to the channel instead
 
-    def _send(self, call: Callable[[], SlackMessage]) -> SlackMessage:
+    def _send(self, call: Callable[[], T]) -> T:
         try:
             return call()
         except NotifierError:
-            self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
+            self._quiet_until = self._now() + QUIET_AFTER_FAILURE_S
             raise
 
 
@@ -106,8 +138,8 @@ class BestEffort:
         self._primary.progress(run_id, title, line)
         self._try(lambda: self._slack.progress(run_id, title, line))
 
-    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
-        self._primary.observe(run_id, title, phase, sample)
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None, *, line: str) -> None:
+        self._primary.observe(run_id, title, phase, sample, line=line)
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:
         self._primary.finished(run_id, tldr, report)

@@ -1,5 +1,6 @@
-"""Slack's request signature, checked for the callback endpoint (``agent.slack.ports.Verifier``)
-with slack-sdk's ``SignatureVerifier``; requests older than 5 minutes are refused as replays."""
+"""Slack's request signature, checked by the HTTP listener of the slack-bolt app before Bolt parses
+the body (:meth:`agent.adapters.slack_app.SlackApp.handle`), with slack-sdk's ``SignatureVerifier``
+(the one Bolt's own RequestVerification uses); requests older than 5 minutes are refused as replays."""
 
 from __future__ import annotations
 

@@ -93,6 +93,11 @@ class SlackWeb:
         )
         self.base_url = base_url
 
+    @property
+    def client(self) -> WebClient:
+        """The WebClient itself, for slack-bolt (same token, base URL, timeout and retries)."""
+        return self._client
+
     def post(self, channel: str, text: str, *, blocks: list[Block] | None = None,
              thread: SlackMessage | None = None, broadcast: bool = False) -> SlackMessage:
         """``chat.postMessage``; in ``thread`` (and also to the channel when ``broadcast``).

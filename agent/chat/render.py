@@ -12,6 +12,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
+from agent.design.targets import abort_line
 from agent.inventory.view import render_inventory
 from agent.models import Candidate, Inventory
 
@@ -88,11 +89,12 @@ def _rows(items: list[BaseModel]) -> Table:
 
 def _candidates(candidates: list[Candidate]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(candidates)} candidate(s)", title_justify="left")
-    for column in ("#", "title", "action", "target", "risk", "duration", "score", "why"):
+    for column in ("#", "title", "action", "target", "stops itself", "risk", "duration", "score", "why"):
         table.add_column(column, overflow="fold")
     for c in candidates:
         s = c.spec
         table.add_row(str(c.rank), escape(s.title), s.action.value,
-                      f"{s.target_selector.namespace}/{s.target_selector.service}", s.risk_level,
+                      f"{s.target_selector.namespace}/{s.target_selector.service} ({s.target_selector.label_selector})",
+                      escape(abort_line(s)), s.risk_level,
                       f"{s.parameters.duration_s} s", f"{c.score:g}", escape(s.rationale))
     return table

@@ -61,9 +61,10 @@ def group_settings() -> dict[str, object]:
     Typer 0.29 coerces each parameter's value through a pydantic TypeAdapter that it builds on
     first use, even for a value of None that never reaches it. Asking a sub-command for help
     leaves the group's own ``--help`` at None, so ``inventory --help`` imported pydantic (~45 ms
-    of a 165 ms start). Boolean values skip coercion: defaulting the flag to False avoids it.
+    of a 165 ms start). Boolean values skip coercion: defaulting the flag to False avoids it, and
+    so for the shell-completion flags Typer adds (``add_completion``).
     """
-    return {"default_map": {"help": False}}
+    return {"default_map": {"help": False, "install_completion": False, "show_completion": False}}
 
 
 def load_config(path: Path) -> Settings:
@@ -108,37 +109,62 @@ def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunG
 
 
 def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
-
+    """Answer ``view``'s approval: ``approve``/``reject`` given up front (a script: a choice that
+    does not exist ends the run as refused), else ask at a terminal, else say how to go on."""
     if view.waiting is None:
         finish(view)
         return
+    n = len(view.waiting.candidates)
+    up_front = approve is not None
     if approve is None and not reject:
         if not sys.stdin.isatty():
-            console.print(
-                f"Run {view.run_id} waits for approval. Continue from any terminal with:\n"
-                f"  python -m agent resume {view.run_id} --approve N   (1..{len(view.waiting.candidates)})\n"
-                f"  python -m agent resume {view.run_id} --reject"
-            )
+            console.print(f"Run {view.run_id} waits for approval. Continue from any terminal with:\n"
+                          f"{_next_commands(view.run_id, n)}", highlight=False)
             return
-        answer = ask(len(view.waiting.candidates))
+        answer = ask(n)
         if answer is None:
-            console.print(f"Left paused: nothing was applied. Later: python -m agent resume {view.run_id} "
-                          f"--approve N (1..{len(view.waiting.candidates)}), or --reject")
+            console.print(f"Left paused: nothing was applied. Continue later with:\n{_next_commands(view.run_id, n)}",
+                          highlight=False)
             return
         approve, reject = (None, True) if answer == 0 else (answer, False)
-    finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve)))
+    finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve), final=up_front))
 
 
-def resume_here(graph: RunGraph, deps: Deps, run_id: str, answer: Decision) -> RunView:
+def _next_commands(run_id: str, n: int) -> str:
+    cmd = agent_command()
+    return (f"  {cmd} resume {run_id} --approve N   (1..{n})\n"
+            f"  {cmd} resume {run_id} --reject")
+
+
+def agent_command() -> str:
+    """This CLI as a fresh shell runs it: ``python -m agent`` when the ``python`` on PATH is this
+    interpreter (an activated venv), else this interpreter's path (``.venv/bin/python -m agent``
+    from ``scripts/demo.sh``, relative to the working directory when under it)."""
+    import os
+    import shutil
+
+    exe = Path(os.path.abspath(sys.executable))
+    found = shutil.which("python")
+    if found and Path(os.path.abspath(found)).parent == exe.parent:  # symlinks not followed: a venv's python is one
+        return "python -m agent"
+    try:
+        shown = str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(exe)
+    return f"{shown if '/' in shown else './' + shown} -m agent"
+
+
+def resume_here(graph: RunGraph, deps: Deps, run_id: str, answer: Decision, *, final: bool = False) -> RunView:
     """Resume ``run_id`` in this process, which then runs its experiment: Ctrl-C or SIGTERM
-    stops the chaos and ends the run with its report (a second one exits at once)."""
+    stops the chaos and ends the run with its report (a second one exits at once). ``final``:
+    see :func:`graphs.runner.resume`."""
     from dataclasses import replace
 
     from agent.cli.interrupts import stopping_on_signals
     from graphs import runner
 
     with stopping_on_signals(console, run_id) as stop:
-        return runner.resume(graph, replace(deps, stop_requested=stop.requested), run_id, answer)
+        return runner.resume(graph, replace(deps, stop_requested=stop.requested), run_id, answer, final=final)
 
 
 def ask(n: int) -> int | None:
@@ -175,3 +201,7 @@ def finish(view: RunView) -> None:
     console.print(f"Run {view.run_id}: {s.get('outcome')}" + (f" ({s['reason']})" if s.get("reason") else ""))
     if s.get("report_path"):
         console.print(f"Report: {s['report_path']}")
+    from agent.cli.exits import for_outcome
+
+    if code := for_outcome(s):  # refused/failed 1, aborted 3 (agent.cli.exits): scripts can tell
+        raise typer.Exit(code)

@@ -2,8 +2,8 @@
 ``python -m agent`` (agent/cli/design.py, agent/cli/runs.py).
 
 Global options come before the command, as in the seed: ``craterctl -v -c stack.yaml inventory``.
-``--twin`` runs a command on the embedded Sock Shop twin. Expected failures print one line and
-exit 1 (2 for configuration errors); ``--verbose`` adds tracebacks and the agent's own logs.
+``--twin`` runs a command on the embedded Sock Shop twin. Expected failures print one line; exit
+codes as ``python -m agent`` (agent/cli/exits.py); ``--verbose`` adds tracebacks and the agent's logs.
 """
 
 from __future__ import annotations
@@ -18,14 +18,18 @@ import typer
 
 from agent.cli import design as cli_design
 from agent.cli import runs as cli_runs
-from agent.cli.common import DEFAULT_CONFIG, TwinOpt, console
+from agent.cli.common import DEFAULT_CONFIG, TwinOpt, check_run_id, console, load_config
+from agent.cli.exits import EPILOG, REFUSED, USAGE
+from agent.cli.output import Format, FormatOpt
 from agent.errors import ChaosAdvisorError, ConfigError
 
 app = typer.Typer(
     help="craterctl: discover a stack, suggest chaos experiments, run one, watch it, abort it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion
+    rich_markup_mode=None,  # plain Click help: Typer's Rich help loads ~50 ms of modules (bench/cold_start.py)
     pretty_exceptions_enable=False,
+    epilog=EPILOG,
 )
 _verbose = {"on": False}  # read by main() after the app returns, as cli.py's --debug
 
@@ -72,9 +76,11 @@ def suggest(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Save specs here (default: paths.experiments).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
     twin: TwinOpt = False,
+    spec_format: cli_design.SpecFormatOpt = cli_design.SpecFormat.NATIVE,
 ) -> None:
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
-    cli_design.suggest(config=_config(ctx), twin=twin, manifests=None, count=count, output=output, dry_run=dry_run)
+    cli_design.suggest(config=_config(ctx), twin=twin, manifests=None, count=count, output=output, dry_run=dry_run,
+                       spec_format=spec_format)
 
 
 @app.command()
@@ -91,9 +97,28 @@ def run(
 
 
 @app.command()
-def status(ctx: typer.Context, run_id: Annotated[str, typer.Argument(help="The run's id.")]) -> None:
-    """Show a run: where it stands, its engine and verdict, and its latest signals."""
-    cli_runs.status(run_id, config=_config(ctx))
+def status(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run's id.", callback=check_run_id)],
+    output_format: FormatOpt = Format.TABLE,
+) -> None:
+    """Show a run as the seed does (status, started, current metrics, Slack updates), then its phase,
+    engine, verdict and report."""
+    from agent.cli.status import show_status
+
+    show_status(console, load_config(_config(ctx)), run_id, output_format, seed=True)
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only runs in this state or with this outcome.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only runs started since: 30m, 24h, 7d or an ISO date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many, newest first.")] = 20,
+    output_format: FormatOpt = Format.TABLE,
+) -> None:
+    """List past and current runs, newest first: state, outcome, experiment, target, start, duration, report."""
+    cli_runs.runs(config=_config(ctx), status=status, since=since, limit=limit, output_format=output_format)
 
 
 @app.command()
@@ -108,13 +133,14 @@ def abort(
 
 def main() -> None:
     """Entry point (``craterctl``): expected errors become one line and an exit code."""
+    completing = any(a.startswith(("--install-completion", "--show-completion")) for a in sys.argv[1:2])
     try:
-        app()
+        app(prog_name="craterctl" if completing else None)  # also from `python -m agent.cli.craterctl`
     except ChaosAdvisorError as e:
         if _verbose["on"]:
             raise
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        sys.exit(2 if isinstance(e, ConfigError) else 1)
+        sys.exit(USAGE if isinstance(e, ConfigError) else REFUSED)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,10 +22,21 @@ from agent.cli.common import (
     console,
     load_config,
 )
+from agent.cli.doctor import WithoutOpt
 from agent.cli.output import Format, FormatOpt
 
 if TYPE_CHECKING:
     from agent.config import Settings
+
+
+class SpecFormat(StrEnum):
+    NATIVE = "native"
+    SEED = "seed"
+
+
+SpecFormatOpt = Annotated[SpecFormat, typer.Option("--format", help=(
+    "The spec files' shape: native (python -m agent schema) or seed (the origin document's: label_selector, "
+    "duration '60s', abort_threshold {metric, value, operator}; schema --dialect seed). run reads both."))]
 
 
 @contextmanager
@@ -75,6 +87,7 @@ def suggest(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the suggestions; save nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace spec files even where they were edited.")] = False,
     output_format: FormatOpt = Format.TABLE,
+    spec_format: SpecFormatOpt = SpecFormat.NATIVE,
 ) -> None:
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
     from agent.cli.output import Suggestions, emit
@@ -104,7 +117,7 @@ def suggest(
     candidates, kept = result.candidates, list[str]()
     if not dry_run:
         try:
-            candidates, kept = save(candidates, directory, force=force)
+            candidates, kept = save(candidates, directory, force=force, dialect=spec_format.value)
         except OSError as e:
             raise ChaosAdvisorError(f"cannot save the specs in {directory} ({e.strerror}); pass --output DIR") from None
     if output_format != Format.TABLE:
@@ -132,18 +145,26 @@ def twin(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free one).")] = 8001,
     manifests: ManifestsOpt = None,
     speed: Annotated[float | None, typer.Option("--speed", help="Advance the virtual clock at this many x real time.")] = None,
+    without: WithoutOpt = None,
 ) -> None:
-    """Serve the Sock Shop twin's Kubernetes API until Ctrl-C (kubectl --server URL works)."""
+    """Serve the Sock Shop twin's Kubernetes API until Ctrl-C (kubectl --server URL works).
+
+    With --without, a cluster lacking that piece, in its own state file (try doctor on it).
+    """
     import threading
 
     from agent.wiring import prepare_twin, twin_state_path
     from twin import TwinServer
+    from twin.litmus_install import without_state
 
     settings = load_config(config)
     binding = cluster_binding(True, manifests)
     paths = prepare_twin(settings, binding)
-    with TwinServer(twin_state_path(settings, binding), manifests=paths, port=port, seed=settings.twin.seed, speed=speed) as server:
-        console.print(f"Sock Shop twin at {server.url}\n  kubectl --server {server.url} get pods -n sock-shop")
+    lacking = [str(p) for p in without or []]
+    state = without_state(twin_state_path(settings, binding), lacking)
+    with TwinServer(state, manifests=paths, port=port, seed=settings.twin.seed, speed=speed, without=lacking) as server:
+        console.print(f"Sock Shop twin at {server.url}" + (f" without {', '.join(sorted(set(lacking)))}" if lacking else "")
+                      + f"\n  kubectl --server {server.url} get pods -n sock-shop")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -50,9 +50,12 @@ def stopping_on_signals(console: Console, run_id: str) -> Iterator[UserStop]:
     try:
         yield stop
     except KeyboardInterrupt:
+        from agent.cli.common import agent_command
+
+        cmd = agent_command()  # as a fresh shell runs it (scripts/demo.sh runs .venv/bin/python)
         console.print(f"[red]Exited before run {run_id} ended: its chaos may still be running.[/red] Finish it with:\n"
-                      f"  python -m agent abort {run_id}      # stop the engine now\n"
-                      f"  python -m agent recover            # watch it to its end and write the report",
+                      f"  {cmd} abort {run_id}      # stop the engine now\n"
+                      f"  {cmd} recover            # watch it to its end and write the report",
                       highlight=False)
         raise typer.Exit(130) from None
     finally:

@@ -14,6 +14,7 @@ import typer
 from agent.cli import audit as cli_audit
 from agent.cli import chat as cli_chat
 from agent.cli import design as cli_design
+from agent.cli import doctor as cli_doctor
 from agent.cli import freeze as cli_freeze
 from agent.cli import init as cli_init
 from agent.cli import manifests as cli_manifests
@@ -21,14 +22,17 @@ from agent.cli import recover as cli_recover
 from agent.cli import runs as cli_runs
 from agent.cli import slack as cli_slack
 from agent.cli.common import console, group_settings
+from agent.cli.exits import EPILOG, REFUSED, USAGE
 from agent.errors import ChaosAdvisorError, ConfigError
 
 app = typer.Typer(
     help="Chaos Advisor: discovers a stack, proposes chaos experiments, runs the approved one, reports.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+    rich_markup_mode=None,  # plain Click help: Typer's Rich help loads ~50 ms of modules (bench/cold_start.py)
     pretty_exceptions_enable=False,
     context_settings=group_settings(),
+    epilog=EPILOG,
 )
 _debug = {"on": False}
 
@@ -48,6 +52,7 @@ app.command()(cli_audit.audit)
 app.command()(cli_freeze.freeze)
 app.command()(cli_freeze.unfreeze)
 app.command()(cli_design.twin)
+app.command()(cli_doctor.doctor)
 app.command()(cli_manifests.manifests)
 app.command()(cli_chat.chat)
 app.add_typer(cli_slack.app, name="slack")
@@ -60,10 +65,13 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
 
 def main() -> None:
     """Entry point: run the app, turning expected errors into one line and an exit code."""
+    # Shells complete command names, and "python -m agent" is not one: completion is for the
+    # installed `chaos-advisor`, the same app, so `python -m agent --install-completion` installs that.
+    completing = any(a.startswith(("--install-completion", "--show-completion")) for a in sys.argv[1:2])
     try:
-        app()
+        app(prog_name="chaos-advisor" if completing else None)
     except ChaosAdvisorError as e:
         if _debug["on"]:
             raise
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        sys.exit(2 if isinstance(e, ConfigError) else 1)
+        sys.exit(USAGE if isinstance(e, ConfigError) else REFUSED)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
     from pydantic import BaseModel
 
     from agent.models.spec import Suggestions
@@ -43,12 +44,13 @@ def __getattr__(name: str) -> type[Suggestions]:
     raise AttributeError(name)
 
 
-def emit(data: BaseModel | Sequence[BaseModel], fmt: Format) -> None:
-    """Print one model, or a list of them, alone on stdout as JSON or YAML."""
+def emit(data: BaseModel | Sequence[BaseModel] | Sequence[DataclassInstance], fmt: Format) -> None:
+    """Print one model, or a list of models or frozen dataclasses, alone on stdout as JSON or YAML."""
     import json
 
     import yaml
+    from pydantic_core import to_jsonable_python
 
-    dumped = [m.model_dump(mode="json") for m in data] if isinstance(data, Sequence) else data.model_dump(mode="json")
+    dumped = to_jsonable_python(data)  # pydantic models as model_dump(mode="json"), dataclasses field by field
     text = json.dumps(dumped, indent=2) if fmt == Format.JSON else yaml.safe_dump(dumped, sort_keys=False)
     typer.echo(text.rstrip("\n"))

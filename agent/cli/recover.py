@@ -17,6 +17,7 @@ from agent.cli.common import (
     console,
     load_config,
 )
+from agent.cli.output import Format, FormatOpt
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -32,6 +33,7 @@ def recover(
     stop: Annotated[
         bool, typer.Option("--stop", help="Stop the engines of interrupted runs instead of watching them again.")
     ] = False,
+    output_format: FormatOpt = Format.TABLE,
 ) -> None:
     """Reconcile runs and ChaosEngines after the agent stopped (crash, kill, lost node).
 
@@ -39,14 +41,32 @@ def recover(
     already applied is watched again (stopped if it outlived its plan), one never applied ends
     the run as failed. Engines named after runs that no longer watch them are stopped. Stale
     approval claims of dead processes are released. Runs alive in another process are left alone.
+    Last, the agent's engines that ended longer than policy.engine_retention ago (default 24h;
+    0 or off: never) are deleted with their chaos pods and ChaosResults, each deletion audited.
     Exits 1 when a cluster could not be reached or a run could not be recovered.
+    ``-o json|yaml``: the findings (run_id, found, action), alone on stdout.
     """
     from rich.table import Table
 
+    from agent.run.retention import span
+
+    settings = load_config(config)
     here = cluster_binding(twin, manifests).model_dump(mode="json")
-    findings = recover_runs(load_config(config), here, dry_run=dry_run, stop=stop)
+    findings = recover_runs(settings, here, dry_run=dry_run, stop=stop)
+    left = any(f.action.startswith(("not reached", "failed")) for f in findings)
+    if output_format != Format.TABLE:
+        from agent.cli.output import emit
+
+        emit(findings, output_format)
+        if left:
+            raise typer.Exit(1)
+        return
+    keep = settings.policy.engine_retention
+    console.print(f"Retention: ended engines older than {span(keep)} are deleted with their chaos pods and "
+                  "ChaosResults (policy.engine_retention)." if keep else
+                  "Retention: off (policy.engine_retention 0): ended engines are kept.")
     if not findings:
-        console.print("Nothing to recover: no interrupted run, no stale claim, no orphaned engine.")
+        console.print("Nothing to recover: no interrupted run, no stale claim, no orphaned or expired engine.")
         return
     table = Table(title="Recovery" + (" (dry run: nothing changed)" if dry_run else ""))
     for column in ("run", "found", "action"):
@@ -54,7 +74,7 @@ def recover(
     for f in findings:
         table.add_row(f.run_id, f.found, f.action)
     console.print(table)
-    if any(f.action.startswith(("not reached", "failed")) for f in findings):
+    if left:
         raise typer.Exit(1)  # something is left to recover: scripts and pods must see it
 
 

@@ -1,35 +1,41 @@
-"""``python -m agent slack serve``: the endpoint behind the Slack approval buttons.
+"""``python -m agent slack serve``: the slack-bolt app behind the approval buttons and ``/craterctl``,
+over HTTP (``slack.mode: http``) or Socket Mode (``slack.mode: socket``).
 
 A click resumes its run in this process (``graphs.runner.resume``, exactly once), on the cluster
-the run started on, as ``python -m agent resume`` does from a terminal.
+the run started on, as ``python -m agent resume`` does from a terminal; ``/craterctl suggest``
+starts a run here as ``run-graph`` does (:mod:`agent.cli.slack_ops`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agent.cli.common import DEFAULT_CONFIG, ConfigOpt, console, group_settings, load_config, open_run
+from agent.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOpt,
+    ManifestsOpt,
+    TwinOpt,
+    cluster_binding,
+    console,
+    group_settings,
+    load_config,
+    open_run,
+)
 from agent.errors import ChaosAdvisorError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # agent.cli.slack_ops loads pydantic: imported only when serving (--help stays light)
+    from agent.cli.slack_ops import OpenRun
     from agent.config import Settings
-    from agent.ports import Deps, PolicySource, RunStore
-    from agent.slack.endpoint import SlackEndpoint
-    from agent.slack.ports import Answer, Result, Waiting
-    from agent.slack.server import SlackCallbackServer
+    from agent.ports import PolicySource, RunStore
+    from agent.slack.ports import Answer, Listener, Result, Waiting
     from agent.wiring import ClusterBinding
-    from graphs.builder import RunGraph
     from graphs.runner import RunView
 
-OpenRun = Callable[["ClusterBinding"], AbstractContextManager[tuple["RunGraph", "Deps"]]]
-
 app = typer.Typer(
-    help="Slack: the endpoint behind the approval buttons.",
+    help="Slack: the slack-bolt app behind the approval buttons and /craterctl.",
     no_args_is_help=True,
     add_completion=False,
     context_settings=group_settings(),
@@ -89,54 +95,77 @@ class GraphRuns:
 @app.command()
 def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0 = any free one).")] = 3000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="HTTP mode: port to listen on (0 = any free one).")] = 3000,
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on: 127.0.0.1 by default; 0.0.0.0 in a pod behind a Service.")
+        str, typer.Option("--host", help="HTTP mode: address to listen on; 127.0.0.1 by default, 0.0.0.0 in a pod behind a Service.")
     ] = "127.0.0.1",
     recover: Annotated[
         bool, typer.Option("--recover/--no-recover", help="At start-up, pick up runs a dead server left (python -m agent recover).")
     ] = True,
+    twin: TwinOpt = False,
+    manifests: ManifestsOpt = None,
 ) -> None:
-    """Serve Slack's Interactivity Request URL at HOST:PORT/slack/events until Ctrl-C (or SIGTERM).
+    """Answer Slack until Ctrl-C (or SIGTERM): the approval buttons and /craterctl (suggest, status, abort, runs, help).
 
-    Put a tunnel or ingress in front of it. A click by a user in policy.approvers resumes the run here, exactly once.
+    slack.mode http: serves HOST:PORT/slack/events (the Request URL of Interactivity and of the
+    slash command; put a tunnel or ingress in front) and /healthz. slack.mode socket: connects
+    out to Slack with slack.app_token; no ingress needed. A click by a user in policy.approvers
+    resumes the run here, exactly once; /craterctl suggest starts runs on the cluster (or --twin).
     At start-up it first recovers what a previous server left (a restarted pod): interrupted runs are
     watched to their end without new chaos, stale claims released, orphaned engines stopped.
     """
-    from agent.slack.server import SlackCallbackServer
     from agent.wiring import open_store
 
     settings = load_config(config)
+    binding = cluster_binding(twin, manifests)
     with open_store(settings) as store:  # for the audit log and the kill switch, while serving
-        endpoint = build_endpoint(settings, store)
         try:
-            server = SlackCallbackServer(endpoint, port=port, host=host)
+            listener = build_listener(settings, store, binding=binding, port=port, host=host)
         except OSError as e:
-            endpoint.close()
             raise ChaosAdvisorError(f"slack serve: cannot listen on {host}:{port} ({e.strerror}); pick another --host/--port") from None
-        _serve(settings, server, recover=recover)
+        _serve(settings, listener, recover=recover)
 
 
-def build_endpoint(settings: Settings, store: RunStore) -> SlackEndpoint:
-    """The endpoint ``slack serve`` runs: approvers checked against the policy in force at each
-    click, refusals written to the audit log every other part of the agent writes to."""
+def build_listener(settings: Settings, store: RunStore, *, binding: ClusterBinding | None = None,
+                   open_run_for: OpenRun | None = None, **http: Any) -> Listener:
+    """The listener ``slack serve`` runs: approvers checked against the policy in force at each
+    click and command, refusals written to the audit log every other part of the agent writes to.
+
+    Args:
+        settings: The server's settings.
+        store: The RunStore the audit log and the live policy read.
+        binding: The cluster ``/craterctl suggest`` starts runs on.
+        open_run_for: Opens the graph and Deps for a run's cluster (default: the CLI's ``open_run``).
+        http: HTTP mode: host, port, timeout_s, max_connections.
+    """
+    from agent.cli.slack_ops import GraphOps
     from agent.run.switch import LivePolicy
-    from agent.slack.endpoint import SlackEndpoint
-    from agent.wiring import build_audit, slack_signature, slack_web
+    from agent.slack.commands import Commands
+    from agent.slack.decisions import Decisions
+    from agent.wiring import ClusterBinding, build_audit, slack_listener, slack_web
 
-    live = LivePolicy(settings, store)
-    runs = GraphRuns(settings, open_run=lambda binding: open_run(settings, binding), policy=live)
-    return SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs,
-                         policy=live.current, audit=build_audit(settings, store))
+    settings.slack.listener_secret()  # the server's own secret first: it is what `slack serve` is about
+    live, audit, web = LivePolicy(settings, store), build_audit(settings, store), slack_web(settings)
+    opener = open_run_for or (lambda b: open_run(settings, b))
+    runs = GraphRuns(settings, open_run=opener, policy=live)
+    ops = GraphOps(settings, binding=binding or ClusterBinding(), open_run=opener, policy=live)
+    decisions = Decisions(replies=web, runs=runs, policy=live.current, audit=audit)
+    commands = Commands(ops=ops, replies=web, policy=live.current, audit=audit)
+    return slack_listener(settings, decisions, commands, **http)
 
 
-def _serve(settings: Settings, server: SlackCallbackServer, *, recover: bool) -> None:
+def _serve(settings: Settings, listener: Listener, *, recover: bool) -> None:
     import signal
     import threading
 
-    with server:
-        console.print(f"Slack callback endpoint at {server.url}", highlight=False)
-        console.print("  set it (behind your tunnel or ingress) as the Slack app's Interactivity Request URL; Ctrl-C stops")
+    with listener:
+        if settings.slack.mode == "socket":
+            console.print(f"Slack app connected: {listener.url}", highlight=False)
+            console.print("  no Request URL needed (Socket Mode); Ctrl-C stops")
+        else:
+            console.print(f"Slack app listening at {listener.url}", highlight=False)
+            console.print("  set it (behind your tunnel or ingress) as the Request URL of Interactivity and of /craterctl; "
+                          "health at /healthz; Ctrl-C stops")
         if not any(a.startswith("slack:") for a in settings.policy.approvers):
             console.print("[yellow]warning:[/yellow] no slack:<user id> in policy.approvers: every click is refused until one is added")
         if recover:

@@ -35,6 +35,14 @@ class RunStatus(BaseModel):
     engine_seen: str | None = None  # live, last recorded, or why unknown
     sample: Sample | None = None  # the latest signals (live when reachable, else as recorded)
     report_path: str | None = None
+    # The seed's fields (agent/cli/seed_status.py): its status, when the run began, the watched
+    # service's latest signals in its units (error_rate fraction, latency_p95 s, cpu_usage cores),
+    # and the Slack channel's link (None: Slack is off).
+    status: str = "running"
+    started: datetime | None = None
+    metrics_service: str | None = None
+    current_metrics: dict[str, float] = {}
+    slack_updates: str | None = None
 
 
 def _load(settings: Settings, run_id: str) -> dict[str, object]:
@@ -80,14 +88,25 @@ def _shown_engine(settings: Settings, state: dict[str, object], run_id: str) -> 
     return (ref, experiment) if sent else (None, None)
 
 
-def show_status(console: Console, settings: Settings, run_id: str, fmt: Format = Format.TABLE) -> None:
+def show_status(console: Console, settings: Settings, run_id: str, fmt: Format = Format.TABLE, *, seed: bool = False) -> None:
     """Print state, engine status (live when reachable, else as last recorded) and the latest
-    signals. An unreachable cluster (the twin's server down too) is said, not raised."""
+    signals. An unreachable cluster (the twin's server down too) is said, not raised. ``seed``:
+    in the seed's layout (``craterctl status``)."""
+    from agent.cli.seed_status import print_seed_status
+
     st = run_status(console, settings, run_id)
     if fmt != Format.TABLE:
         emit(st, fmt)
         return
+    if seed:
+        print_seed_status(console, st)
+        return
     table = Table(title=f"Run {run_id}", show_header=False)
+    table.add_row("status", st.status)
+    table.add_row("started (UTC)", st.started.strftime("%Y-%m-%d %H:%M:%S") if st.started else "-")
+    table.add_row(f"current metrics ({st.metrics_service or '-'})",
+                  " | ".join(f"{k} {v:g}" for k, v in st.current_metrics.items()) or "none yet")
+    table.add_row("slack updates", st.slack_updates or "off (slack.enabled: false)")
     table.add_row("phase", st.phase)
     table.add_row("outcome", st.outcome)
     if st.reason:
@@ -108,6 +127,8 @@ def show_status(console: Console, settings: Settings, run_id: str, fmt: Format =
         )
     if st.report_path:
         table.add_row("report", st.report_path)
+    elif _unwatched(settings, run_id, _load(settings, run_id)):
+        table.add_row("next", recover_hint(run_id))
     console.print(table)
 
 
@@ -126,7 +147,15 @@ def run_status(console: Console, settings: Settings, run_id: str) -> RunStatus:
     if sample is None:
         recorded_samples = _samples(settings, run_id)
         sample = recorded_samples[-1] if recorded_samples else None
+    from agent.cli import seed_status as seed
+
+    raw = state.get("decision")
+    choice = Decision.model_validate(raw).choice if raw else None
+    chosen = _candidates(settings, run_id)[choice - 1].spec if choice else None
+    service = seed.watched(chosen)
     return RunStatus(
+        status=seed.seed_state(state), started=seed.started(state), metrics_service=service,
+        current_metrics=seed.current_metrics(sample, service), slack_updates=seed.slack_updates(settings),
         run_id=run_id,
         phase=str(state.get("phase") or ("waiting for approval" if not state.get("decision") else "-")),
         outcome=str(state.get("outcome") or "running"), reason=_str(state.get("reason")),
@@ -184,6 +213,24 @@ def abort_run(console: Console, settings: Settings, run_id: str, *, timeout_s: f
     if done.patched:
         console.print(f"Patched {done.engine}: engineState: stop")
     console.print(f"Run {run_id}: {done.detail}")
+    if _unwatched(settings, run_id, state):
+        console.print(recover_hint(run_id), highlight=False)
+
+
+def _unwatched(settings: Settings, run_id: str, state: dict[str, object]) -> bool:
+    """An approved run without its report that no process works on (its lease is free): only
+    ``recover`` will finish it."""
+    if not state.get("decision") or state.get("report_path"):
+        return False
+    with open_store(settings) as store, store.lease(run_id, exclusive=True) as free:
+        return free
+
+
+def recover_hint(run_id: str) -> str:
+    from agent.cli.common import agent_command
+
+    return (f"Nobody watches run {run_id} now (the process that ran it has ended): "
+            f"{agent_command()} recover watches its engine to its end and writes its report.")
 
 
 class RunSummary(BaseModel):

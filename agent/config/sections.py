@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from agent.errors import ConfigError
 from agent.models import Criticality, Dependency, Fault, Tier
+from agent.models.faults import default_actions, high_risk_faults
+from agent.models.seed import parse_duration
 
-HIGH_RISK_FAULTS = frozenset({Fault.DISK_FILL, Fault.NODE_DRAIN})
+HIGH_RISK_FAULTS = high_risk_faults()  # the registry's risk "high" faults at import (the guard asks the registry)
 
 
 class Section(BaseModel):
@@ -112,7 +115,8 @@ class Policy(Section):
     """What the agent may do at all, whatever a designer proposes."""
 
     namespaces: list[str] = ["sock-shop"]
-    actions: list[Fault] = [Fault.POD_DELETE, Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG]
+    actions: list[Fault] = Field(default_factory=default_actions,
+                                 description="faults allowed; default: those the fault registry marks default_allowed")
     max_duration_s: int = Field(300, gt=0, le=7 * 86_400, description="longest chaos allowed, seconds (a spec names at most a week)")
     max_pods_affected_perc: int = Field(50, ge=0, le=100)
     max_pods_affected: int = Field(2, ge=1, description="pods one experiment may hit, counted")
@@ -134,10 +138,34 @@ class Policy(Section):
         5_000.0, gt=0, lt=10_000,
         description="loosest p95 abort threshold, ms (below the 10 s top bucket of Sock Shop's latency histograms)",
     )
+    engine_retention: int = Field(
+        86_400, ge=0, description="seconds an ended ChaosEngine of the agent's is kept (its chaos pods and "
+        "ChaosResults with it) before `recover` deletes it; written as 24h, 90m, 3600 or '1h30m'; 0 or off: "
+        "never deleted. A day: long enough to read an engine's status after a run, short enough that ended "
+        "engines do not pile up",
+    )
+
+    @field_validator("engine_retention", mode="before")
+    @classmethod
+    def _retention(cls, value: object) -> object:
+        if value == "off" or value is False:
+            return 0
+        if isinstance(value, str):  # also every environment override
+            if value.strip().isdigit():
+                return int(value)
+            try:
+                return parse_duration(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a duration; write 24h, 90m, 3600 (seconds), or off") from None
+        return value
 
 
 class MonitorSettings(Section):
-    poll_interval_s: float = Field(5.0, gt=0, description="seconds between monitor ticks")
+    poll_interval_s: float = Field(
+        2.0, gt=0, description="seconds between monitor ticks (down to 1 s; on the twin, seconds of its clock): "
+        "the report's timings are known to ± one tick, so 2 s by default; with Prometheus a tick finer than its "
+        "scrape interval reads the same value again"
+    )
     baseline_window_s: float = Field(30.0, ge=0, description="steady state measured before chaos")
     metrics_grace_s: float = Field(15.0, ge=0, description="abort after this long without metrics")
     cluster_grace_s: float = Field(
@@ -159,16 +187,35 @@ class Litmus(Section):
 
 
 class Slack(Section):
-    """Candidates with buttons, progress (every ``monitor.update_interval_s``) and the TL;DR in
-    a channel; ``python -m agent slack serve`` takes the clicks. Who may click: policy.approvers."""
+    """Candidates with buttons, one progress message edited every ``update_interval_s`` and the
+    TL;DR in a channel; ``python -m agent slack serve`` takes the clicks and ``/craterctl`` (slack-bolt,
+    over HTTP or Socket Mode). Who may click: policy.approvers."""
 
     enabled: bool = Field(False, description="post to Slack as well as the terminal")
     channel: str = Field("#chaos", description="channel name or id; invite the bot there")
     bot_token: SecretStr | None = Field(None, description="xoxb-... bot token; env CHAOS_ADVISOR_SLACK__BOT_TOKEN")
     signing_secret: SecretStr | None = Field(None, description="verifies callbacks; env CHAOS_ADVISOR_SLACK__SIGNING_SECRET")
+    mode: Literal["http", "socket"] = Field(
+        "http", description="slack serve: 'http' (a Request URL behind an ingress) or 'socket' (Socket Mode: no ingress)"
+    )
+    app_token: SecretStr | None = Field(None, description="xapp-... app-level token for mode: socket; env CHAOS_ADVISOR_SLACK__APP_TOKEN")
+    update_interval_s: float = Field(30.0, gt=0, description="seconds between edits of the progress message (Slack rate-limits edits)")
+    reports_url: str | None = Field(None, description="where reports/ is served (a web console); the TL;DR links <reports_url>/<file>, else names the path")
     base_url: str = Field("https://slack.com/api/", description="Web API root; tests use a loopback server")
     timeout_s: int = Field(5, ge=1, le=60, description="per API call, seconds; short: Slack never holds a run")
     retries: int = Field(2, ge=0, le=5, description="retries of a call failing to connect or with HTTP 5xx")
+
+    def listener_secret(self) -> str:
+        """What ``slack serve`` authenticates with in its mode: the signing secret (http) or the
+        app-level token (socket); ConfigError naming the setting when it is missing."""
+        name = "app_token" if self.mode == "socket" else "signing_secret"
+        secret: SecretStr | None = getattr(self, name)
+        if secret is None or not secret.get_secret_value().strip():
+            where = ("Basic Information > App-Level Tokens, scope connections:write" if self.mode == "socket"
+                     else "Basic Information > Signing Secret")
+            raise ConfigError(f"slack.{name}: missing, but slack serve (slack.mode: {self.mode}) needs it; set it in "
+                              f"stack.yaml or CHAOS_ADVISOR_SLACK__{name.upper()} ({where})")
+        return secret.get_secret_value()
 
 
 class LLM(Section):

@@ -1,7 +1,8 @@
 """What the offline planner knows about each fault: when it is worth running on a target, how
 much user-facing harm it would reveal (``agent.design.impact``, with the reasons, in words a person
-can check), and the hypothesis it tests, naming what users would see. Each builder returns None
-when the fault makes no sense for the target.
+can check), and the hypothesis it tests, naming what users would see. Each builder (an idea
+shape, ``SHAPES``) returns None when the fault makes no sense for the target; a fault's registry
+entry (``agent.models.faults``) names the shape that judges it, so a new fault reuses one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from agent.design.facts import Facts
 from agent.design.impact import INJECTION_S, NO_EVIDENCE, Impact, injection, restart
-from agent.engines.catalog import CATALOG, upstream_defaults
+from agent.engines.catalog import upstream_defaults
 from agent.models import (
     AbortThreshold,
     ExpectedSignal,
@@ -21,8 +22,12 @@ from agent.models import (
     Parameters,
     RiskLevel,
 )
+from agent.models.faults import FAULTS, FaultEntry, IdeaShape
 
-EDGE_ERROR_ABORT_PCT = 50.0  # at policy.max_abort_error_rate_pct's default
+SEED_EDGE_ERROR_ABORT_PCT = 5.0  # the seed's workflow: abort when the edge's error rate exceeds 5%
+# Where the hypothesis itself expects users to see errors at the edge, 5% would stop the run before
+# it shows whether they recover: then the spec says so and aborts at policy.max_abort_error_rate_pct's default.
+EDGE_ERROR_ABORT_PCT = 50.0
 # Half the 10 s top bucket of Sock Shop's latency histograms: histogram_quantile never reads
 # above that bucket, so a 10 s limit could never fire (the policy refuses it).
 EDGE_LATENCY_ABORT_MS = 5_000.0
@@ -47,9 +52,10 @@ def _idea(
     f: Facts, fault: Fault, impact: Impact, *, title: str, description: str, params: Parameters, risk: RiskLevel,
     summary: str, hypothesis: Hypothesis, latency_abort: bool = False,
 ) -> Idea:
+    reason = _edge_errors_expected(f, hypothesis)
     abort = AbortThreshold(
-        service=f.edge, error_rate_pct=EDGE_ERROR_ABORT_PCT,
-        latency_p95_ms=EDGE_LATENCY_ABORT_MS if latency_abort else None,
+        service=f.edge, error_rate_pct=EDGE_ERROR_ABORT_PCT if reason else SEED_EDGE_ERROR_ABORT_PCT,
+        latency_p95_ms=EDGE_LATENCY_ABORT_MS if latency_abort else None, reason=reason,
     )
     spec = ExperimentSpec(
         title=title, description=description, action=fault, target_selector=f.selector(),
@@ -57,6 +63,16 @@ def _idea(
         rationale="; ".join(impact.reasons()), hypothesis=hypothesis,
     )
     return Idea(impact.score, spec)
+
+
+def _edge_errors_expected(f: Facts, hypothesis: Hypothesis) -> str:
+    """Why the edge's abort limit is above the seed's 5%, or "" when the hypothesis expects no more there."""
+    peak = max((e.peak for e in hypothesis.expected if e.signal == "error_rate_pct"), default=0.0)
+    if peak <= SEED_EDGE_ERROR_ABORT_PCT or not (f.target.entry or f.name == f.edge or f.edge in f.affected):
+        return ""
+    return (f"above the default {SEED_EDGE_ERROR_ABORT_PCT:g}%: the hypothesis "
+            f"expects errors at {f.name} (up to {peak:g}%) that users see at {f.edge}, so at "
+            f"{SEED_EDGE_ERROR_ABORT_PCT:g}% the run would stop before it shows whether they recover")
 
 
 def _restart_hypothesis(f: Facts, down: float, cause: str, *, single: bool) -> Hypothesis:
@@ -73,11 +89,11 @@ def _restart_hypothesis(f: Facts, down: float, cause: str, *, single: bool) -> H
     )
 
 
-def pod_delete(f: Facts) -> Idea:
+def pod_delete(f: Facts, e: FaultEntry) -> Idea:
     impact, single = restart(f), f.workload.replicas == 1
     risk: RiskLevel = "high" if f.target.store else ("medium" if single else "low")
     return _idea(
-        f, Fault.POD_DELETE, impact, title=f"{f.name.title()} pod delete",
+        f, e.fault, impact, title=f"{f.name} pod delete",
         description=f"Delete one {f.name} pod once and watch it and its callers recover.",
         params=Parameters(duration_s=30, chaos_interval_s=30, force=False), risk=risk,
         summary=f"{f.name} down ~{f.down_s} s with {f.workload.replicas} replica(s); errors at {_names(f.reach)}",
@@ -85,10 +101,10 @@ def pod_delete(f: Facts) -> Idea:
     )
 
 
-def container_kill(f: Facts) -> Idea:
+def container_kill(f: Facts, e: FaultEntry) -> Idea:
     impact, single = restart(f), f.workload.replicas == 1
     return _idea(
-        f, Fault.CONTAINER_KILL, impact, title=f"{f.name.title()} container kill",
+        f, e.fault, impact, title=f"{f.name} container kill",
         description=f"SIGKILL the {f.name} container once; the kubelet restarts it in place.",
         params=Parameters(duration_s=20, chaos_interval_s=20, signal="SIGKILL"),
         risk="high" if f.target.store else "medium",
@@ -97,7 +113,7 @@ def container_kill(f: Facts) -> Idea:
     )
 
 
-def cpu_hog(f: Facts) -> Idea | None:
+def cpu_hog(f: Facts, e: FaultEntry) -> Idea | None:
     limit = f.cpu_limit
     if limit is None:
         return None  # no limit: the hog would starve the node, not test the service
@@ -105,7 +121,7 @@ def cpu_hog(f: Facts) -> Idea | None:
     demand = cores * 1000 * load / 100
     impact = injection(f, f"hog of {demand:.0f}m against a CPU limit of {limit}m: throttling slows requests")
     return _idea(
-        f, Fault.POD_CPU_HOG, impact, title=f"{f.name.title()} CPU hog ({cores} core)",
+        f, e.fault, impact, title=f"{f.name} CPU hog ({cores} core)",
         description=f"Burn {cores} core at {load}% in a {f.name} pod for {INJECTION_S} s.",
         params=Parameters(duration_s=INJECTION_S, cpu_cores=cores, cpu_load_pct=load), risk="low",
         summary=f"{f.name} throttled at {limit}m: higher p95 at {f.name} and its callers", latency_abort=True,
@@ -119,11 +135,11 @@ def cpu_hog(f: Facts) -> Idea | None:
     )
 
 
-def memory_hog(f: Facts) -> Idea | None:
+def memory_hog(f: Facts, e: FaultEntry) -> Idea | None:
     limit = f.memory_limit
     if limit is None:
         return None
-    consume = int(upstream_defaults(Fault.POD_MEMORY_HOG)["MEMORY_CONSUMPTION"])
+    consume = int(upstream_defaults(e.fault)["MEMORY_CONSUMPTION"])
     if consume > limit:
         impact = restart(f, every_replica=True)
         impact = Impact(impact.criticality, impact.reach, impact.likelihood, impact.seconds,
@@ -140,20 +156,20 @@ def memory_hog(f: Facts) -> Idea | None:
         )
         summary = f"{f.name} memory up by {consume} MB"
     return _idea(
-        f, Fault.POD_MEMORY_HOG, impact, title=f"{f.name.title()} memory hog ({consume} MB)",
+        f, e.fault, impact, title=f"{f.name} memory hog ({consume} MB)",
         description=f"Allocate {consume} MB in a {f.name} pod for {INJECTION_S} s.",
         params=Parameters(duration_s=INJECTION_S, memory_consumption_mb=consume, number_of_workers=1),
         risk="medium", summary=summary, hypothesis=hyp,
     )
 
 
-def network_latency(f: Facts) -> Idea | None:
+def network_latency(f: Facts, e: FaultEntry) -> Idea | None:
     if not f.callers or f.target.store:
         return None
-    ms = int(upstream_defaults(Fault.POD_NETWORK_LATENCY)["NETWORK_LATENCY"])
+    ms = int(upstream_defaults(e.fault)["NETWORK_LATENCY"])
     impact = injection(f, f"+{ms} ms on every call from {_names(f.callers)}: do they time out or queue?")
     return _idea(
-        f, Fault.POD_NETWORK_LATENCY, impact, title=f"{f.name.title()} network latency {ms} ms",
+        f, e.fault, impact, title=f"{f.name} network latency {ms} ms",
         description=f"Add {ms} ms to {f.name}'s network for {INJECTION_S} s; do callers time out or queue?",
         params=Parameters(duration_s=INJECTION_S, network_latency_ms=ms, jitter_ms=0), risk="medium",
         summary=f"p95 of {f.name} and its callers ({_names(f.callers)}) up by ~{ms} ms", latency_abort=True,
@@ -173,7 +189,7 @@ def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str) -> Id
         return None
     impact = injection(f, f"{pct}% of packets {verb}: callers ({_names(f.callers)}) must retry or fail")
     return _idea(
-        f, fault, impact, title=f"{f.name.title()} packet {verb} {pct}%",
+        f, fault, impact, title=f"{f.name} packet {verb} {pct}%",
         description=f"{pct}% of {f.name}'s packets {verb} for {INJECTION_S} s.",
         params=Parameters.model_validate({"duration_s": INJECTION_S, field: pct}), risk="medium",
         summary=f"errors or retries at {f.name}'s callers ({_names(f.callers)})",
@@ -186,24 +202,18 @@ def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str) -> Id
     )
 
 
-def network_loss(f: Facts) -> Idea | None:
-    return _packet_fault(f, Fault.POD_NETWORK_LOSS, "packet_loss_pct", 50, "lost")
+def packet(f: Facts, e: FaultEntry) -> Idea | None:
+    """Loss, corruption, duplication: ``e.planner.pct`` % of the packets, set in ``e.strength``."""
+    assert e.planner is not None and e.strength is not None, f"{e.name}: the packet shape needs a strength"
+    return _packet_fault(f, e.fault, e.strength, e.planner.pct, e.planner.verb)
 
 
-def network_corruption(f: Facts) -> Idea | None:
-    return _packet_fault(f, Fault.POD_NETWORK_CORRUPTION, "packet_corruption_pct", 50, "corrupted")
-
-
-def network_duplication(f: Facts) -> Idea | None:
-    return _packet_fault(f, Fault.POD_NETWORK_DUPLICATION, "packet_duplication_pct", 50, "duplicated")
-
-
-def dns_error(f: Facts) -> Idea | None:
+def dns_error(f: Facts, e: FaultEntry) -> Idea | None:
     if not f.callees:
         return None
     impact = injection(f, f"it resolves {_names(f.callees)} by name; lookups fail for {INJECTION_S} s")
     return _idea(
-        f, Fault.POD_DNS_ERROR, impact, title=f"{f.name.title()} DNS errors",
+        f, e.fault, impact, title=f"{f.name} DNS errors",
         description=f"Make DNS lookups from {f.name} fail for {INJECTION_S} s.",
         params=Parameters(duration_s=INJECTION_S), risk="medium",
         summary=f"{f.name} cannot reach {_names(f.callees)}: errors at {f.name} and its callers",
@@ -217,19 +227,46 @@ def dns_error(f: Facts) -> Idea | None:
     )
 
 
-IDEAS: dict[Fault, Callable[[Facts], Idea | None]] = {
-    Fault.POD_DELETE: pod_delete,
-    Fault.CONTAINER_KILL: container_kill,
-    Fault.POD_CPU_HOG: cpu_hog,
-    Fault.POD_MEMORY_HOG: memory_hog,
-    Fault.POD_NETWORK_LATENCY: network_latency,
-    Fault.POD_NETWORK_LOSS: network_loss,
-    Fault.POD_NETWORK_CORRUPTION: network_corruption,
-    Fault.POD_NETWORK_DUPLICATION: network_duplication,
-    Fault.POD_DNS_ERROR: dns_error,
+def injection_idea(f: Facts, e: FaultEntry) -> Idea | None:
+    """Any other fault that acts while injected, on a target with callers: the manifests cannot
+    predict its harm, so it scores as an injection and the hypothesis watches its chart signal."""
+    if not f.callers or e.planner is None:
+        return None
+    params: dict[str, object] = {"duration_s": INJECTION_S}
+    if e.strength:
+        params[e.strength] = e.planner.pct
+    return _idea(
+        f, e.fault, injection(f, f"{e.name} tests {e.tests}"), title=f"{f.name} {e.name}",
+        description=f"Inject {e.name} into {f.name} for {INJECTION_S} s: {e.tests}.",
+        params=Parameters.model_validate(params), risk=e.risk, latency_abort=e.chart_signal == "latency_p95_ms",
+        summary=f"{e.chart_signal} of {f.name} and its callers ({_names(f.callers)}) may rise",
+        hypothesis=Hypothesis(
+            statement=f"{f.name} withstands {e.name} ({e.tests}); where it does not, users see it at {f.edge}",
+            affected_services=[f.name, *f.reach][:MAX_AFFECTED], expected=[], recovery_s=INJECTION_S + 5,
+        ),
+    )
+
+
+Builder = Callable[[Facts, FaultEntry], Idea | None]
+SHAPES: dict[IdeaShape, Builder] = {
+    "restart": pod_delete, "container-restart": container_kill, "cpu-throttle": cpu_hog,
+    "memory-pressure": memory_hog, "slow-network": network_latency, "packet": packet,
+    "dns-failure": dns_error, "injection": injection_idea,
 }
-# When two ideas predict the same harm, the fault listed first comes first: pod-delete before
-# container-kill (what a rollout or a node drain does every day, so its lesson applies most often).
-FAULT_ORDER = {fault: n for n, fault in enumerate(IDEAS)}
-assert set(IDEAS) | {Fault.DISK_FILL, Fault.NODE_DRAIN} == set(CATALOG)
+
+
+def builders() -> dict[Fault, Callable[[Facts], Idea | None]]:
+    """The idea builder of every registered fault the planner proposes, in registry order."""
+    return {e.fault: _bound(SHAPES[e.planner.shape], e) for e in FAULTS.values() if e.planner}
+
+
+def _bound(make: Builder, e: FaultEntry) -> Callable[[Facts], Idea | None]:
+    return lambda f: make(f, e)
+
+
+def fault_order(fault: Fault) -> int:
+    """The tie-break between equal ideas: the fault listed first in the registry comes first."""
+    return list(FAULTS).index(fault)
+
+
 assert NO_EVIDENCE < 1

@@ -3,9 +3,10 @@
 Each candidate is scored by the user-facing harm it would reveal (``agent.design.impact``):
 criticality x reach (the services that fail for users with the target, seen from the entry
 points) x the likelihood the manifests give a failure x how long users would feel it. Every
-score comes with its parts and reasons in words a person can check. disk-fill and node-drain are
-never proposed by the planner: they are high-risk and evict whole pods or nodes, so they are left
-to a person (or the LLM designer) and the policy opt-in. DaemonSets are listed by discovery but
+score comes with its parts and reasons in words a person can check. A fault is proposed when its
+registry entry has a planner hook (``agent.models.faults``); disk-fill and node-drain have none:
+they are high-risk and evict whole pods or nodes, so they are left to a person (or the LLM
+designer) and the policy opt-in. DaemonSets are listed by discovery but
 not proposed: an experiment spec targets a Deployment or a StatefulSet.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agent.design.facts import Facts
-from agent.design.ideas import FAULT_ORDER, IDEAS, Idea
+from agent.design.ideas import Idea, builders, fault_order
 from agent.design.impact import reach_reasons
 from agent.inventory.graph import Reach, entry_points, reach
 from agent.models import Candidate, ExperimentSpec, Fault, Inventory, Proposal, Target
@@ -26,7 +27,7 @@ class PlannerDesigner:
     name = "planner"
 
     def __init__(self, *, actions: Iterable[Fault] | None = None, edge_service: str | None = None) -> None:
-        self._actions = set(actions) if actions is not None else set(IDEAS)
+        self._actions = set(actions) if actions is not None else set(builders())
         self._edge = edge_service
 
     def propose(self, inventory: Inventory, count: int) -> Proposal:
@@ -36,7 +37,7 @@ class PlannerDesigner:
         """Every scored idea for every target, before picking ([] when nothing can be targeted)."""
         out = []
         for facts in _facts(inventory, self._edge):
-            for fault, make in IDEAS.items():
+            for fault, make in builders().items():
                 if fault in self._actions and (idea := make(facts)) is not None:
                     out.append(idea)
         return out
@@ -75,7 +76,7 @@ def _edge_for(t: Target, entries: list[str], reached: dict[str, Reach]) -> str:
 
 
 def _key(i: Idea) -> tuple[float, int, str]:
-    return (-i.score, FAULT_ORDER[i.spec.action], i.spec.title)
+    return (-i.score, fault_order(i.spec.action), i.spec.title)
 
 
 def _pick(ideas: list[Idea], count: int) -> list[Idea]:
@@ -109,7 +110,7 @@ def score_spec(inventory: Inventory, spec: ExperimentSpec) -> tuple[float, list[
         return 0.0, ["target not in the inventory"]
     reached = reach(inventory)
     facts = _of(inventory, target, _edge_for(target, entries, reached), reached[target.name])
-    make = IDEAS.get(spec.action)
+    make = builders().get(spec.action)
     idea = make(facts) if make else None
     if idea is not None:  # the planner's own view of this fault on this target
         return idea.score, idea.spec.rationale.split("; ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.config import HIGH_RISK_FAULTS, Policy
+from agent.config import Policy
 from agent.engines.catalog import unused_parameters
 from agent.errors import SpecRejected
 from agent.models import AbortCondition, Candidate, ExperimentSpec, Inventory, Pod, Rejection, Target
@@ -89,7 +89,7 @@ def _limits(spec: ExperimentSpec, policy: Policy) -> list[Violation]:
         found.append(Violation(
             "policy.namespaces", f"namespace {sel.namespace!r} is not allowed (allowed: {', '.join(policy.namespaces)})"
         ))
-    if spec.action in HIGH_RISK_FAULTS and not policy.allow_high_risk:
+    if spec.action.entry.high_risk and not policy.allow_high_risk:
         found.append(Violation("policy.allow_high_risk", f"{spec.action.value} is high-risk and needs explicit opt-in"))
     if spec.action not in policy.actions:
         found.append(Violation("policy.actions", f"action {spec.action.value!r} is not allowed"))

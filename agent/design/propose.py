@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -38,9 +39,12 @@ def design(inventory: Inventory, designer: Designer, policy: Policy, *, count: i
 WRITTEN = ".suggest-written"  # in the experiments folder (JSON, not *.json): each spec file's digest as last written
 
 
-def save(candidates: list[Candidate], directory: Path, *, force: bool = False) -> tuple[list[Candidate], list[str]]:
-    """Write each spec to ``<directory>/<slug>.json`` in the seed's shape; return them with their
-    paths, and a note for each file kept.
+def save(
+    candidates: list[Candidate], directory: Path, *, force: bool = False, dialect: Literal["native", "seed"] = "native"
+) -> tuple[list[Candidate], list[str]]:
+    """Write each spec to ``<directory>/<slug>.json``; return them with their paths, and a note
+    for each file kept. ``dialect`` "seed" writes the origin document's shape
+    (:func:`agent.models.seed.to_seed`), which ``run`` reads back as the same native spec.
 
     A file is replaced only when it still reads as this function last wrote it: a spec a person
     edited (or one written by something else) is kept, and the new one goes to ``<slug>-2.json``
@@ -50,7 +54,7 @@ def save(candidates: list[Candidate], directory: Path, *, force: bool = False) -
     written = _written(directory)
     out, notes = [], []
     for c in candidates:
-        text = json.dumps(c.spec.model_dump(mode="json"), indent=2) + "\n"
+        text = json.dumps(_dump(c.spec, dialect), indent=2) + "\n"
         path = directory / f"{c.spec.slug}.json"
         if path.exists() and not force and written.get(path.name) != _digest(path.read_bytes()):
             kept, path = path, _free(directory, c.spec.slug)
@@ -60,6 +64,17 @@ def save(candidates: list[Candidate], directory: Path, *, force: bool = False) -
         out.append(c.model_copy(update={"saved_path": str(path)}))
     (directory / WRITTEN).write_text(json.dumps(written, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return out, notes
+
+
+def _dump(spec: ExperimentSpec, dialect: Literal["native", "seed"]) -> object:
+    if dialect == "native":
+        return spec.model_dump(mode="json")
+    from agent.models.seed import to_seed
+
+    try:
+        return to_seed(spec).model_dump(mode="json", exclude_none=True)
+    except ValueError as e:  # no abort threshold: the policy refuses such a spec before it gets here
+        raise SpecInvalid(f"cannot write {spec.title!r} in the seed's shape: {e}") from None
 
 
 def _written(directory: Path) -> dict[str, str]:

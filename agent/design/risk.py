@@ -4,21 +4,18 @@ overruled here)."""
 
 from __future__ import annotations
 
-from agent.engines.catalog import CATALOG
 from agent.models import Fault, RiskLevel, Target
-
-# Faults that only slow a target down or duplicate its traffic: a store under them keeps its data.
-_GENTLE = {Fault.POD_CPU_HOG, Fault.POD_NETWORK_DUPLICATION}
 
 
 def assessed_risk(fault: Fault, target: Target | None) -> RiskLevel:
-    """The catalog's risk of ``fault``, raised to high on a stateful store (its data or its
-    clients' sessions are at stake) and lowered to low for a pod-delete of a workload that has
-    other replicas to serve while one restarts."""
-    base = CATALOG[fault].risk
+    """The registry's risk of ``fault``, raised to high on a stateful store (its data or its
+    clients' sessions are at stake) unless the fault is gentle (only slows or duplicates traffic),
+    and lowered to low for a pod-delete of a workload that has other replicas to serve while one
+    restarts."""
+    base = fault.entry.risk
     if target is None or base == "high":
         return base
-    if target.store and fault not in _GENTLE:
+    if target.store and not fault.entry.gentle:
         return "high"
     replicas = target.workload.replicas if target.workload else len(target.pods)
     if fault == Fault.POD_DELETE and replicas >= 2:

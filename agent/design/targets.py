@@ -39,7 +39,8 @@ def abort_line(spec: ExperimentSpec) -> str:
     """When the run stops itself, e.g. ``abort when front-end error rate > 50% or p95 > 5000 ms``."""
     if spec.abort_threshold is None:
         return "no abort condition (the policy refuses it)"
-    return "abort when " + " or ".join(_condition(c) for c in spec.abort_threshold.all_conditions())
+    why = f" ({spec.abort_threshold.reason})" if spec.abort_threshold.reason else ""
+    return "abort when " + " or ".join(_condition(c) for c in spec.abort_threshold.all_conditions()) + why
 
 
 def _condition(c: AbortCondition) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from agent.design.path import off_path_warning
 from agent.design.targets import abort_line, target_line
 from agent.models import Candidate, Inventory, Rejection
 
@@ -13,7 +14,8 @@ def print_candidates(
     inventory: Inventory | None = None,
 ) -> None:
     """The ranked list in the seed's shape: title, description, action, target, risk, duration,
-    file; with each the exact selector, the pods it matches in ``inventory`` and the abort condition."""
+    file; with each the exact selector, the pods it matches in ``inventory`` and the abort condition
+    (warned about when it watches a service off the predicted path)."""
     if notice:
         console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
     console.print(f"[bold]{len(candidates)} proposed experiment(s)[/bold]")
@@ -29,7 +31,10 @@ def print_candidates(
         )
         console.print(f"   Hits: {target_line(s, inventory)}", highlight=False)
         console.print(f"   Stops itself: {abort_line(s)}", highlight=False)
-        console.print(f"   Why: {s.rationale}", highlight=False)
+        if (off := off_path_warning(s, inventory)) is not None:
+            console.print(f"   [yellow]warning:[/yellow] {off}", highlight=False)
+        if s.rationale.strip():  # a user-supplied spec may have none: no empty line
+            console.print(f"   Why: {s.rationale}", highlight=False)
         if s.hypothesis:
             console.print(f"   Hypothesis: {s.hypothesis.statement}; recovery ≤ {s.hypothesis.recovery_s:.0f} s", highlight=False)
         if c.saved_path:

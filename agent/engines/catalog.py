@@ -1,105 +1,36 @@
-"""The fault catalog: every LitmusChaos fault the agent knows, with upstream names.
+"""The fault catalog: the registry (``agent.models.faults.FAULTS``) seen from the engine side,
+with the upstream definitions.
 
 Experiment names and env variable names are chaos-charts 3.18.0's (``faults/kubernetes/<name>/
 fault.yaml``, carried in ``agent/engines/data/litmus/faults``); their defaults are read from those
-files, never retyped. What each fault tests and how risky it is are ours. A test checks every
-env name here against the upstream definitions.
+files, never retyped. A test checks every env name of the registry against them.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from agent.models import ExperimentSpec, Fault, RiskLevel
-from agent.models.base import _ALIASES
+from agent.models import ExperimentSpec, Fault
+from agent.models.faults import FAULTS, FaultEntry, aliases
 
 FAULTS_DIR = Path(__file__).resolve().parent / "data" / "litmus" / "faults"
 
-# The seed's action names (ExperimentSpec accepts them too).
-ALIASES: dict[str, Fault] = dict(_ALIASES)
-
-# Parameters field -> upstream env variable; a fault uses the fields its definition declares.
-PARAMETER_ENV: dict[str, str] = {
-    "duration_s": "TOTAL_CHAOS_DURATION",
-    "pods_affected_perc": "PODS_AFFECTED_PERC",
-    "chaos_interval_s": "CHAOS_INTERVAL",
-    "force": "FORCE",
-    "network_latency_ms": "NETWORK_LATENCY",
-    "jitter_ms": "JITTER",
-    "packet_loss_pct": "NETWORK_PACKET_LOSS_PERCENTAGE",
-    "packet_corruption_pct": "NETWORK_PACKET_CORRUPTION_PERCENTAGE",
-    "packet_duplication_pct": "NETWORK_PACKET_DUPLICATION_PERCENTAGE",
-    "destination_hosts": "DESTINATION_HOSTS",
-    "cpu_cores": "CPU_CORES",
-    "cpu_load_pct": "CPU_LOAD",
-    "memory_consumption_mb": "MEMORY_CONSUMPTION",
-    "number_of_workers": "NUMBER_OF_WORKERS",
-    "fill_percentage": "FILL_PERCENTAGE",
-    "signal": "SIGNAL",
-    "target_hostnames": "TARGET_HOSTNAMES",
-    "target_node": "TARGET_NODE",
-}
-
-
-@dataclass(frozen=True)
-class FaultInfo:
-    """One fault: what it tests, its risk, and which parameters it takes."""
-
-    fault: Fault
-    tests: str
-    risk: RiskLevel
-    parameters: tuple[str, ...]  # Parameters fields this fault uses
-    node_level: bool = False
-
-    @property
-    def env_names(self) -> tuple[str, ...]:
-        return tuple(PARAMETER_ENV[p] for p in self.parameters)
-
-
-_POD = ("duration_s", "pods_affected_perc")
-_NET = (*_POD, "destination_hosts")
-
-CATALOG: dict[Fault, FaultInfo] = {
-    f.fault: f
-    for f in [
-        FaultInfo(Fault.POD_DELETE, "restart tolerance: replicas, readiness, reconnects", "medium",
-                  (*_POD, "chaos_interval_s", "force")),
-        FaultInfo(Fault.CONTAINER_KILL, "crash recovery of one container and its restart cost", "medium",
-                  (*_POD, "chaos_interval_s", "signal")),
-        FaultInfo(Fault.POD_CPU_HOG, "CPU limits, throttling and autoscaling under CPU pressure", "low",
-                  (*_POD, "cpu_cores", "cpu_load_pct")),
-        FaultInfo(Fault.POD_MEMORY_HOG, "memory limits: slowdown below the limit, OOM kill above it", "medium",
-                  (*_POD, "memory_consumption_mb", "number_of_workers")),
-        FaultInfo(Fault.POD_NETWORK_LATENCY, "timeouts and retries of callers when a dependency is slow", "medium",
-                  (*_NET, "network_latency_ms", "jitter_ms")),
-        FaultInfo(Fault.POD_NETWORK_LOSS, "error handling and retries when packets are dropped", "medium",
-                  (*_NET, "packet_loss_pct")),
-        FaultInfo(Fault.POD_NETWORK_CORRUPTION, "integrity checks and retries on corrupted packets", "medium",
-                  (*_NET, "packet_corruption_pct")),
-        FaultInfo(Fault.POD_NETWORK_DUPLICATION, "idempotency of requests seen twice", "low",
-                  (*_NET, "packet_duplication_pct")),
-        FaultInfo(Fault.POD_DNS_ERROR, "behaviour when service names stop resolving", "medium",
-                  (*_POD, "target_hostnames")),
-        FaultInfo(Fault.DISK_FILL, "ephemeral-storage limits and eviction", "high",
-                  (*_POD, "fill_percentage")),
-        FaultInfo(Fault.NODE_DRAIN, "rescheduling, PodDisruptionBudgets and spread across nodes", "high",
-                  ("duration_s", "target_node"), node_level=True),
-    ]
-}
+# The registry (``agent.models.faults``), read by fault: ``CATALOG[fault].parameters``, ``.risk``.
+CATALOG: dict[Fault, FaultEntry] = FAULTS
 
 
 def resolve(action: str) -> Fault:
     """The Fault for an upstream name or one of the seed's aliases; ValueError otherwise."""
-    if action in ALIASES:
-        return ALIASES[action]
+    seed = aliases()
+    if action in seed:
+        return seed[action]
     try:
         return Fault(action)
     except ValueError:
-        known = ", ".join([f.value for f in Fault] + sorted(ALIASES))
+        known = ", ".join([*FAULTS, *sorted(seed)])
         raise ValueError(f"unknown action {action!r}; use one of {known}") from None
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.engines.catalog import CATALOG, PARAMETER_ENV
+from agent.engines.catalog import CATALOG
 from agent.models import ExperimentSpec, Fault, Parameters
 
 API_VERSION = "litmuschaos.io/v1alpha1"
@@ -87,8 +87,7 @@ def result_name(engine: str, experiment: str) -> str:
 def env_for(fault: Fault, parameters: Parameters) -> list[EnvVar]:
     """Upstream env overrides for the set parameters that ``fault`` takes."""
     out: list[EnvVar] = []
-    for field in CATALOG[fault].parameters:
-        env = PARAMETER_ENV[field]
+    for field, env in CATALOG[fault].env.items():
         value = getattr(parameters, field)
         if value is None:
             continue

@@ -14,11 +14,10 @@ from datetime import datetime
 import yaml
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from agent.models import Dependency, Fault, Inventory, Target
+from agent.models import Dependency, Inventory, Target
+from agent.models.faults import init_actions
 
 Raw = dict[str, JsonValue]  # a stack.yaml as read: the person's own keys, kept as written
-SAFE_ACTIONS = [Fault.POD_DELETE, Fault.CONTAINER_KILL, Fault.POD_CPU_HOG, Fault.POD_MEMORY_HOG,
-                Fault.POD_NETWORK_LATENCY]  # one pod at a time, nothing that evicts nodes or fills disks
 _FIELDS = ("name", "namespace", "type", "tier", "criticality", "store", "selector")
 
 
@@ -97,7 +96,7 @@ def _service(t: Target) -> ServiceDraft:
 def default_policy(namespaces: list[str]) -> Raw:
     """A cautious start: these namespaces only, one pod at a time, short, no high-risk faults."""
     return {
-        "namespaces": list(namespaces), "actions": [a.value for a in SAFE_ACTIONS], "max_duration_s": 120,
+        "namespaces": list(namespaces), "actions": [a.value for a in init_actions()], "max_duration_s": 120,
         "max_pods_affected_perc": 50, "max_pods_affected": 1, "allow_high_risk": False, "approvers": ["cli:*"],
     }
 

@@ -3,7 +3,7 @@
 YAML, JSON, Kubernetes objects and LLM output become these once, at the edge. Everything here is
 JSON-shaped so it can live in the checkpointed graph state (``model_dump(mode="json")``).
 
-Modules: ``base`` (fault names, literals, the frozen base), ``inventory`` (the discovered stack),
+Modules: ``base`` (literals, the frozen base), ``faults`` (the fault registry), ``inventory`` (the discovered stack),
 ``spec`` (experiment specs, candidates, proposals), ``run`` (approval, engine, signals, events,
 audit).
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from agent.models.base import (  # noqa: F401
     Criticality,
-    Fault,
     Frozen,
     RiskLevel,
     Tier,
     WorkloadKind,
 )
+from agent.models.faults import FAULTS, Fault, FaultEntry  # noqa: F401
 from agent.models.inventory import (  # noqa: F401
     Container,
     Dependency,
@@ -33,6 +33,7 @@ from agent.models.run import (  # noqa: F401
     ApprovalRequest,
     AuditAction,
     AuditEntry,
+    ChaosLeftover,
     Decision,
     EngineInfo,
     EngineRef,
@@ -67,6 +68,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Candidate",
+    "ChaosLeftover",
     "Comparison",
     "Container",
     "Criticality",
@@ -78,7 +80,9 @@ __all__ = [
     "EventKind",
     "ExpectedSignal",
     "ExperimentSpec",
+    "FAULTS",
     "Fault",
+    "FaultEntry",
     "Frozen",
     "Hypothesis",
     "Inventory",

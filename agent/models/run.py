@@ -62,6 +62,7 @@ class EngineInfo(Frozen):
     engine_status: str | None = None
     managed: bool = False  # labelled app.kubernetes.io/managed-by: chaos-advisor
     duration_s: int | None = None  # its TOTAL_CHAOS_DURATION, when set
+    resource_version: str = ""  # as listed: a delete sent with it as precondition fails if it changed since
 
     @property
     def run_id(self) -> str | None:
@@ -72,6 +73,17 @@ class EngineInfo(Frozen):
     def active(self) -> bool:
         """Chaos may still be injected: not asked to stop and not finished by the operator."""
         return self.engine_state != "stop" and self.engine_status not in {"completed", "stopped"}
+
+
+class ChaosLeftover(Frozen):
+    """A pod or ChaosResult Litmus made for one engine: the operator's runner pod, litmus-go's
+    experiment and helper pods and its ChaosResult all carry the label ``chaosUID=<engine uid>``."""
+
+    kind: Literal["Pod", "ChaosResult"]
+    namespace: str
+    name: str
+    uid: str = ""  # a delete sent with it as precondition never removes a newer object of that name
+    engine: str = ""  # the engine's name: the audit files the deletion under its run
 
 
 class EngineStatus(Frozen):
@@ -169,6 +181,8 @@ AuditAction = Literal[
     "engine_dry_run",  # server-side dry-run of a ChaosEngine
     "engine_apply",  # live create of a ChaosEngine
     "engine_stop",  # patch engineState: stop
+    "engine_delete",  # an ended engine older than policy.engine_retention deleted (`recover`)
+    "leftover_delete",  # a chaos pod or ChaosResult of such an engine deleted with it
     "run_outcome",  # how the run ended, when its report was written
     "claim_released",  # `recover` dropped an approval claim whose claimer died before answering
     "run_recovered",  # `recover` resumed a run whose process had died

@@ -20,14 +20,13 @@ import difflib
 import re
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, Strict, field_validator
+from pydantic import ConfigDict, Field, Strict, field_serializer, field_validator
 
-from agent.models.base import _ALIASES, Fault, Frozen, RiskLevel
+from agent.models.base import Frozen, RiskLevel
+from agent.models.faults import Fault, aliases
 from agent.models.inventory import Inventory
+from agent.models.seed_abort import SEED_DEFAULT_ABORT, SeedAbortThreshold, native_abort, seed_abort
 from agent.models.spec import (
-    AbortCondition,
-    AbortThreshold,
-    Comparison,
     ExperimentSpec,
     Hypothesis,
     Line,
@@ -41,14 +40,6 @@ from agent.models.spec import (
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _EQUALITY = re.compile(r"\s*([^=!\s,()]+)\s*==?\s*([^=!\s,()]*)\s*")
 _SET = re.compile(r"\s*([^\s,()]+)\s+in\s+\(([^()]*)\)\s*")
-# The fault's own strength parameter, which ``intensity`` (0..1) sets as a percent.
-STRENGTH: dict[Fault, str] = {
-    Fault.POD_CPU_HOG: "cpu_load_pct",
-    Fault.POD_NETWORK_LOSS: "packet_loss_pct",
-    Fault.POD_NETWORK_CORRUPTION: "packet_corruption_pct",
-    Fault.POD_NETWORK_DUPLICATION: "packet_duplication_pct",
-    Fault.DISK_FILL: "fill_percentage",
-}
 _SERVICE_LABELS = ("name", "app.kubernetes.io/name", "app")  # Sock Shop labels pods name=<svc>
 
 
@@ -164,44 +155,17 @@ class SeedParameters(Frozen):
     def to_native(self, fault: Fault) -> Parameters:
         data: dict[str, object] = dict(self.model_extra or {})
         data["duration_s"] = parse_duration(self.duration)
-        strength = STRENGTH.get(fault)
+        strength = fault.entry.strength  # the fault's own strength, which intensity (0..1) sets as a percent
         if self.intensity is not None and strength is not None:
             data[strength] = round(self.intensity * 100)
         if self.replicas_to_kill is not None:
             data["pods_affected_perc"] = 0
-        elif self.intensity is not None and strength is None and fault != Fault.NODE_DRAIN:
+        elif self.intensity is not None and strength is None and not fault.entry.node_level:
             data["pods_affected_perc"] = round(self.intensity * 100)
         return Parameters.model_validate(data)
 
 
-_UNITS: dict[str, tuple[Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores"], float]] = {
-    "error_rate": ("error_rate_pct", 100.0),
-    "latency_p95": ("latency_p95_ms", 1000.0),
-    "cpu_usage": ("cpu_millicores", 1000.0),
-}
-
-
-class SeedAbortThreshold(Frozen):
-    """The seed's single abort condition, in the units of its status output."""
-
-    metric: Literal["error_rate", "latency_p95", "cpu_usage"] = Field(description=(
-        "error_rate: a fraction, 0.05 = 5% → error_rate_pct; latency_p95: seconds → latency_p95_ms; "
-        "cpu_usage: cores → cpu_millicores"))
-    value: Annotated[float, Strict()] = Field(ge=0, allow_inf_nan=False)
-    operator: Comparison = ">"
-    service: Name = Field("*", description="The service watched; '*' (the default) is any service of the stack")
-
-    def to_native(self) -> AbortThreshold:
-        if self.metric == "error_rate" and self.value > 1:
-            raise ValueError(f"abort_threshold.value: error_rate is a fraction (0.05 = 5%), got {self.value:g}; "
-                             f"did you mean {self.value / 100:g}?")
-        signal, scale = _UNITS[self.metric]
-        value = round(self.value * scale, 6)
-        return AbortThreshold(service=self.service, conditions=[
-            AbortCondition(signal=signal, op=self.operator, value=value, service=self.service)])
-
-
-SEED_DEFAULT_ABORT = SeedAbortThreshold(metric="error_rate", value=0.05)  # the seed's workflow: abort past 5% errors
+_SEED_NAMES = {fault: alias for alias, fault in aliases().items()}  # pod-delete is the seed's pod-kill
 
 
 class SeedSpec(Frozen):
@@ -213,7 +177,8 @@ class SeedSpec(Frozen):
     action: Fault = Field(description="A Litmus fault or a seed alias (pod-kill, network-delay, network-loss, ...)")
     target_selector: SeedTargetSelector
     parameters: SeedParameters
-    abort_threshold: SeedAbortThreshold = Field(SEED_DEFAULT_ABORT, description="Absent: error_rate > 0.05 (5%)")
+    abort_threshold: SeedAbortThreshold | Annotated[list[SeedAbortThreshold], Field(min_length=1, max_length=20)] = Field(
+        SEED_DEFAULT_ABORT, description="One condition, or a list (abort when any holds). Absent: error_rate > 0.05 (5%)")
     expected_impact: Line = ""
     risk_level: RiskLevel = "medium"
     chaos_engine: Literal["litmuschaos", "litmus"] = "litmuschaos"
@@ -223,16 +188,52 @@ class SeedSpec(Frozen):
     @field_validator("action", mode="before")
     @classmethod
     def _seed_aliases(cls, value: object) -> object:
-        return _ALIASES.get(value, value) if isinstance(value, str) else value
+        return aliases().get(value, value) if isinstance(value, str) else value
+
+    @field_serializer("action")
+    def _seed_name(self, action: Fault) -> str:
+        return _SEED_NAMES.get(action, action.value)  # written as the seed names it: pod-kill, network-delay, ...
 
     def to_native(self) -> ExperimentSpec:
         """The same experiment as a native spec; ValueError or ValidationError when it cannot be one."""
         return ExperimentSpec(
             title=self.title, description=self.description, action=self.action,
             target_selector=self.target_selector.to_native(), parameters=self.parameters.to_native(self.action),
-            abort_threshold=self.abort_threshold.to_native(), expected_impact=self.expected_impact,
+            abort_threshold=native_abort(self.abort_threshold if isinstance(self.abort_threshold, list)
+                                         else [self.abort_threshold]),
+            expected_impact=self.expected_impact,
             risk_level=self.risk_level, rationale=self.rationale, hypothesis=self.hypothesis,
         )
+
+
+def to_seed(spec: ExperimentSpec) -> SeedSpec:
+    """``spec`` in the seed's shape (what ``suggest --format seed`` writes); ``to_native`` of it is ``spec``.
+
+    The fault's strength percent becomes ``intensity``; one pod (``pods_affected_perc`` 0) becomes
+    ``replicas_to_kill: 1``; other parameters keep their native names. ValueError for a spec
+    without an abort threshold (the seed's shape would read that as its 5% default).
+    """
+    if spec.abort_threshold is None:
+        raise ValueError(f"{spec.title}: no abort threshold; the seed's shape reads a missing one as error_rate > 0.05")
+    params: dict[str, object] = spec.parameters.model_dump(
+        mode="json", exclude_defaults=True, exclude={"duration_s", "pods_affected_perc"})
+    strength, pods = spec.action.entry.strength, spec.parameters.pods_affected_perc
+    if strength is not None and strength in params:
+        params["intensity"] = getattr(spec.parameters, strength) / 100
+        del params[strength]
+    if pods == 0 and not spec.action.entry.node_level:
+        params["replicas_to_kill"] = 1
+    elif pods:
+        params["intensity" if strength is None else "pods_affected_perc"] = pods / 100 if strength is None else pods
+    sel = spec.target_selector
+    return SeedSpec(
+        title=spec.title, description=spec.description, action=spec.action,
+        target_selector=SeedTargetSelector(namespace=sel.namespace, label_selector=sel.label_selector,
+                                           resource_type=sel.kind, service=sel.service),
+        parameters=SeedParameters.model_validate({"duration": f"{spec.parameters.duration_s}s", **params}),
+        abort_threshold=seed_abort(spec.abort_threshold), expected_impact=spec.expected_impact,
+        risk_level=spec.risk_level, rationale=spec.rationale, hypothesis=spec.hypothesis,
+    )
 
 
 def is_seed(data: object) -> bool:
@@ -246,7 +247,8 @@ def is_seed(data: object) -> bool:
     return bool(data.get("chaos_engine") == "litmuschaos"
                 or keys("target_selector") & {"label_selector", "resource_type"}
                 or keys("parameters") & {"duration", "intensity", "replicas_to_kill"}
-                or "metric" in keys("abort_threshold"))
+                or "metric" in keys("abort_threshold")
+                or isinstance(data.get("abort_threshold"), list))
 
 
 def no_match_hint(selector: TargetSelector, inventory: Inventory) -> str | None:

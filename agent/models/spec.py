@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
-from agent.models.base import _ALIASES, Fault, Frozen, RiskLevel
+from agent.models.base import Frozen, RiskLevel, SignalName
+from agent.models.faults import Fault, aliases
 
 MAX_DURATION_S = 7 * 86_400  # a week: the longest duration or interval a spec may name at all; the policy caps far lower
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
@@ -61,34 +62,35 @@ class TargetSelector(Frozen):
 
 
 class Parameters(Frozen):
-    """Fault parameters; each maps to the upstream Litmus env variable named in
-    ``agent.engines.catalog.PARAMETER_ENV``. A fault takes only the ones its definition declares."""
+    """Fault parameters, flat as spec files write them. Which ones a fault takes, and the upstream
+    Litmus env variable each sets, is its entry's ``env`` in ``agent.models.faults.FAULTS``. The
+    descriptions are what the LLM reads (its answer schema is derived from these fields)."""
 
-    duration_s: Int = Field(gt=0, le=MAX_DURATION_S)  # TOTAL_CHAOS_DURATION
-    pods_affected_perc: Int = Field(0, ge=0, le=100)  # PODS_AFFECTED_PERC (0 = one pod)
-    chaos_interval_s: Int | None = Field(None, gt=0, le=MAX_DURATION_S)  # CHAOS_INTERVAL
-    force: Flag | None = None  # FORCE
-    network_latency_ms: Int | None = Field(None, gt=0, le=60_000)  # NETWORK_LATENCY
-    jitter_ms: Int | None = Field(None, ge=0, le=60_000)  # JITTER
-    packet_loss_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_LOSS_PERCENTAGE
-    packet_corruption_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_CORRUPTION_PERCENTAGE
-    packet_duplication_pct: Int | None = Field(None, gt=0, le=100)  # NETWORK_PACKET_DUPLICATION_PERCENTAGE
-    destination_hosts: str | None = Field(None, max_length=2000, pattern=r"^[a-z0-9.,-]*$")  # DESTINATION_HOSTS
-    cpu_cores: Int | None = Field(None, gt=0, le=64)  # CPU_CORES
-    cpu_load_pct: Int | None = Field(None, gt=0, le=100)  # CPU_LOAD
-    memory_consumption_mb: Int | None = Field(None, gt=0, le=65_536)  # MEMORY_CONSUMPTION
-    number_of_workers: Int | None = Field(None, gt=0, le=64)  # NUMBER_OF_WORKERS
-    fill_percentage: Int | None = Field(None, gt=0, le=100)  # FILL_PERCENTAGE
-    signal: Literal["SIGKILL", "SIGTERM"] | None = None  # SIGNAL
-    target_hostnames: list[Name] | None = Field(None, max_length=100)  # TARGET_HOSTNAMES (a JSON list; empty = all)
-    target_node: Name | None = Field(None, pattern=r"^[a-z0-9.-]*$")  # TARGET_NODE
+    duration_s: Int = Field(gt=0, le=MAX_DURATION_S, description="seconds of chaos")
+    pods_affected_perc: Int = Field(0, ge=0, le=100, description="% of the target's pods; 0 or null = one pod")
+    chaos_interval_s: Int | None = Field(None, gt=0, le=MAX_DURATION_S,
+                                         description="seconds between repeated injections")
+    force: Flag | None = Field(None, description="pod-delete: delete without grace period")
+    network_latency_ms: Int | None = Field(None, gt=0, le=60_000, description="added latency, ms")
+    jitter_ms: Int | None = Field(None, ge=0, le=60_000, description="latency jitter, ms")
+    packet_loss_pct: Int | None = Field(None, gt=0, le=100, description="% of packets dropped")
+    packet_corruption_pct: Int | None = Field(None, gt=0, le=100, description="% of packets corrupted")
+    packet_duplication_pct: Int | None = Field(None, gt=0, le=100, description="% of packets duplicated")
+    destination_hosts: str | None = Field(None, max_length=2000, pattern=r"^[a-z0-9.,-]*$",
+                                          description="comma-separated hosts the network fault hits; null = all")
+    cpu_cores: Int | None = Field(None, gt=0, le=64, description="cores to burn")
+    cpu_load_pct: Int | None = Field(None, gt=0, le=100, description="load per core, %")
+    memory_consumption_mb: Int | None = Field(None, gt=0, le=65_536, description="memory to consume, MB")
+    number_of_workers: Int | None = Field(None, gt=0, le=64, description="stress workers")
+    fill_percentage: Int | None = Field(None, gt=0, le=100, description="% of the ephemeral-storage limit to fill")
+    signal: Literal["SIGKILL", "SIGTERM"] | None = Field(None, description="container-kill signal")
+    target_hostnames: list[Name] | None = Field(  # a JSON list upstream; empty = all
+        None, max_length=100, description="pod-dns-error: names that stop resolving")
+    target_node: Name | None = Field(None, pattern=r"^[a-z0-9.-]*$", description="node-drain: the node")
 
     def set_fields(self) -> list[str]:
         """Names of the parameters given a value (``duration_s`` always is)."""
         return [name for name in type(self).model_fields if getattr(self, name) not in (None, 0)]
-
-
-SignalName = Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib"]
 
 
 class ExpectedSignal(Frozen):
@@ -139,6 +141,9 @@ class AbortThreshold(Frozen):
     error_rate_pct: Number | None = Field(None, gt=0, le=100)
     latency_p95_ms: Number | None = Field(None, gt=0)
     conditions: list[AbortCondition] = Field([], max_length=20)
+    reason: Line = Field("", description=(
+        "Why a limit is looser than the seed's default (error rate above 5% at the edge), e.g. because "
+        "the hypothesis expects users to see errors there; empty at the default"))
 
     @model_validator(mode="after")
     def _one_limit(self) -> AbortThreshold:
@@ -176,7 +181,7 @@ class ExperimentSpec(Frozen):
     @classmethod
     def _seed_aliases(cls, value: object) -> object:
         # The seed's names (pod-kill, network-delay, network-loss, network-corruption).
-        return _ALIASES.get(value, value) if isinstance(value, str) else value
+        return aliases().get(value, value) if isinstance(value, str) else value
 
     @property
     def slug(self) -> str:

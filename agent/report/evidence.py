@@ -9,13 +9,14 @@ samples are never listed, only baseline / peak / end of each service-signal that
     {"type": "signal", "service", "signal", "unit", "baseline", "peak", "peak_at", "end"}  (moved, biggest first)
     {"type": "hypothesis", "statement", "affected_services", "recovery_s"}
     {"type": "finding", "service", "signal", "predicted_peak", "observed_peak", "at", "verdict"}
-    {"type": "recovery", "predicted_s", "observed_s", "verdict"}
+    {"type": "recovery", "measured_from", "predicted_s", "observed_s", "resolution_s", "watched_s", "verdict"}
+    {"type": "back_in_band", "service", "signal", "off_at", "back_at"}  (T+ times; back_at None: still off)
     {"type": "blast_radius", "predicted", "observed", "not_predicted", "spared"}
     {"type": "target", "service", "replicas", "readiness_delay_s", "memory_limit_mib", "callers"}
     {"type": "event", "t", "kind", "detail"}                    (T+12s relative to the injection)
     {"type": "recommended", "action"}                           (what the report already says)
 
-Over the budget, "recommended" lines go first, then events from the end (key moments such as the
+Over the budget, "back_in_band" lines go first, then "recommended" ones, then events from the end (key moments such as the
 injection, an abort or the recovery last), then the smallest signals.
 Every string from the run (event details, names, the hypothesis) is cleaned: no control
 characters, no backticks (it sits in a fenced block of the prompt), cut to a bounded length.
@@ -29,10 +30,10 @@ import json
 
 from agent.inventory.summary import clean, count_tokens
 from agent.models import RunEvent
-from agent.report.findings import blast_radius, chaos_window, n, recovery_finding, signal_findings
+from agent.report.findings import blast_radius, chaos_window, n, signal_findings
 from agent.report.number_check import Evidence, numbers_in
 from agent.report.recommend import recommend
-from agent.report.record import Peak, RunRecord, impacts
+from agent.report.record import Peak, RunRecord, impacts, measured, recovery_of
 from agent.report.sections import rel
 
 EVIDENCE_TOKENS = 1500  # the bundle's bound (cl100k): a few hundred more for the instructions
@@ -57,13 +58,14 @@ def bundle(record: RunRecord, *, budget_tokens: int = EVIDENCE_TOKENS) -> Eviden
     while len(events) > MAX_EVENTS:
         _drop_one(events)
     recommended = _recommended(record)[:MAX_RECOMMENDED]
+    backs = _backs(record)[:MAX_SIGNALS]
 
     def text() -> str:
-        rows = fixed[:1] + signals + fixed[1:] + events + recommended
+        rows = fixed[:1] + signals + fixed[1:] + backs + events + recommended
         return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)
 
     body = text()
-    for shrinking in (recommended, events, signals):
+    for shrinking in (backs, recommended, events, signals):
         while shrinking and count_tokens(body) > budget_tokens:
             _drop_one(shrinking)
             body = text()
@@ -135,14 +137,23 @@ def _findings(record: RunRecord) -> list[Row]:
          "at": rel(record, f.at) if f.at else None, "verdict": f.verdict}
         for f in signal_findings(spec, record.baseline, record.samples)[:8]
     ]
-    rec = recovery_finding(spec, record.events, record.poll_s)
+    rec = recovery_of(record)
     if rec is not None:
-        rows.append({"type": "recovery", "predicted_s": _num(rec.predicted_s),
-                     "observed_s": _num(rec.observed_s), "verdict": rec.verdict})
+        rows.append({"type": "recovery", "measured_from": rec.measured_from, "predicted_s": _num(rec.predicted_s),
+                     "observed_s": _num(rec.observed_s), "resolution_s": _num(rec.resolution_s),
+                     "watched_s": _num(rec.watched_s), "verdict": rec.verdict})
     radius = blast_radius(spec, record.baseline, record.samples)
     rows.append({"type": "blast_radius", "predicted": _names(radius.predicted), "observed": _names(radius.observed),
                  "not_predicted": _names(radius.unexpected), "spared": _names(radius.spared)})
     return rows
+
+
+def _backs(record: RunRecord) -> list[Row]:
+    """When each service-signal left its band and came back (SLO signals first)."""
+    m = measured(record)
+    rows = sorted(m.rows if m else [], key=lambda r: r.signal not in ("error_rate_pct", "latency_p95_ms", "ready_replicas"))
+    return [{"type": "back_in_band", "service": clean(r.service, 63), "signal": r.signal, "off_at": rel(record, r.off_at),
+             "back_at": rel(record, r.back_at) if r.back_at else None} for r in rows]
 
 
 def _names(services: set[str]) -> list[str]:
@@ -169,7 +180,7 @@ def _event(record: RunRecord, e: RunEvent) -> Row:
 def _recommended(record: RunRecord) -> list[Row]:
     spec = record.spec
     assert spec is not None
-    recovery = recovery_finding(spec, record.events, record.poll_s)
+    recovery = recovery_of(record)
     radius = blast_radius(spec, record.baseline, record.samples)
     recs = recommend(spec, record.inventory, record.samples, recovery, radius)
     return [{"type": "recommended", "action": clean(r.action, MAX_TEXT)} for r in recs]

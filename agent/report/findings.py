@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from agent.models import ExpectedSignal, ExperimentSpec, RunEvent, Sample, Signals
-from agent.run.monitor import deviations
+from agent.run.band import band_of, baseline_window
 
 Verdict = Literal["confirmed", "refuted", "not measured"]
 
@@ -37,7 +37,8 @@ class SignalFinding:
         e = self.expected
         unit, label = UNITS[e.signal], LABELS[e.signal]
         if self.observed_peak is None:
-            return f"{e.service} {label}: predicted peak {n(e.peak)}{unit}; not measured"
+            return (f"{e.service} {label}: predicted peak {n(e.peak)}{unit}; not measured: {e.service} reported "
+                    f"no {label} during the run, so nothing confirms or refutes it")
         when = f" at T+{(self.at - start).total_seconds():.0f}s" if self.at and start else ""
         base = f" (baseline {n(self.baseline)}{unit})" if self.baseline is not None else ""
         return (
@@ -48,9 +49,14 @@ class SignalFinding:
 
 @dataclass(frozen=True)
 class RecoveryFinding:
+    """The predicted recovery against the one measured from the signals (``agent.report.recovery``)."""
+
     predicted_s: float
-    observed_s: float | None
+    observed_s: float | None  # None: not back by the last sample, or not measurable
     verdict: Verdict
+    resolution_s: float = 0.0  # the data's resolution: observed_s is known to ± this
+    measured_from: str = "the kill"  # "the kill" or "the end of chaos"
+    watched_s: float | None = None  # when not back: how long after measured_from it was watched
 
 
 @dataclass(frozen=True)
@@ -101,23 +107,14 @@ def signal_findings(spec: ExperimentSpec, baseline: Sample | None, samples: list
     return out
 
 
-def recovery_finding(spec: ExperimentSpec, events: list[RunEvent], poll_s: float) -> RecoveryFinding | None:
-    """Predicted recovery against injection -> recovered (a poll interval of slack)."""
-    if spec.hypothesis is None:
-        return None
-    start, end = first(events, "applied", "engine_found"), first(events, "recovered")
-    predicted = spec.hypothesis.recovery_s
-    if start is None or end is None:
-        return RecoveryFinding(predicted, None, "not measured")
-    observed = (end.at - start.at).total_seconds()
-    return RecoveryFinding(predicted, observed, "confirmed" if observed <= predicted * 1.2 + poll_s else "refuted")
-
-
 def blast_radius(spec: ExperimentSpec, baseline: Sample | None, samples: list[Sample]) -> BlastRadius:
-    """Services predicted to be affected vs those that deviated from the baseline at any tick."""
+    """Services predicted to be affected vs those with an SLO signal outside its baseline band
+    (``agent.run.band``) at any tick."""
     predicted = set(spec.hypothesis.affected_services) if spec.hypothesis else {spec.target_selector.service}
     observed: set[str] = set()
-    if baseline is not None:
+    window = baseline_window(baseline, samples)
+    if window:
+        band = band_of(window)
         for s in chaos_window(samples):
-            observed |= set(deviations(s, baseline))
+            observed |= set(band.deviations(s))
     return BlastRadius(predicted=predicted, observed=observed)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.models import ExperimentSpec, Fault, Inventory, Sample, Signals
+from agent.models import ExperimentSpec, Inventory, Sample, Signals, Workload
+from agent.models.faults import Advice
 from agent.report.findings import BlastRadius, RecoveryFinding, chaos_window, n
+from agent.report.recovery import duration, resolution_s
 
 OUTAGE_PCT = 50.0  # a service failing this share of requests was effectively down
 NOTABLE_PCT = 10.0  # errors this high while a pod starts are worth a probe
@@ -51,36 +53,23 @@ def recommend(
     if w and w.replicas == 1 and peak is not None and peak >= OUTAGE_PCT:
         out.append(Recommendation(
             f"Run {name} with replicas >= 2 and add a PodDisruptionBudget (minAvailable: 1).",
-            f"{name} has 1 replica; its error rate peaked at {n(peak)}% and stayed above {OUTAGE_PCT:g}% for ~{down:.0f} s.",
+            f"{name} has 1 replica; its error rate peaked at {n(peak)}% and stayed above {OUTAGE_PCT:g}% for {duration(down, resolution_s(samples))}.",
         ))
     delays = [c.readiness.initial_delay_s for c in (w.containers if w else []) if c.readiness]
     if delays and max(delays) >= 60 and down >= max(delays) * 0.5:
         out.append(Recommendation(
             f"Tune {name}'s readiness probe: replace initialDelaySeconds {max(delays)} with a startupProbe "
             "and a short readiness period, so a healthy new pod takes traffic as soon as it is ready.",
-            f"the new pod was out of service ~{down:.0f} s; the manifest delays readiness {max(delays)} s.",
+            f"the new pod was out of service {duration(down, resolution_s(samples))}; the manifest delays readiness {max(delays)} s.",
         ))
     if w and not delays and target and not target.store and peak is not None and peak >= NOTABLE_PCT:
         out.append(Recommendation(
             f"Add a readiness probe to {name} (e.g. its /health endpoint).",
             f"{name} has none, so it took traffic while starting: error rate peaked at {n(peak)}%.",
         ))
-    if spec.action == Fault.POD_MEMORY_HOG and w and any(c.memory_limit_mib for c in w.containers):
-        restarts = peak is not None and peak >= OUTAGE_PCT
-        if restarts:
-            limit = min(c.memory_limit_mib for c in w.containers if c.memory_limit_mib)
-            out.append(Recommendation(
-                f"Size {name}'s memory limit for its peak working set plus headroom (now {limit} MiB), "
-                "and alert on OOMKilled restarts.",
-                f"{spec.parameters.memory_consumption_mb} MB more memory got it OOM-killed: errors peaked at {n(peak)}%.",
-            ))
-    callers_hit = sorted(radius.observed - {name})
-    if callers_hit and spec.action in (Fault.POD_NETWORK_LATENCY, Fault.POD_CPU_HOG):
-        out.append(Recommendation(
-            f"Give the callers of {name} ({', '.join(callers_hit)}) timeouts below their own SLO and a "
-            "circuit breaker, so a slow dependency degrades one feature instead of the whole path.",
-            f"the slowdown of {name} spread to {', '.join(callers_hit)}.",
-        ))
+    advice = spec.action.entry.advice
+    if advice is not None:
+        out += _advice(advice, spec, w, peak, callers=sorted(radius.observed - {name}))
     if radius.unexpected:
         out.append(Recommendation(
             f"Review the dependency graph in stack.yaml: {', '.join(sorted(radius.unexpected))} moved but were "
@@ -90,6 +79,22 @@ def recommend(
     if recovery and recovery.verdict == "refuted" and recovery.observed_s is not None:
         out.append(Recommendation(
             f"Find what slows {name}'s recovery (image pull, start-up work, probes).",
-            f"recovery took {recovery.observed_s:.0f} s against {recovery.predicted_s:.0f} s predicted.",
+            f"recovery took {duration(recovery.observed_s, recovery.resolution_s)} from {recovery.measured_from}, "
+            f"against ≤ {recovery.predicted_s:.0f} s predicted.",
         ))
     return out
+
+
+def _advice(
+    advice: Advice, spec: ExperimentSpec, w: Workload | None, peak: float | None, *, callers: list[str]
+) -> list[Recommendation]:
+    """The fault's own recommendation (its registry entry's), when what it needs was seen."""
+    limits = [c.memory_limit_mib for c in (w.containers if w else []) if c.memory_limit_mib]
+    if advice.when == "callers_hit" and not callers:
+        return []
+    if advice.when == "oom" and not (limits and peak is not None and peak >= OUTAGE_PCT):
+        return []
+    values = {"service": spec.target_selector.service, "callers": ", ".join(callers),
+              "peak": n(peak) if peak is not None else "?", "memory_limit_mib": min(limits, default=0),
+              "parameters": spec.parameters}
+    return [Recommendation(advice.action.format(**values), advice.evidence.format(**values))]

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from agent.engines.litmus import ChaosEngineManifest
 from agent.models import Decision, ExperimentSpec, Inventory, LLMUsage, Outcome, RunEvent, Sample, Signals
-from agent.report.findings import first
+from agent.report.findings import RecoveryFinding, first
+from agent.report.recovery import Recovery, duration, finding, measure
 
 SIGNALS: list[tuple[str, str, str]] = [
     ("error_rate_pct", "error rate", "%"),
@@ -48,7 +49,7 @@ class RunRecord:
     verdict: str | None
     source: str  # e.g. "twin signals" or a Prometheus URL
     inventory: Inventory | None = None
-    poll_s: float = 5.0
+    poll_s: float = 5.0  # the monitor's tick (seconds of the run's clock)
     queries: dict[str, str] = field(default_factory=dict)  # "<service>.<signal>" -> PromQL / twin field
     llm_usage: LLMUsage | None = None
     narrative: Narrative | None = None
@@ -110,8 +111,7 @@ def tldr(record: RunRecord) -> str:
     worst = max(
         (p for p in impacts(record) if p.signal == "error_rate_pct"), key=lambda p: p.peak, default=None
     )
-    recovery = _recovery_s(record)
-    rec = f"; recovered after {recovery:.0f} s" if recovery is not None else "; recovery not observed"
+    rec = _recovery(record)
     if worst is None:
         slow = max(
             (p for p in impacts(record) if p.signal == "latency_p95_ms"), key=lambda p: p.peak, default=None
@@ -128,9 +128,25 @@ def tldr(record: RunRecord) -> str:
     )
 
 
-def _recovery_s(record: RunRecord) -> float | None:
-    end = first(record.events, "recovered")
-    return (end.at - record.start).total_seconds() if record.start and end else None
+def recovery_of(record: RunRecord) -> RecoveryFinding | None:
+    """The hypothesis's recovery against the one measured from the signals (None: no hypothesis)."""
+    return finding(record.spec, record.events, record.baseline, record.samples) if record.spec else None
 
 
+def measured(record: RunRecord) -> Recovery | None:
+    """Recovery as the signals show it, per service and signal (None: nothing injected)."""
+    if record.spec is None or not record.injected:
+        return None
+    return measure(record.spec, record.events, record.baseline, record.samples)
 
+
+def _recovery(record: RunRecord) -> str:
+    rec = measured(record)
+    if rec is None or rec.reference is None or not rec.measured:
+        return "; recovery not measured"
+    if not rec.affected:
+        return "; no SLO signal left its baseline band"
+    observed = rec.observed_s
+    if observed is None:
+        return f"; not back within its baseline band by the last sample ({rec.from_text})"
+    return f"; back within baseline {duration(observed, rec.resolution_s)} after {rec.from_text}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from agent.report import sections as sec
-from agent.report.record import RunRecord, tldr
+from agent.report.record import RunRecord, recovery_of, tldr
 
 __all__ = ["RunRecord", "render", "sidecar", "tldr"]
 
@@ -36,7 +36,7 @@ def sidecar(record: RunRecord) -> str:
     """The report's raw data as JSON: samples, events, findings, so numbers can be re-checked."""
     from dataclasses import asdict
 
-    from agent.report.findings import blast_radius, recovery_finding, signal_findings
+    from agent.report.findings import blast_radius, signal_findings
 
     spec = record.spec
     data: dict[str, object] = {
@@ -54,7 +54,7 @@ def sidecar(record: RunRecord) -> str:
     }
     if spec is not None and record.injected:
         radius = blast_radius(spec, record.baseline, record.samples)
-        rec = recovery_finding(spec, record.events, record.poll_s)
+        rec = recovery_of(record)
         data["findings"] = {
             "signals": [asdict(f) | {"expected": f.expected.model_dump()} for f in signal_findings(spec, record.baseline, record.samples)],
             "recovery": asdict(rec) if rec else None,

@@ -6,17 +6,17 @@ from datetime import datetime
 
 import yaml
 
-from agent.report import charts
+from agent.report import charts, recovery
 from agent.report import diagrams as mm
 from agent.report.findings import (
     blast_radius,
     first,
     n,
-    recovery_finding,
     signal_findings,
 )
 from agent.report.recommend import recommend
-from agent.report.record import RunRecord, impacts
+from agent.report.record import RunRecord, impacts, measured, recovery_of
+from agent.run.band import RULE
 
 
 def rel(record: RunRecord, at: datetime) -> str:
@@ -45,7 +45,8 @@ def summary(record: RunRecord) -> str:
         ("Run", record.run_id),
         ("Status", record.outcome + (f" — {record.reason}" if record.reason else "")),
         ("Started", ts(_injected_at(record) or record.start) if record.start else "never: nothing was applied"),
-        ("Chaos duration", f"{(end.at - record.start).total_seconds():.0f} s" if record.start and end else "not known"),
+        ("Chaos duration", recovery.duration((end.at - record.start).total_seconds(), recovery.resolution_s(record.samples))
+         if record.start and end else "not known"),
         ("Litmus verdict", record.verdict or "not known (no ChaosResult read)"),
         ("Decision", f"{d.verdict} by {d.channel}:{d.approver} at {ts(d.at)}" if d else "none recorded"),
         ("Signals from", record.source),
@@ -89,10 +90,10 @@ def key_findings(record: RunRecord) -> str:
         out.append(f"Hypothesis: {spec.hypothesis.statement}.")
     for f in signal_findings(spec, record.baseline, record.samples):
         out.append(f"- {f.sentence(record.start)}")
-    rec = recovery_finding(spec, record.events, record.poll_s)
+    rec = recovery_of(record)
     if rec:
-        seen = f"{rec.observed_s:.0f} s" if rec.observed_s is not None else "not observed within the watch window"
-        out.append(f"- recovery: predicted ≤ {rec.predicted_s:.0f} s, observed {seen}: {rec.verdict}")
+        out.append(f"- {recovery.finding_line(rec)}")
+    out += _recovery_rows(record)
     radius = blast_radius(spec, record.baseline, record.samples)
     out.append(
         f"- blast radius: predicted {', '.join(sorted(radius.predicted)) or 'none'}; observed "
@@ -101,6 +102,15 @@ def key_findings(record: RunRecord) -> str:
         + (f"; predicted but unaffected: {', '.join(sorted(radius.spared))}" if radius.spared else "")
     )
     return "\n".join(out)
+
+
+def _recovery_rows(record: RunRecord) -> list[str]:
+    m = measured(record)
+    if m is None or not m.rows:
+        return []
+    head = (f"- by signal (samples up to {m.resolution_s:g} s apart, so each instant is known to ± "
+            f"{m.resolution_s:g} s; band: {RULE}):")
+    return [head, *(f"  - {line}" for line in recovery.signal_lines(m, lambda at: rel(record, at)))]
 
 
 def timeline(record: RunRecord) -> str:
@@ -134,7 +144,7 @@ def recommendations(record: RunRecord) -> str:
     if spec is None or not record.injected:
         return ""
     radius = blast_radius(spec, record.baseline, record.samples)
-    recs = recommend(spec, record.inventory, record.samples, recovery_finding(spec, record.events, record.poll_s), radius)
+    recs = recommend(spec, record.inventory, record.samples, recovery_of(record), radius)
     lines = [f"- **{r.action}** Evidence: {r.evidence}" for r in recs]
     if record.narrative is not None:
         lines += [f"- {text}" for text in record.narrative.recommendations]
@@ -213,7 +223,7 @@ def _chart(record: RunRecord) -> str | None:
     spec = record.spec
     assert spec is not None and record.start is not None
     watched = spec.abort_threshold.service if spec.abort_threshold else spec.target_selector.service
-    signal: charts.ChartSignal = "latency_p95_ms" if spec.action.value in ("pod-network-latency", "pod-cpu-hog") else "error_rate_pct"
+    signal: charts.ChartSignal = spec.action.entry.chart_signal  # the fault's registry entry says what to chart
     movers = [p.service for p in sorted(impacts(record), key=lambda p: -p.peak) if p.signal == signal]
     services = list(dict.fromkeys([spec.target_selector.service, watched, *movers]))[:3]
     try:

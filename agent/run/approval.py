@@ -14,16 +14,27 @@ def allowed(approver: str, channel: str, policy: Policy) -> bool:
     )
 
 
-def validate(decision: Decision, request: ApprovalRequest, policy: Policy) -> None:
-    """Raise ApprovalError unless ``decision`` may resume the run waiting on ``request``."""
+def check_approver(decision: Decision, policy: Policy) -> None:
+    """Raise ApprovalError unless ``policy.approvers`` lists who decided."""
     if not allowed(decision.approver, decision.channel, policy):
         raise ApprovalError(
             f"{decision.channel}:{decision.approver} may not approve runs; "
             "add them to policy.approvers in stack.yaml"
         )
-    if decision.verdict == "approve":
-        n = len(request.candidates)
-        if decision.choice is None or not 1 <= decision.choice <= n:
-            raise ApprovalError(
-                f"run {request.run_id}: experiment {decision.choice} does not exist; choose 1..{n}"
-            )
+
+
+def missing_choice(decision: Decision, request: ApprovalRequest) -> str | None:
+    """``no proposal 5; there are 3`` when an approval names a candidate ``request`` does not
+    have; None for a reject or a choice in range."""
+    n = len(request.candidates)
+    if decision.verdict != "approve" or (decision.choice is not None and 1 <= decision.choice <= n):
+        return None
+    return f"no proposal {decision.choice}; there are {n}"
+
+
+def validate(decision: Decision, request: ApprovalRequest, policy: Policy) -> None:
+    """Raise ApprovalError unless ``decision`` may resume the run waiting on ``request``."""
+    check_approver(decision, policy)
+    missing = missing_choice(decision, request)
+    if missing:
+        raise ApprovalError(f"run {request.run_id}: {missing}: choose 1..{len(request.candidates)}")

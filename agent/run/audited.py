@@ -1,7 +1,7 @@
 """Every cluster write goes through here, so every write is audited in one place.
 
 :class:`AuditedCluster` wraps any :class:`agent.ports.Cluster`: reads pass through; each write
-(engine dry-run, apply, stop) is recorded in the :class:`agent.ports.AuditLog` twice: "started"
+(engine dry-run, apply, stop, delete; a chaos pod or ChaosResult deleted) is recorded in the :class:`agent.ports.AuditLog` twice: "started"
 before it is sent, then its result — "ok", or the error it raised (which is raised on
 unchanged). A write cut off by a crash is thus on record as started and never finished.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from agent.engines.litmus import ChaosEngineManifest
-from agent.models import AuditAction, AuditEntry, EngineInfo, EngineRef, EngineStatus
+from agent.models import AuditAction, AuditEntry, ChaosLeftover, EngineInfo, EngineRef, EngineStatus
 from agent.ports import AuditLog, Clock, Cluster, ClusterSnapshot
 
 if TYPE_CHECKING:
@@ -55,6 +55,18 @@ class AuditedCluster:
     def stop_engine(self, namespace: str, name: str) -> None:
         self._audited("engine_stop", run_of(name), f"ChaosEngine {namespace}/{name}: engineState stop",
                       lambda: self._inner.stop_engine(namespace, name))
+
+    def chaos_leftovers(self, namespace: str, engine: str, engine_uid: str) -> list[ChaosLeftover]:
+        return self._inner.chaos_leftovers(namespace, engine, engine_uid)
+
+    def delete_leftover(self, leftover: ChaosLeftover) -> bool:
+        what = f"{leftover.kind} {leftover.namespace}/{leftover.name} of ChaosEngine {leftover.engine}"
+        return self._audited("leftover_delete", run_of(leftover.engine), what,
+                             lambda: self._inner.delete_leftover(leftover))
+
+    def delete_engine(self, namespace: str, name: str, *, uid: str, resource_version: str) -> bool:
+        return self._audited("engine_delete", run_of(name), f"ChaosEngine {namespace}/{name} (uid {uid})",
+                             lambda: self._inner.delete_engine(namespace, name, uid=uid, resource_version=resource_version))
 
     def _audited(self, action: AuditAction, run_id: str, what: str, write: Callable[[], T]) -> T:
         self._record(action, run_id, what, STARTED)  # before it is sent: a crash mid-write leaves a trace

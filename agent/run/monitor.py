@@ -28,14 +28,15 @@ def breach(sample: Sample, threshold: AbortThreshold) -> str | None:
                 return f"no signal for {name}, a watched service"
             observed = getattr(s, c.signal)
             if observed is not None and c.holds(observed):
-                return f"{name} {LABELS[c.signal]} {_fmt(c.signal, observed)} {c.op} {_fmt(c.signal, c.value)}"
+                return f"{name} {LABELS[c.signal]} {fmt(c.signal, observed)} {c.op} {fmt(c.signal, c.value)}"
     return None
 
 
 LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
 
 
-def _fmt(signal: str, v: float) -> str:
+def fmt(signal: str, v: float) -> str:
+    """A signal's value with its unit: ``2.3%``, ``187 ms``, ``250m``, ``512 MiB``."""
     if signal == "error_rate_pct":
         return f"{v:.1f}%" if v != int(v) else f"{v:g}%"
     unit = {"latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB"}[signal]

@@ -1,7 +1,7 @@
 """The monitor's phase machine, as pure functions of (state, sample, engine status, now).
 
     running --breach | user stop | API lost | overrun | metrics lost | max_ticks--> stopping
-    running --engine completed, or stopped from outside--> recovering
+    running --engine completed, or stopped from outside--> recovering (a return to the band is noted while running)
     running | stopping --engine deleted outside the agent--> recovering (aborted)
     stopping --stop confirmed | not confirmed past the planned end--> recovering
     recovering --recovered | recovery timeout | user stop | max_ticks--> done
@@ -21,13 +21,12 @@ from typing import Literal
 
 from agent.config import MonitorSettings
 from agent.models import AbortThreshold, EngineStatus, EventKind, Sample
-from agent.run.monitor import breach, deviations, recovered
+from agent.run.band import Band
+from agent.run.monitor import breach, deviations
 
 Phase = Literal["running", "stopping", "recovering", "done"]
 ENGINE_DELETED = "the ChaosEngine was deleted outside the agent; its chaos ended with it"
 STOPPED_OUTSIDE = "stopped from outside the monitor (python -m agent abort, or engineState patched)"
-
-
 PHASES: tuple[Phase, ...] = ("running", "stopping", "recovering", "done")
 
 
@@ -48,6 +47,7 @@ class View:
     outcome: str | None = None
     reason: str | None = None
     deviated: bool = False
+    back: bool = False  # deviated, then every service back within its band while chaos still ran
     chaos_started_at: datetime | None = None  # set by execute, as is last_metrics_at
     chaos_ended_at: datetime | None = None
     stop_requested_at: datetime | None = None
@@ -66,6 +66,7 @@ class Plan:
     duration_s: int  # the planned chaos duration
     engine: str  # "namespace/name", for the timeline
     baseline: Sample | None = None  # needed only while running or recovering
+    band: Band | None = None  # the baseline window's band (agent.run.band); None: the fixed rules of agent.run.monitor
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,13 @@ def on_sample(before: View, reading: Reading, *, now: datetime, plan: Plan) -> D
     d = Decision(before, replace(before, tick=tick, last_metrics_at=sample.at, metrics_error=None), sample)
     if before.phase != "running":
         return d
-    moved = deviations(sample, _baseline(plan))
+    moved = _moved(sample, plan)
     if moved and not before.deviated:
         d = d.then(replace(d.after, deviated=True), Note("first_deviation", ", ".join(moved)))
+    elif moved and before.back:
+        d = d.then(replace(d.after, back=False), Note("first_deviation", f"again: {', '.join(moved)}"))
+    elif not moved and before.deviated and not before.back:  # recovery is watched during chaos too
+        d = d.then(replace(d.after, back=True), Note("recovered", "every service back within its baseline band, chaos still running"))
     why = breach(sample, plan.threshold)
     return _abort(d.then(None, Note("threshold_breached", why)), why, now=now) if why else d
 
@@ -256,13 +261,15 @@ def _while_stopping(d: Decision, status: EngineStatus | None, *, now: datetime, 
 
 
 def _while_recovering(d: Decision, *, now: datetime, plan: Plan) -> Decision:
-    base, sample = _baseline(plan), d.sample
-    if sample is not None and recovered(sample, base):
+    sample = d.sample
+    if sample is not None and not _moved(sample, plan):
+        if d.before.back:  # noted during chaos, and still so: nothing new for the timeline
+            return d.then(replace(d.after, phase="done"))
         return d.then(replace(d.after, phase="done"), Note("recovered", "every service back within its baseline"))
     waited = _since(now, d.before.chaos_ended_at)
     if waited < plan.settings.recovery_timeout_s:
         return d
-    still = ", ".join(deviations(sample, base)) if sample is not None else "unknown (no metrics)"
+    still = ", ".join(_moved(sample, plan)) if sample is not None else "unknown (no metrics)"
     return d.then(replace(d.after, phase="done"), Note("recovery_timeout", f"after {waited:.0f} s still off: {still}"))
 
 
@@ -280,9 +287,12 @@ def _abort(d: Decision, why: str, *, now: datetime) -> Decision:
     return d.then(after, StopEngine())
 
 
-def _baseline(plan: Plan) -> Sample:
+def _moved(sample: Sample, plan: Plan) -> list[str]:
+    """Services outside their baseline band (or, with no band, past the fixed deviation rules)."""
+    if plan.band is not None:
+        return plan.band.deviations(sample)
     assert plan.baseline is not None, "the node loads the baseline while running or recovering"
-    return plan.baseline
+    return deviations(sample, plan.baseline)
 
 
 def _since(now: datetime, then: datetime | None) -> float:

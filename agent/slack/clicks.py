@@ -1,6 +1,7 @@
-"""A form-encoded interactive request from Slack, parsed once into a typed :class:`Click`.
+"""An interactive payload from Slack, parsed once into a typed :class:`Click`.
 
-Slack posts ``payload=<JSON>``; only ``block_actions`` (a button press) is handled. The button's
+slack-bolt decodes Slack's ``payload=<JSON>`` (HTTP) or the Socket Mode envelope; only
+``block_actions`` (a button press) is handled. The button's
 ``value`` is what the Slack notifier wrote: the run id and the candidate's rank. Anything
 malformed raises ApprovalError saying where and what, and nothing changes.
 """
@@ -11,7 +12,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -76,31 +76,21 @@ class Click:
     retry: bool  # X-Slack-Retry-Num: Slack resent it because an earlier ack was lost
 
 
-def parse_click(body: bytes, *, sent_at: datetime, retry: bool) -> Click | None:
-    """The click in a form-encoded interactive request; None for payload types we do not handle.
+def parse_click(data: object, *, sent_at: datetime, retry: bool) -> Click | None:
+    """The click in an interactive payload (the JSON object slack-bolt parsed from Slack's
+    ``payload=<JSON>``, or a Socket Mode envelope's payload); None for types we do not handle.
 
     Args:
-        body: The request body as Slack sent it (``payload=<JSON>``, form-encoded).
-        sent_at: When Slack sent it (its signed timestamp).
+        data: The payload as parsed.
+        sent_at: When Slack sent it (its signed timestamp; Socket Mode: when it arrived).
         retry: Whether Slack resent it (``X-Slack-Retry-Num``).
 
     Raises:
         ApprovalError: saying what is malformed.
     """
-    try:
-        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
-        raise ApprovalError("malformed Slack request: the body is not UTF-8 form data") from None
-    if not form.get("payload"):
-        raise ApprovalError("malformed Slack request: no form field 'payload' (Slack sends payload=<JSON>)")
-    try:
-        data = json.loads(form["payload"][0])
-    except json.JSONDecodeError as e:
-        raise ApprovalError(f"malformed Slack payload: not JSON ({e.msg} at character {e.pos})") from None
-    except RecursionError:
-        raise ApprovalError("malformed Slack payload: JSON nested too deeply") from None
     if not isinstance(data, dict) or "type" not in data:
-        raise ApprovalError("malformed Slack payload: expected a JSON object with a 'type'")
+        raise ApprovalError("malformed Slack request: no form field 'payload' with a JSON object with a 'type' "
+                            "(Slack sends payload=<JSON>)")
     if data["type"] != "block_actions":
         return None
     payload = _validated(BlockActions, data, "Slack payload")

@@ -1,6 +1,8 @@
-"""What the Slack endpoint needs from outside, as ports: the paused runs (``Runs``), the Web API
-it answers through (``Replies``) and the signature check (``Verifier``). The CLI builds them
-(``agent.cli.slack``, ``agent.wiring``); tests pass in-memory ones.
+"""What the Slack side needs from outside, as ports: the paused runs (``Runs``), the Web API it
+answers through (``Replies``), what ``/craterctl`` does (``Operations``) and the listener that
+receives Slack's requests (``Listener``: HTTP or Socket Mode, built on slack-bolt in
+``agent.adapters``). The CLI builds them (``agent.cli.slack``, ``agent.wiring``); tests pass
+in-memory ones.
 """
 
 from __future__ import annotations
@@ -62,7 +64,43 @@ class Replies(Protocol):
         ...
 
 
-class Verifier(Protocol):
-    def problem(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
-        """Why the request is not a fresh one from Slack, or None."""
+class Operations(Protocol):
+    """What ``/craterctl`` does, each answered as text for Slack (mrkdwn, run data escaped)."""
+
+    def suggest(self, count: int, *, requester: str) -> str:
+        """Discover, design and post the approval message (the run pauses at approve); raises a
+        ChaosAdvisorError saying why when it cannot."""
+        ...
+
+    def status(self, run_id: str) -> str:
+        """Where ``run_id`` stands; ApprovalError for an unknown run."""
+        ...
+
+    def runs(self, limit: int) -> str:
+        """The latest runs, newest first."""
+        ...
+
+    def requester(self, run_id: str) -> str | None:
+        """The Slack user who asked for ``run_id`` (``/craterctl suggest``); None if nobody did."""
+        ...
+
+    def abort(self, run_id: str, *, who: str) -> str:
+        """Stop the run's chaos (audited with ``who``, channel slack); what it did."""
+        ...
+
+
+class Listener(Protocol):
+    """Receives Slack's requests until closed: HTTP (``/slack/events``) or Socket Mode."""
+
+    @property
+    def url(self) -> str:
+        """Where Slack reaches it (the Request URL), or where it connected to (Socket Mode)."""
+        ...
+
+    def __enter__(self) -> Listener: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no answer is in progress; False when ``timeout`` passed first."""
         ...

@@ -2,9 +2,9 @@
 
 Nothing raises once interrupt() has returned: LangGraph would replay the same answer on every
 later resume and wedge the run. An answer that cannot be taken (not a Decision, an approver the
-policy does not list, a choice out of range, a plan the policy in force refuses, a stale
-approval) ends the run as refused, with the reason; the runner refuses such answers before they
-reach the graph, so only a direct ``Command(resume=...)`` (Studio) meets this path.
+policy does not list, a choice out of range, a plan the policy in force refuses, a stale approval) ends the run as refused, with the reason; the runner refuses such answers before they
+reach the graph, so only a direct ``Command(resume=...)`` (Studio) and a choice out of range that
+cannot be asked again (``runner.resume(..., final=True)``) meet this path.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from agent.errors import ChaosAdvisorError
 from agent.models import ApprovalRequest, Decision
 from agent.ports import Deps
-from agent.run.approval import validate
+from agent.run.approval import check_approver, missing_choice
 from agent.run.gate import duration_text, explain, refusals
 from graphs.nodes.common import candidates, event, inventory
 from graphs.state import RunState
@@ -31,10 +31,16 @@ def approve(state: RunState, runtime: Runtime[Deps]) -> RunState:
     answer = interrupt(request.model_dump(mode="json"))
     try:
         decision = Decision.model_validate(answer)
-        validate(decision, request, deps.policy())
+        check_approver(decision, deps.policy())
     except (ValidationError, ChaosAdvisorError) as e:  # ApprovalError, or ConfigError: stack.yaml unreadable now
         reason = f"the answer was refused: {_one_line(e)}"
         return {"outcome": "refused", "reason": reason, "events": [event(deps, "refused", reason)]}
+    missing = missing_choice(decision, request)
+    if missing:  # e.g. `run-graph --approve 5` given before the 3 proposals were known
+        reason = f"approval refused: {missing}"
+        # No "decision" in state: it names no candidate, and readers index the candidates by it.
+        return {"outcome": "refused", "reason": reason,
+                "events": [event(deps, "refused", f"{reason} (by {decision.channel}:{decision.approver})")]}
     if decision.verdict == "reject":
         who = f"{decision.channel}:{decision.approver}"
         return {

@@ -17,6 +17,7 @@ from agent.ports import Deps
 from agent.run.gate import explain, refusals
 from agent.run.locks import LockHolder, lock_keys, take
 from agent.run.monitor import breach, steady_state
+from agent.run.progress import baseline_head, watch_line
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 
@@ -150,6 +151,8 @@ def _baseline(deps: Deps, run_id: str, inv: Inventory, spec: ExperimentSpec) -> 
         sample = read_sample(deps, inv, spec, tick=i - n + 1)
         deps.store.append(run_id, sample)
         samples.append(sample)
+        head = baseline_head(i + 1, n, window_s=m.baseline_window_s)
+        deps.notifier.observe(run_id, spec.title, "baseline", sample, line=watch_line(head, sample, spec, inv))
     return steady_state(samples)
 
 

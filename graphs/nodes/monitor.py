@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from agent.errors import ClusterError, MetricsUnavailable, NotFound
 from agent.models import EngineRef, ExperimentSpec, Sample
 from agent.ports import Deps
+from agent.run.band import band_of, baseline_window
 from agent.run.monitor import summary_line
 from agent.run.phases import (
     EngineRead,
@@ -32,6 +33,7 @@ from agent.run.phases import (
     phase_of,
     progress_due,
 )
+from agent.run.progress import run_head, watch_line
 from graphs.nodes.common import baseline, chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 
@@ -55,7 +57,9 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     if events:  # an empty list would still write the channel (a checkpoint blob per tick)
         update["events"] = events
     _progress(deps, state, spec, d.sample, update)
-    deps.notifier.observe(state["run_id"], spec.title, d.after.phase, d.sample)
+    head = run_head(d.after.phase, started=d.after.chaos_started_at, now=deps.clock.now())
+    line = watch_line(head, d.sample, spec, inventory(deps, state))
+    deps.notifier.observe(state["run_id"], spec.title, d.after.phase, d.sample, line=line)
     return update
 
 
@@ -66,6 +70,7 @@ def _view(state: RunState) -> View:
         outcome=state.get("outcome"),
         reason=state.get("reason"),
         deviated=state.get("deviated", False),
+        back=state.get("back", False),
         chaos_started_at=_at(state.get("chaos_started_at")),
         chaos_ended_at=_at(state.get("chaos_ended_at")),
         stop_requested_at=_at(state.get("stop_requested_at")),
@@ -78,7 +83,7 @@ def _view(state: RunState) -> View:
 
 def _fields(v: View) -> RunState:
     return {
-        "phase": v.phase, "tick": v.tick, "outcome": v.outcome, "reason": v.reason, "deviated": v.deviated,
+        "phase": v.phase, "tick": v.tick, "outcome": v.outcome, "reason": v.reason, "deviated": v.deviated, "back": v.back,
         "chaos_started_at": _iso(v.chaos_started_at), "chaos_ended_at": _iso(v.chaos_ended_at),
         "stop_requested_at": _iso(v.stop_requested_at), "last_metrics_at": _iso(v.last_metrics_at),
         "last_cluster_at": _iso(v.last_cluster_at), "metrics_error": v.metrics_error,
@@ -95,12 +100,15 @@ def _changes(before: View, after: View) -> RunState:
 def _plan(deps: Deps, state: RunState, spec: ExperimentSpec, view: View) -> Plan:
     assert spec.abort_threshold is not None
     engine = EngineRef.model_validate(state["engine"])
+    watching = view.phase in ("running", "recovering")
+    base = baseline(deps, state) if watching else None
     return Plan(
         settings=deps.settings.monitor,
         threshold=spec.abort_threshold,
         duration_s=spec.parameters.duration_s,
         engine=f"{engine.namespace}/{engine.name}",
-        baseline=baseline(deps, state) if view.phase in ("running", "recovering") else None,
+        baseline=base,
+        band=band_of(baseline_window(base, deps.store.samples(state["run_id"]))) if watching else None,
     )
 
 

@@ -48,7 +48,7 @@ def test_run_a_saved_spec_dry_run_applies_nothing(cli: Cli, workdir: Path) -> No
 def test_run_refuses_a_spec_outside_the_policy(cli: Cli, workdir: Path) -> None:
     bad = LONG_LATENCY | {"parameters": {"duration_s": 3600, "network_latency_ms": 500}}
     out = cli("run", str(write_spec(workdir, bad)), "--twin", "--yes")
-    assert out.returncode == 0
+    assert out.returncode == 1  # refused (agent/cli/exits.py)
     assert "policy.max_duration_s" in out.stdout
     assert "refused" in out.stdout
 

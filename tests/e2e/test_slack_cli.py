@@ -43,7 +43,7 @@ def serve(workdir: Path) -> tuple[subprocess.Popen[str], str]:
     out = proc.stdout
     threading.Thread(target=lambda: [lines.put(line) for line in out], daemon=True).start()
     first = lines.get(timeout=20)
-    assert first.startswith("Slack callback endpoint at http://127.0.0.1:"), first
+    assert first.startswith("Slack app listening at http://127.0.0.1:"), first
     return proc, first.split(" at ", 1)[1].strip()
 
 

@@ -33,6 +33,7 @@ from slack_sdk.signature import SignatureVerifier
 
 HOST = "127.0.0.1"
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # the app-level token Socket Mode opens its connection with
 CHANNELS = {"#chaos": "C0CHAOS"}  # names the bot may post to, and their ids
 
 
@@ -71,6 +72,7 @@ class SlackServer:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.socket_url = ""  # what apps.connections.open answers (a loopback WebSocket server's URL)
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}  # by ts
         self._failures: dict[str, deque[Failure]] = {}
@@ -145,6 +147,9 @@ class SlackServer:
         if failures:
             f = failures.popleft()
             return f.status, {"ok": False, "error": f.error}
+        if method == "apps.connections.open":
+            ok = auth == f"Bearer {APP_TOKEN}" and self.socket_url
+            return 200, {"ok": True, "url": self.socket_url} if ok else {"ok": False, "error": "invalid_auth"}
         if auth != f"Bearer {self.token}":
             return 200, {"ok": False, "error": "invalid_auth"}
         if method == "chat.postMessage":
@@ -242,6 +247,16 @@ def click_payload(message: Message, action_id: str, user: str) -> dict[str, Any]
             "type": "button", "action_id": action_id, "block_id": block.get("block_id", "b"),
             "text": button["text"], "value": button["value"], "action_ts": "1800000000.1",
         }],
+    }
+
+
+def command_form(text: str, user: str, *, channel: str = "C0CHAOS") -> dict[str, str]:
+    """The form Slack sends when ``user`` types ``/craterctl <text>`` in ``channel``."""
+    return {
+        "token": "deprecated-verification-token", "team_id": "T0TEAM", "team_domain": "example",
+        "channel_id": channel, "channel_name": "chaos", "user_id": user, "user_name": user.lower(),
+        "command": "/craterctl", "text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
+        "response_url": "https://hooks.slack.com/commands/T0TEAM/1/abc", "trigger_id": "1.2.3",
     }
 
 

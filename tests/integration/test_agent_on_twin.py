@@ -70,7 +70,7 @@ def test_planner_candidates_pass_the_policy_on_the_real_inventory(deps: Deps) ->
         check(c.spec, inv, deps.settings.policy)
     # Upstream facts the planner must see: 500 MB (Litmus default) > 200Mi limit of payment/user/
     # catalogue means an OOM kill; the single-replica MongoDB behind carts has the widest reach.
-    assert cands[0].spec.title == "Carts-Db pod delete"
+    assert cands[0].spec.title == "carts-db pod delete"
     hog = next(c.spec for c in cands if c.spec.action == Fault.POD_MEMORY_HOG)
     assert "500 MB against a 200 MiB limit: an OOM kill" in hog.rationale
 

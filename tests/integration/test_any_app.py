@@ -125,7 +125,7 @@ def test_the_planner_advises_on_an_unconfigured_app_within_the_policy(tmp_path: 
         assert violations(c.spec, inv, settings.policy) == []
     first = cands[0].spec
     # Upstream boutique: every service single-replica; redis-cart keeps carts on an emptyDir.
-    assert first.title == "Redis-Cart pod delete"
+    assert first.title == "redis-cart pod delete"
     assert first.rationale.startswith("score ") and " x reach 4 x likelihood 1 x 300 s" in first.rationale
     assert first.hypothesis and "users see errors at frontend" in first.hypothesis.statement
 
@@ -197,7 +197,7 @@ def test_a_probe_less_single_front_end_ranks_first_as_it_reaches_every_user(
     stack = yaml.safe_load((ROOT / "stack.yaml").read_text())
     inv = discovered(tmp_path, tmp_path / "shop.yaml", "sock-shop", {"k8s": stack["k8s"], "policy": stack["policy"]})
     first = PlannerDesigner().rank(inv, 3)[0].spec
-    assert first.title == "Front-End pod delete"
+    assert first.title == "front-end pod delete"
     assert "users reach front-end directly: a fault there reaches every user" in first.rationale
     assert "11 service(s) are reachable only through it" in first.rationale
     assert first.hypothesis and "every request users send to front-end fails" in first.hypothesis.statement

@@ -41,7 +41,7 @@ def test_init_drafts_a_commented_stack_that_loads_and_advises(tmp_path: Path) ->
     assert settings.policy.namespaces == ["boutique"] and not settings.policy.allow_high_risk
     suggest = agent(tmp_path, "suggest", "--manifests", str(BOUTIQUE), "--dry-run")
     assert suggest.returncode == 0, suggest.stdout + suggest.stderr
-    assert "📋 1. Redis-Cart pod delete" in suggest.stdout
+    assert "📋 1. redis-cart pod delete" in suggest.stdout
 
 
 def test_init_again_keeps_what_the_user_edited(tmp_path: Path) -> None:

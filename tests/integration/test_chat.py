@@ -206,7 +206,7 @@ def test_the_model_gets_refusals_for_a_direct_apply_a_bad_choice_and_a_declined_
     direct, bad = tool_results(model, 2)
     assert direct.status == "error" and "there is no tool 'apply_chaos_engine'" in str(direct.content)
     assert "start_run, then approve_experiment" in str(direct.content)
-    assert bad.status == "error" and "experiment 9 does not exist; choose 1..3" in str(bad.content)
+    assert bad.status == "error" and "no proposal 9; there are 3: choose 1..3" in str(bad.content)
     declined = tool_results(model, 4)[-1]
     assert declined.status == "error" and "declined; nothing changed" in str(declined.content)
     assert world.engines() == []

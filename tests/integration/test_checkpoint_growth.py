@@ -38,7 +38,7 @@ def rows(db: Path, run_id: str) -> tuple[int, int]:
 def test_a_150_tick_run_keeps_only_recent_checkpoints_and_resumes_across_connections(tmp_path: Path) -> None:
     shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
     (tmp_path / "stack.yaml").write_text(
-        (tmp_path / "stack.yaml").read_text().replace("poll_interval_s: 5", "poll_interval_s: 1")
+        (tmp_path / "stack.yaml").read_text().replace("poll_interval_s: 2", "poll_interval_s: 1")
     )
     settings = load_settings(tmp_path / "stack.yaml")
     db = settings.path(settings.checkpoint.sqlite_path)

@@ -44,6 +44,8 @@ def deps(tmp_path: Path, twin: TwinServer) -> Iterator[Deps]:
     settings = settings.model_copy(update={
         "twin": settings.twin.model_copy(update={"url": twin.url}),
         "k8s": settings.k8s.model_copy(update={"retry_attempts": 2, "retry_backoff_s": 0.0}),
+        # The faults below are timed in 5 s ticks (requests skipped, graces passed): keep that tick.
+        "monitor": settings.monitor.model_copy(update={"poll_interval_s": 5.0}),
     })
     with open_deps(settings, ClusterBinding(twin=True), console=Console(file=io.StringIO()), realtime=False) as d:
         yield replace(lenient(d), designer=OneSpec(catalogue_delete(90)))
@@ -139,9 +141,10 @@ class StopsTheTwin:
     def progress(self, run_id: str, title: str, line: str) -> None:
         self._inner.progress(run_id, title, line)
 
-    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
-        self._inner.observe(run_id, title, phase, sample)
-        self._twin.stop()  # idempotent: only the first tick finds it serving
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None, *, line: str) -> None:
+        self._inner.observe(run_id, title, phase, sample, line=line)
+        if phase != "baseline":  # readings before the chaos are not monitor ticks
+            self._twin.stop()  # idempotent: only the first tick finds it serving
 
     def finished(self, run_id: str, tldr: str, report: Path) -> None:
         self._inner.finished(run_id, tldr, report)

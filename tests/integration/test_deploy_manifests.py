@@ -64,7 +64,13 @@ CALLS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("list_namespaced_custom_object", "chaosengines"): ("list", LITMUS, "chaosengines", "chaos"),
     ("patch_namespaced_custom_object", "chaosengines"): ("patch", LITMUS, "chaosengines", "chaos"),
     ("get_namespaced_custom_object", "chaosresults"): ("get", LITMUS, "chaosresults", "chaos"),
+    # the retention sweep (agent/adapters/kube_cleanup.py); pods are also listed there by chaosUID
+    ("delete_namespaced_custom_object", "chaosengines"): ("delete", LITMUS, "chaosengines", "chaos"),
+    ("list_namespaced_custom_object", "chaosresults"): ("list", LITMUS, "chaosresults", "chaos"),
+    ("delete_namespaced_custom_object", "chaosresults"): ("delete", LITMUS, "chaosresults", "chaos"),
+    ("delete_namespaced_pod", ""): ("delete", "", "pods", "chaos"),
 }
+CHAOS_POD_LIST = ("list", "", "pods", "chaos")  # list_namespaced_pod by chaosUID, in each policy namespace
 
 
 @pytest.fixture
@@ -249,7 +255,8 @@ def test_a_broken_copy_is_refused_naming_the_field(twin, case: str) -> None:
 
 
 def test_the_call_table_is_what_the_kube_adapter_calls() -> None:
-    source = (ROOT / "agent/adapters/kube.py").read_text(encoding="utf-8")
+    source = "\n".join((ROOT / f"agent/adapters/{name}.py").read_text(encoding="utf-8")
+                       for name in ("kube", "kube_cleanup"))
     apis = dict(re.findall(r"self\.(_\w+) = client\.(\w+Api)\(", source))
     assert set(apis) == {"_core", "_apps", "_ext", "_net", "_custom"}, f"a new API class: add its calls to CALLS: {apis}"
     typed = {(m, "") for m in re.findall(r"self\._(?:core|apps|ext|net)\.(\w+)", source)}
@@ -264,13 +271,16 @@ def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) ->
             assert not any("*" in value for value in rule.get(key) or []), (obj["metadata"]["name"], rule)
         if WRITE_VERBS & set(rule["verbs"]):
             assert obj["kind"] == "Role" and obj["metadata"]["namespace"] in settings.policy.namespaces
-            assert rule["apiGroups"] == [LITMUS], rule
+            # outside Litmus's group only the chaos pods of an ended engine are deleted (retention sweep)
+            assert rule["apiGroups"] == [LITMUS] or (
+                rule["apiGroups"] == [""] and rule["resources"] == ["pods"] and WRITE_VERBS & set(rule["verbs"]) == {"delete"}
+            ), rule
     used = {(verb, group, resource) for verb, group, resource, where in CALLS.values() if where != "all-namespaces"}
     granted = {(verb, group, resource) for _, rule in rules(objects) for group in rule["apiGroups"]
                for resource in rule["resources"] for verb in rule["verbs"]}
     assert granted == used, f"granted but never called: {granted - used}; called but not granted: {used - granted}"
     scopes = {"discovery": settings.k8s.namespaces, "chaos": settings.policy.namespaces, "cluster": [None]}
-    for verb, group, resource, where in CALLS.values():
+    for verb, group, resource, where in [*CALLS.values(), CHAOS_POD_LIST]:
         if where == "all-namespaces":
             assert not grants(objects, verb, group, resource, None), (verb, resource)
             continue

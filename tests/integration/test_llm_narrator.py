@@ -78,7 +78,8 @@ def record(**changes: object) -> RunRecord:
                 RunEvent(at=at(30), kind="completed", detail="verdict Pass"),
                 RunEvent(at=at(45), kind="recovered")],
         baseline=sample(0, 0.5, 2),
-        samples=[sample(1, 0.5, 2), sample(2, 23.4, 1), sample(3, 12.0, 1), sample(9, 0.6, 2)],
+        # Every 5 s, so the recovery (back at T+45s, off at T+40s) is known to ± 5 s: refuted.
+        samples=[sample(1, 0.5, 2), sample(2, 23.4, 1), *(sample(t, 12.0, 1) for t in range(3, 9)), sample(9, 0.6, 2)],
         manifest=None, verdict="Pass", source="test signals", inventory=shop(),
     )
     return RunRecord(**(base | changes))

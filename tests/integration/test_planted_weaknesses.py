@@ -81,8 +81,8 @@ def test_single_replica_database_next_to_a_replicated_one(tmp_path: Path) -> Non
         [("web", "orders-api"), ("web", "users-api"), ("orders-api", "orders-db"), ("users-api", "users-db")],
     )
     # Names are chosen so the weak one sorts last: a tie would not pass by alphabetical luck.
-    assert titles[0] == "Users-Db pod delete"
-    assert "Orders-Db pod delete" not in titles[:2]
+    assert titles[0] == "users-db pod delete"
+    assert "orders-db pod delete" not in titles[:2]
 
 
 def test_service_without_readiness_probe(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_service_without_readiness_probe(tmp_path: Path) -> None:
          {"name": "catalogue", "type": "java", "tier": "business"}],  # both Java: only the probe differs
         [("web", "carts"), ("web", "catalogue")],
     )
-    assert titles[0] == "Catalogue pod delete"
+    assert titles[0] == "catalogue pod delete"
 
 
 def test_memory_limit_below_the_hog(tmp_path: Path) -> None:
@@ -107,4 +107,4 @@ def test_memory_limit_below_the_hog(tmp_path: Path) -> None:
          {"name": "shipping", "type": "go", "tier": "business"}],
         [("web", "payment"), ("web", "shipping")],
     )
-    assert titles[0] == "Shipping memory hog (500 MB)"
+    assert titles[0] == "shipping memory hog (500 MB)"

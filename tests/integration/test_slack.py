@@ -1,5 +1,6 @@
 """Slack end to end in one process: the Slack notifier against a loopback Slack Web API, the
-callback endpoint taking signed clicks, and runs on the twin through the real kubernetes client.
+slack-bolt app (HTTP mode, on uvicorn) taking signed clicks, and runs on the twin through the real
+kubernetes client.
 
 Nothing sleeps to wait: tests wait on the endpoint draining its workers and on the Slack
 server's recorded calls, each with a deadline.
@@ -23,12 +24,14 @@ import yaml
 from rich.console import Console
 
 from agent.cli.slack import GraphRuns
+from agent.cli.slack_ops import GraphOps
 from agent.config import Settings, load_settings
 from agent.models import Decision
 from agent.ports import Deps
-from agent.slack.endpoint import SlackEndpoint
-from agent.slack.server import SlackCallbackServer
-from agent.wiring import ClusterBinding, open_checkpointer, open_deps, slack_signature, slack_web
+from agent.slack.commands import Commands
+from agent.slack.decisions import Decisions
+from agent.slack.ports import Listener
+from agent.wiring import ClusterBinding, open_checkpointer, open_deps, slack_listener, slack_web
 from graphs import runner
 from graphs.builder import RunGraph, build
 from tests.integration.slack_server import Message, SlackServer, click_payload, form_body, post_click
@@ -60,7 +63,7 @@ class Harness:
     settings: Settings
     deps: Deps
     slack: SlackServer
-    server: SlackCallbackServer
+    server: Listener
     out: io.StringIO
 
     @contextmanager
@@ -83,7 +86,7 @@ class Harness:
             return runner.view(g, run_id)
 
     def drain(self) -> None:
-        assert self.server.endpoint.drain(DEADLINE_S), "the endpoint's workers did not finish in time"
+        assert self.server.drain(DEADLINE_S), "the Slack app's workers did not finish in time"
 
     def engines(self) -> list[str]:
         from kubernetes import client
@@ -106,9 +109,11 @@ def h(tmp_path: Path, slack: SlackServer) -> Iterator[Harness]:
                 yield build(saver), deps
 
         runs = GraphRuns(settings, open_run=on_this_twin)
-        endpoint = SlackEndpoint(verifier=slack_signature(settings), replies=slack_web(settings), runs=runs,
-                                 policy=deps.policy, audit=deps.audit)
-        with SlackCallbackServer(endpoint) as server:
+        ops = GraphOps(settings, binding=ClusterBinding(twin=True), open_run=on_this_twin)
+        web = slack_web(settings)
+        decisions = Decisions(replies=web, runs=runs, policy=deps.policy, audit=deps.audit)
+        commands = Commands(ops=ops, replies=web, policy=deps.policy, audit=deps.audit)
+        with slack_listener(settings, decisions, commands) as server:
             yield Harness(settings, deps, slack, server, out)
 
 
@@ -116,7 +121,7 @@ def test_candidates_are_posted_with_a_run_button_each_and_save_only(h: Harness) 
     message = h.start("slk00001")
     titles = h.view("slk00001").state["candidates"]
     buttons = message.buttons()
-    assert [b["text"]["text"] for b in buttons] == [f"Run {t}" for t in titles] + ["💾 Save only", "Reject"]
+    assert [b["text"]["text"] for b in buttons] == [f"Run {t}" for t in titles] + ["💾 Save Only", "Reject"]
     assert [json.loads(b["value"]) for b in buttons] == [
         {"run": "slk00001", "choice": 1}, {"run": "slk00001", "choice": 2},
         {"run": "slk00001", "choice": None}, {"run": "slk00001", "choice": None},

@@ -51,8 +51,10 @@ class OnTick:
     def progress(self, run_id: str, title: str, line: str) -> None:
         self._inner.progress(run_id, title, line)
 
-    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None) -> None:
-        self._inner.observe(run_id, title, phase, sample)
+    def observe(self, run_id: str, title: str, phase: str, sample: Sample | None, *, line: str) -> None:
+        self._inner.observe(run_id, title, phase, sample, line=line)
+        if phase == "baseline":
+            return  # a reading before the chaos, not a monitor tick
         self._ticks += 1
         self._hook(self._ticks, phase)
 

@@ -240,4 +240,6 @@ def test_seeding_ignores_install_kinds_as_before(twin_at, tmp_path: Path) -> Non
     with twin_at(tmp_path / "state.json", manifests=[manifests]) as seeded:
         names = {n.metadata.name for n in seeded.core.list_namespace().items}
         assert "sock-shop" in names and not {"elsewhere", "other"} & names
-        assert seeded.core.list_service_account_for_all_namespaces().items == []
+        accounts = seeded.core.list_service_account_for_all_namespaces().items
+        # only the Litmus install's chaos service account, in the application namespace
+        assert [(a.metadata.namespace, a.metadata.name) for a in accounts] == [("sock-shop", "litmus-admin")]

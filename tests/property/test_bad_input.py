@@ -49,8 +49,10 @@ from agent.models import (
 from agent.models.spec import MAX_DURATION_S
 from agent.report.number_check import Evidence, check, numbers_in, unsupported
 from agent.slack.clicks import parse_click
-from agent.slack.endpoint import SlackEndpoint
+from agent.slack.commands import Commands
+from agent.slack.decisions import Decisions
 from agent.slack.ports import Answer, Result, Waiting
+from agent.slack.workers import Workers
 from tests import factories
 from tests.property.strategies import JSON, mutated
 
@@ -295,12 +297,45 @@ class _Replies:
         pass
 
 
-def _endpoint() -> tuple[SlackEndpoint, _Runs]:
+class _Endpoint:
+    """The slack-bolt app as the HTTP listener calls it (``SlackApp.handle``), without the socket."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def handle(self, body: bytes, headers: dict[str, str]) -> Any:
+        return self._app.handle(body, headers)
+
+    def drain(self, timeout: float) -> bool:
+        return bool(self._app.workers.drain(timeout))
+
+    def close(self) -> None:
+        self._app.workers.shutdown(wait=True)
+
+
+def _endpoint() -> tuple[_Endpoint, _Runs]:
+    from agent.adapters.slack_app import SlackApp
+    from agent.adapters.slack_web import SlackWeb
+
     runs = _Runs()
     policy = Policy(approvers=[f"slack:{APPROVER}"])
-    endpoint = SlackEndpoint(verifier=SlackSignature(SECRET, now=lambda: NOW), replies=_Replies(), runs=runs,
-                             policy=lambda: policy, audit=MemoryAuditLog(), workers=2)
-    return endpoint, runs
+    audit = MemoryAuditLog()
+    decisions = Decisions(replies=_Replies(), runs=runs, policy=lambda: policy, audit=audit)
+    commands = Commands(ops=None, replies=_Replies(), policy=lambda: policy, audit=audit)  # type: ignore[arg-type]
+    web = SlackWeb("xoxb-test", base_url="http://127.0.0.1:9/api/", timeout_s=1, retries=0)  # never called here
+    app = SlackApp(web=web, decisions=decisions, commands=commands, signature=SlackSignature(SECRET, now=lambda: NOW),
+                   workers=Workers(2))
+    return _Endpoint(app), runs
+
+
+def _as_bolt_parses(body: bytes) -> object:
+    """The payload slack-bolt hands on (the HTTP listener refuses what it cannot parse with a 400)."""
+    from slack_bolt import BoltRequest
+
+    try:
+        return BoltRequest(body=body.decode("utf-8")).body
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None
 
 
 def _signed(body: bytes, stamp: str) -> dict[str, str]:
@@ -361,7 +396,7 @@ def test_an_unsigned_request_is_a_401_and_resumes_nothing(body: bytes, headers: 
 def test_a_signed_malformed_click_is_a_400_and_resumes_nothing(payload: str, stamp: str, raw: bool) -> None:
     body = payload.encode() if raw else urlencode({"payload": payload}).encode()
     try:
-        click = parse_click(body, sent_at=datetime.fromtimestamp(int(stamp), UTC), retry=False)
+        click = parse_click(_as_bolt_parses(body), sent_at=datetime.fromtimestamp(int(stamp), UTC), retry=False)
     except ApprovalError:
         click = None
         parsed = False
@@ -395,9 +430,23 @@ def test_a_signed_malformed_click_is_a_400_and_resumes_nothing(payload: str, sta
     {"action_id": "run_1", "value": "[" * 5000}]}).encode().replace(b"%", b"%25").replace(b"&", b"%26"))
 def test_parse_click_on_random_bytes_is_a_click_none_or_approval_error(body: bytes) -> None:
     try:
-        parse_click(body, sent_at=datetime.fromtimestamp(NOW, UTC), retry=False)
+        parse_click(_as_bolt_parses(body), sent_at=datetime.fromtimestamp(NOW, UTC), retry=False)
     except ApprovalError as e:
         assert str(e).startswith("malformed")
+    endpoint, runs = _endpoint()  # and the app itself: a 200 or a 400 saying what is malformed, never a crash
+    try:
+        reply = endpoint.handle(body, _signed(body, str(int(NOW))))
+        assert endpoint.drain(5)
+    finally:
+        endpoint.close()
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:  # slack-sdk's verifier signs text only; Slack never sends anything else
+        assert reply.status == 401, reply
+        return
+    assert reply.status in (200, 400), reply
+    assert reply.status != 400 or reply.text.startswith("malformed"), reply
+    assert runs.resumed == []
 
 
 # --- 4. model output --------------------------------------------------------------------------------------
@@ -424,7 +473,7 @@ def _answer(parsed: object) -> _Answer:
 
 def test_a_valid_model_answer_becomes_a_spec() -> None:
     [spec] = _specs(_answer(LLM_DESIGN), SHOP)
-    assert spec.target_selector.namespace == "shop" and spec.action is Fault.POD_DELETE
+    assert spec.target_selector.namespace == "shop" and spec.action == Fault.POD_DELETE
 
 
 @settings(PROPS, max_examples=300)

@@ -69,7 +69,9 @@ VALUES = {"count": INTS, "approve": INTS, "port": INTS, "timeout": FLOATS, "spee
           "config": None, "manifests": None, "spec_file": None, "output": None, "output_dir": None,
           "limit": INTS, "since": WORDS | st.sampled_from(["24h", "7d", "2026-01-22", "1x"]),
           "status": WORDS | st.sampled_from(["aborted", "waiting"]), "dialect": WORDS | st.sampled_from(["native", "seed"]),
-          "output_format": WORDS | st.sampled_from(["table", "json", "yaml"]), "namespace": WORDS}
+          "spec_format": WORDS | st.sampled_from(["native", "seed"]),
+          "output_format": WORDS | st.sampled_from(["table", "json", "yaml"]), "namespace": WORDS,
+          "without": WORDS | st.sampled_from(["litmus", "experiments", "metrics", "rbac"])}
 
 
 def test_every_parameter_has_a_value_pool() -> None:
@@ -140,6 +142,9 @@ def test_any_arguments_of_any_command(in_pools: Pools) -> None:
     @example(argv=["manifests", "--output-dir", "/proc/nope", "--config", str(pools.valid_config)])
     def run(argv: list[str]) -> None:
         invoke(*argv, case="argv").check()
+        # ``init`` (e.g. ``init --twin``) may draft stack.yaml into the cwd, its default --config;
+        # taken away again so that "absent" keeps meaning "no config" for every later command.
+        (pools.root / "cwd" / "stack.yaml").unlink(missing_ok=True)
 
     before = CASES["argv"]
     run()

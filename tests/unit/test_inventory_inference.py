@@ -128,7 +128,7 @@ def test_a_store_that_loses_its_data_outranks_a_short_outage_and_says_why() -> N
     inv = inventory(target("web", tier="edge", readiness_delay=5), target("db", tier="data", store="mongodb"),
                     deps=[("web", "db")])
     first = PlannerDesigner().rank(inv, 1)[0].spec
-    assert first.title == "Db pod delete"
+    assert first.title == "db pod delete"
     assert first.rationale.startswith("score 1800 = criticality high (3) x reach 2 x likelihood 1 x 300 s")
     assert "without a persistent volume" in first.rationale
     assert first.hypothesis and "starts empty" in first.hypothesis.statement

@@ -43,7 +43,7 @@ def test_approval_validation() -> None:
     req = ApprovalRequest(run_id="r1", candidates=["a", "b"])
     ok = Decision(verdict="approve", choice=2, approver="ann", channel="cli", at=T0)
     validate(ok, req, Policy(approvers=["cli:*"]))
-    with pytest.raises(ApprovalError, match="experiment 3 does not exist; choose 1..2"):
+    with pytest.raises(ApprovalError, match="no proposal 3; there are 2: choose 1..2"):
         validate(ok.model_copy(update={"choice": 3}), req, Policy(approvers=["cli:*"]))
     with pytest.raises(ApprovalError, match="may not approve"):
         validate(ok, req, Policy(approvers=["cli:bob", "slack:*"]))

@@ -86,7 +86,7 @@ def test_deterministic_and_count_respected() -> None:
 
 def test_score_spec_uses_the_planners_view_and_zero_for_unknown_targets() -> None:
     score, why = score_spec(shop(), spec())
-    expected = next(c.score for c in all_ideas() if c.spec.title == "Api pod delete")
+    expected = next(c.score for c in all_ideas() if c.spec.title == "api pod delete")
     assert round(score, 2) == expected and "2 replicas should absorb one pod" in why
     from agent.models import TargetSelector
 

@@ -1,0 +1,249 @@
+"""The fault registry: one entry per LitmusChaos fault, the single source of what the agent knows
+about it. Everything else derives from here: the spec's ``action`` values and their JSON Schema
+(``python -m agent schema``, the LLM's answer schema), the Litmus env mapping of the engine, the
+risk and high-risk opt-in, the policy defaults, the planner's ideas, the report's chart signal and
+the recommendation the report makes. The Sock Shop twin keeps its own table of how it simulates
+each fault (``twin.faults.SIMULATIONS``, by experiment name); a test checks every entry has one.
+
+Adding a fault: one :class:`FaultEntry` in ``_BUILT_IN`` (or ``register(entry)``; its upstream ``fault.yaml`` under
+``agent/engines/data/litmus/faults``, whose env names a test checks) and its twin simulation. A
+new kind of parameter is also a field of ``agent.models.Parameters`` (the flat shape spec files
+use), whose bounds and description the LLM's schema reuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from agent.models.base import RiskLevel, SignalName
+
+# The planner's idea shapes (``agent.design.ideas.SHAPES``): how it judges a fault on a target.
+IdeaShape = Literal["restart", "container-restart", "cpu-throttle", "memory-pressure", "slow-network",
+                    "packet", "dns-failure", "injection"]
+# When a fault's own recommendation applies (``agent.report.recommend``): "callers_hit" when
+# services other than the target moved; "oom" when the target has a memory limit and was down.
+AdviceWhen = Literal["callers_hit", "oom"]
+
+
+class _Registered(type):
+    """``for fault in Fault``, ``len(Fault)``: the registered faults, in registry order (as an enum's)."""
+
+    def __iter__(cls) -> Iterator[Fault]:
+        return iter([Fault(name) for name in FAULTS])
+
+    def __len__(cls) -> int:
+        return len(FAULTS)
+
+
+class Fault(str, metaclass=_Registered):
+    """A fault's name: a LitmusChaos experiment name (chaos-charts 3.18.0 ``faults/kubernetes/<name>``)
+    and a key of ``FAULTS``. ``Fault("pod-explode")`` is a ValueError naming the known ones."""
+
+    POD_DELETE: ClassVar[Fault]
+    CONTAINER_KILL: ClassVar[Fault]
+    POD_CPU_HOG: ClassVar[Fault]
+    POD_MEMORY_HOG: ClassVar[Fault]
+    POD_NETWORK_LATENCY: ClassVar[Fault]
+    POD_NETWORK_LOSS: ClassVar[Fault]
+    POD_NETWORK_CORRUPTION: ClassVar[Fault]
+    POD_NETWORK_DUPLICATION: ClassVar[Fault]
+    POD_DNS_ERROR: ClassVar[Fault]
+    DISK_FILL: ClassVar[Fault]
+    NODE_DRAIN: ClassVar[Fault]
+
+    __slots__ = ()
+
+    def __new__(cls, name: str) -> Fault:
+        if name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}; use one of {', '.join(FAULTS)}")
+        return super().__new__(cls, name)
+
+    @property
+    def value(self) -> str:
+        """The name as a plain string (as an enum member's ``value`` was)."""
+        return str.__str__(self)
+
+    @property
+    def entry(self) -> FaultEntry:
+        """Its registry entry."""
+        return FAULTS[self]
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.plain_serializer_function_ser_schema(str))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # Read at schema time, so a fault registered later is in every schema built after it.
+        return {"type": "string", "enum": list(FAULTS)}
+
+
+@dataclass(frozen=True)
+class PlannerHook:
+    """How the offline planner proposes a fault: the idea shape judging it on a target, and for the
+    "packet" and "injection" shapes the strength (a percent of ``FaultEntry.strength``) and the verb
+    a title uses ("lost": "Carts packet lost 50%")."""
+
+    shape: IdeaShape
+    pct: int = 50
+    verb: str = ""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A recommendation the report makes after this fault, when ``when`` holds. ``action`` and
+    ``evidence`` are ``str.format`` templates over: ``service`` (the target), ``callers`` (the
+    other services that moved, comma-separated), ``peak`` (the target's peak error rate, %),
+    ``memory_limit_mib`` (its smallest memory limit) and ``parameters`` (the spec's Parameters)."""
+
+    when: AdviceWhen
+    action: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class FaultEntry:
+    """Everything the agent knows about one fault (see the module docstring)."""
+
+    name: str  # the Litmus experiment name, which is also the spec's ``action``
+    tests: str  # what it tests, in a few words (the LLM reads it)
+    risk: RiskLevel  # "high" needs policy.allow_high_risk
+    env: Mapping[str, str]  # Parameters field -> the upstream env variable it sets; the fields it takes
+    kind: Literal["instant", "duration"]  # kills at injection (and every CHAOS_INTERVAL), or holds while injected
+    chart_signal: SignalName = "error_rate_pct"  # the signal the report charts
+    planner: PlannerHook | None = None  # None: never proposed by the planner (left to a person or the LLM)
+    advice: Advice | None = None
+    default_allowed: bool = False  # in policy.actions when stack.yaml does not list them
+    init_allowed: bool = False  # in the policy `init` writes (one pod at a time, nothing that evicts nodes)
+    strength: str | None = None  # the Parameters field the seed's ``intensity`` (0..1) sets as a percent
+    gentle: bool = False  # only slows or duplicates traffic: a store under it keeps its data
+    node_level: bool = False  # hits a node, not pods (no pods_affected_perc)
+    aliases: tuple[str, ...] = ()  # the seed's names for it
+
+    @property
+    def fault(self) -> Fault:
+        return Fault(self.name)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The Parameters fields this fault takes."""
+        return tuple(self.env)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(self.env.values())
+
+    @property
+    def high_risk(self) -> bool:
+        return self.risk == "high"
+
+
+_POD = {"duration_s": "TOTAL_CHAOS_DURATION", "pods_affected_perc": "PODS_AFFECTED_PERC"}
+_NET = {**_POD, "destination_hosts": "DESTINATION_HOSTS"}
+_CALLERS_TIMEOUTS = Advice(
+    "callers_hit",
+    "Give the callers of {service} ({callers}) timeouts below their own SLO and a circuit breaker, so a slow "
+    "dependency degrades one feature instead of the whole path.",
+    "the slowdown of {service} spread to {callers}.",
+)
+_MEMORY_LIMIT = Advice(
+    "oom",
+    "Size {service}'s memory limit for its peak working set plus headroom (now {memory_limit_mib} MiB), "
+    "and alert on OOMKilled restarts.",
+    "{parameters.memory_consumption_mb} MB more memory got it OOM-killed: errors peaked at {peak}%.",
+)
+
+# Listing order is the planner's tie-break: when two ideas predict the same harm, the fault listed
+# first comes first (pod-delete before container-kill: what a rollout or a node drain does every
+# day, so its lesson applies most often).
+_BUILT_IN = [
+    FaultEntry("pod-delete", "restart tolerance: replicas, readiness, reconnects", "medium",
+               {**_POD, "chaos_interval_s": "CHAOS_INTERVAL", "force": "FORCE"}, "instant",
+               planner=PlannerHook("restart"), default_allowed=True, init_allowed=True, aliases=("pod-kill",)),
+    FaultEntry("container-kill", "crash recovery of one container and its restart cost", "medium",
+               {**_POD, "chaos_interval_s": "CHAOS_INTERVAL", "signal": "SIGNAL"}, "instant",
+               planner=PlannerHook("container-restart"), init_allowed=True),
+    FaultEntry("pod-cpu-hog", "CPU limits, throttling and autoscaling under CPU pressure", "low",
+               {**_POD, "cpu_cores": "CPU_CORES", "cpu_load_pct": "CPU_LOAD"}, "duration",
+               chart_signal="latency_p95_ms", planner=PlannerHook("cpu-throttle"), advice=_CALLERS_TIMEOUTS,
+               default_allowed=True, init_allowed=True, strength="cpu_load_pct", gentle=True),
+    FaultEntry("pod-memory-hog", "memory limits: slowdown below the limit, OOM kill above it", "medium",
+               {**_POD, "memory_consumption_mb": "MEMORY_CONSUMPTION", "number_of_workers": "NUMBER_OF_WORKERS"},
+               "duration", planner=PlannerHook("memory-pressure"), advice=_MEMORY_LIMIT, init_allowed=True),
+    FaultEntry("pod-network-latency", "timeouts and retries of callers when a dependency is slow", "medium",
+               {**_NET, "network_latency_ms": "NETWORK_LATENCY", "jitter_ms": "JITTER"}, "duration",
+               chart_signal="latency_p95_ms", planner=PlannerHook("slow-network"), advice=_CALLERS_TIMEOUTS,
+               default_allowed=True, init_allowed=True, aliases=("network-delay",)),
+    FaultEntry("pod-network-loss", "error handling and retries when packets are dropped", "medium",
+               {**_NET, "packet_loss_pct": "NETWORK_PACKET_LOSS_PERCENTAGE"}, "duration",
+               planner=PlannerHook("packet", 50, "lost"), strength="packet_loss_pct", aliases=("network-loss",)),
+    FaultEntry("pod-network-corruption", "integrity checks and retries on corrupted packets", "medium",
+               {**_NET, "packet_corruption_pct": "NETWORK_PACKET_CORRUPTION_PERCENTAGE"}, "duration",
+               planner=PlannerHook("packet", 50, "corrupted"), strength="packet_corruption_pct",
+               aliases=("network-corruption",)),
+    FaultEntry("pod-network-duplication", "idempotency of requests seen twice", "low",
+               {**_NET, "packet_duplication_pct": "NETWORK_PACKET_DUPLICATION_PERCENTAGE"}, "duration",
+               planner=PlannerHook("packet", 50, "duplicated"), strength="packet_duplication_pct", gentle=True),
+    FaultEntry("pod-dns-error", "behaviour when service names stop resolving", "medium",
+               {**_POD, "target_hostnames": "TARGET_HOSTNAMES"}, "duration", planner=PlannerHook("dns-failure")),
+    FaultEntry("disk-fill", "ephemeral-storage limits and eviction", "high",
+               {**_POD, "fill_percentage": "FILL_PERCENTAGE"}, "duration", strength="fill_percentage"),
+    FaultEntry("node-drain", "rescheduling, PodDisruptionBudgets and spread across nodes", "high",
+               {"duration_s": "TOTAL_CHAOS_DURATION", "target_node": "TARGET_NODE"}, "duration", node_level=True),
+]
+FAULTS: dict[Fault, FaultEntry] = {}
+
+
+def register(entry: FaultEntry) -> Fault:
+    """Add ``entry`` to the registry; every schema, check and view built after this knows it.
+
+    Raises:
+        ValueError: the name is taken, or a parameter maps to another env variable than elsewhere.
+    """
+    if entry.name in FAULTS:
+        raise ValueError(f"fault {entry.name!r} is registered already")
+    known = parameter_env()
+    clash = [f"{p} -> {env} (elsewhere {known[p]})" for p, env in entry.env.items() if known.get(p, env) != env]
+    if clash:
+        raise ValueError(f"{entry.name}: {'; '.join(clash)}: a parameter sets the same env variable for every fault")
+    fault = str.__new__(Fault, entry.name)  # Fault() itself accepts registered names only
+    FAULTS[fault] = entry
+    return fault
+
+
+def aliases() -> dict[str, Fault]:
+    """The seed's action names (pod-kill, network-delay, ...) and the fault each stands for."""
+    return {alias: e.fault for e in FAULTS.values() for alias in e.aliases}
+
+
+def high_risk_faults() -> frozenset[Fault]:
+    """The faults that need ``policy.allow_high_risk``."""
+    return frozenset(e.fault for e in FAULTS.values() if e.high_risk)
+
+
+def default_actions() -> list[Fault]:
+    """``policy.actions`` when stack.yaml does not list them."""
+    return [e.fault for e in FAULTS.values() if e.default_allowed]
+
+
+def init_actions() -> list[Fault]:
+    """The actions the policy written by ``init`` allows."""
+    return [e.fault for e in FAULTS.values() if e.init_allowed]
+
+
+def parameter_env() -> dict[str, str]:
+    """Every Parameters field a fault takes -> its upstream env variable (the same for every fault)."""
+    return {field: env for e in FAULTS.values() for field, env in e.env.items()}  # register() keeps them one-to-one
+
+
+for _entry in _BUILT_IN:
+    # Fault.POD_DELETE, ...: names for code and tests that mean one fault
+    setattr(Fault, _entry.name.upper().replace("-", "_"), register(_entry))
