@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -33,6 +33,8 @@ from agent.models import (
     Signals,
     Workload,
 )
+from agent.models.history import MetricsRange
+from agent.models.journey import JourneyLog
 
 if TYPE_CHECKING:
     from agent.config import Policy, Settings
@@ -103,6 +105,22 @@ class Metrics(Protocol):
     def describe(self, namespace: str, service: str, signal: str) -> str:
         """Where one signal comes from (the PromQL, or the twin field), for the report."""
         ...
+
+
+@runtime_checkable
+class RangeMetrics(Metrics, Protocol):
+    """Metrics with history (Prometheus): ``range`` reads every signal from start to end at one step (the
+    scrape interval) after the run; None: no history, and the report keeps the monitor's samples."""
+
+    def range(self, namespace: str, services: list[str], start: datetime, end: datetime) -> MetricsRange | None: ...
+
+
+class Journey(Protocol):
+    """The user-journey probe (``agent.run.journey``): start, then stop for its log (None: not probed here)."""
+
+    def start(self, run_id: str) -> None: ...
+
+    def stop(self, run_id: str) -> JourneyLog | None: ...
 
 
 class CallSource(Protocol):
@@ -275,6 +293,7 @@ class Deps:
     # the engine as on a breach and the run ends with its report.
     stop_requested: Callable[[], str | None] = no_stop
     call_source: CallSource | None = None  # k8s.monitoring.prometheus.calls_query, when configured
+    journey: Journey | None = None  # the user-journey probe (journey.enabled; on by default with --twin)
 
     def policy(self) -> Policy:
         """The policy in force now (see :class:`PolicySource`)."""

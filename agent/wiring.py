@@ -79,7 +79,7 @@ def build_designer(settings: Settings) -> Designer:
     """The LLM designer (the planner its fallback) when ``llm.enabled``; else the planner."""
     from agent.design.planner import PlannerDesigner
 
-    planner = PlannerDesigner(actions=settings.policy.actions)
+    planner = PlannerDesigner(actions=settings.policy.actions, weakness_likelihood=settings.planner.weakness_likelihood)
     if not settings.llm.enabled:
         return planner
     from agent.adapters.llm_designer import LLMDesigner
@@ -158,6 +158,7 @@ def _open_deps(
 ) -> Iterator[Deps]:
     from agent.adapters.kube import connect
     from agent.run.audited import AuditedCluster
+    from agent.wire.journey import with_journey
 
     notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings, store)
     if not binding.twin:
@@ -169,11 +170,11 @@ def _open_deps(
                        retry=retry_policy(settings))
         metrics = PrometheusMetrics(settings.k8s.monitoring.prometheus)
         calls = PrometheusCalls(metrics) if settings.k8s.monitoring.prometheus.calls_query else None
-        yield Deps(
+        yield with_journey(Deps(
             settings=settings, cluster=AuditedCluster(kube, audit, clock), metrics=metrics, clock=clock,
             notifier=notifier, designer=designer, store=store, audit=audit, metrics_source=metrics.url,
             narrator=build_narrator(settings), call_source=calls,
-        )
+        ), twin_url=None)
         return
     from twin import TwinServer
 
@@ -192,9 +193,10 @@ def _twin_deps(
     from agent.adapters.kube import connect
     from agent.adapters.twin import TwinClock, TwinMetrics
     from agent.run.audited import AuditedCluster
+    from agent.wire.journey import with_journey
 
     twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
-    return Deps(
+    return with_journey(Deps(
         settings=settings,
         notifier=notifier,
         designer=designer,
@@ -207,7 +209,7 @@ def _twin_deps(
         metrics=TwinMetrics(url),
         clock=twin_clock,
         metrics_source=f"the Sock Shop twin's signals ({url})",
-    )
+    ), twin_url=url)
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

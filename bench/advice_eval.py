@@ -14,12 +14,22 @@ one planted weakness, of five kinds:
   store-1-replica   a data store or queue with 1 replica
   edge-1-replica    the entry point (what users reach) with 1 replica
 
+Each app also gets three control scenarios, hardened everywhere with nothing planted:
+
+  control-2-replicas   the hardening as is
+  control-3-replicas   three replicas of everything
+  control-slow-ready   a 180 s readiness delay everywhere, behind 2 replicas and a probe (looks risky, is not)
+
+(PodDisruptionBudgets are not read by discovery, so they would change nothing the planner sees.)
+
 Each scenario is a namespace of one twin, discovered through the real ``kubernetes`` client and
 ranked by ``PlannerDesigner`` with every fault it may propose. A hit is a candidate on the planted
 service with a fault that exposes the kind (a pod-delete or container-kill for the restart kinds,
-a memory hog for the limit). Prints hit@1 and hit@3 per kind and per app, every miss with what
-ranked first, the count and the time. Offline; nothing is tuned per scenario: the planner's
-weights and their reasons are in ``agent/design/impact.py``.
+a memory hog for the limit). A false alarm is a control where the planner presents a weakness
+(an idea at or above ``planner.weakness_likelihood``) instead of saying it found none above its
+threshold. Prints hit@1 and hit@3 per kind and per app next to the false alarms on controls,
+every miss with what ranked first, the count and the time. Offline; nothing is tuned per
+scenario: the planner's weights and their reasons are in ``agent/design/impact.py``.
 """
 
 from __future__ import annotations
@@ -51,7 +61,8 @@ Doc = dict[str, Any]  # a Kubernetes manifest as YAML reads it (this script only
 KINDS = ("single-no-probe", "slow-readiness", "memory-limit", "store-1-replica", "edge-1-replica")
 RESTART = {Fault.POD_DELETE, Fault.CONTAINER_KILL}
 EXPOSES = {k: RESTART for k in KINDS} | {"memory-limit": {Fault.POD_MEMORY_HOG}}
-ACTIONS = [f for f in Fault if f not in (Fault.DISK_FILL, Fault.NODE_DRAIN)]
+ACTIONS = [f for f in Fault if f not in (Fault.DISK_FILL, Fault.NODE_DRAIN) and not f.entry.control]
+CONTROLS = ("control-2-replicas", "control-3-replicas", "control-slow-ready")
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,13 @@ class Scenario:
     service: str
 
     @property
+    def control(self) -> bool:
+        return self.kind in CONTROLS
+
+    @property
     def namespace(self) -> str:
+        if self.control:
+            return f"{self.app.name[:4]}-{self.kind}"
         return f"{self.app.name[:4]}-{self.kind[:6]}-{self.service}"[:63].rstrip("-")
 
 
@@ -95,6 +112,8 @@ def scenarios(app: App, docs: list[Doc], per_kind: int | None = None) -> Iterato
     for kind in KINDS:
         for service in eligible[kind][:per_kind]:
             yield Scenario(app, kind, service)
+    for kind in CONTROLS:  # nothing planted: the planner must not invent a weakness
+        yield Scenario(app, kind, "")
 
 
 def _containers(w: Doc) -> list[Doc]:
@@ -123,6 +142,11 @@ PLANT: dict[str, Callable[[Doc], None]] = {
     "store-1-replica": lambda w: w["spec"].update(replicas=1),
     "edge-1-replica": lambda w: w["spec"].update(replicas=1),
 }
+CONTROL: dict[str, Callable[[Doc], object]] = {
+    "control-2-replicas": lambda w: None,
+    "control-3-replicas": lambda w: w["spec"].update(replicas=3),
+    "control-slow-ready": lambda w: [c["readinessProbe"].update(initialDelaySeconds=180) for c in _containers(w)],
+}
 
 
 def scenario_docs(s: Scenario, docs: list[Doc]) -> list[Doc]:
@@ -132,7 +156,9 @@ def scenario_docs(s: Scenario, docs: list[Doc]) -> list[Doc]:
         doc.setdefault("metadata", {})["namespace"] = s.namespace
         if doc in workloads([doc]):
             harden(doc, s.app)
-            if doc["metadata"]["name"] == s.service:
+            if s.control:
+                CONTROL[s.kind](doc)
+            elif doc["metadata"]["name"] == s.service:
                 PLANT[s.kind](doc)
         out.append(doc)
     return out
@@ -155,10 +181,16 @@ def stack_for(s: Scenario, directory: Path) -> Path:
 class Result:
     scenario: Scenario
     ranked: list[tuple[str, Fault]]  # (service, fault) best first
+    notice: str | None = None  # the planner's: "no weakness above threshold ... found" on a hardened app
+
+    @property
+    def weakness_claimed(self) -> bool:
+        """The planner presented its top candidates as weaknesses (no "none above threshold" notice)."""
+        return bool(self.ranked) and not (self.notice or "").startswith("no weakness above threshold")
 
     def hit(self, k: int) -> bool:
         s = self.scenario
-        return any(svc == s.service and fault in EXPOSES[s.kind] for svc, fault in self.ranked[:k])
+        return not s.control and any(svc == s.service and fault in EXPOSES[s.kind] for svc, fault in self.ranked[:k])
 
 
 def evaluate(per_kind: int | None = None) -> tuple[list[Result], float]:
@@ -180,8 +212,10 @@ def evaluate(per_kind: int | None = None) -> tuple[list[Result], float]:
             for s, stack in plans:
                 settings = load_settings(stack)
                 inv = build_inventory(settings, cluster.snapshot([s.namespace]), at=_now())
-                top = PlannerDesigner(actions=ACTIONS).rank(inv, 3)
-                results.append(Result(s, [(c.spec.target_selector.service, c.spec.action) for c in top]))
+                threshold = settings.planner.weakness_likelihood
+                proposal = PlannerDesigner(actions=ACTIONS, weakness_likelihood=threshold).propose(inv, 3)
+                results.append(Result(s, [(c.spec.target_selector.service, c.spec.action) for c in proposal.candidates],
+                                      proposal.notice))
     return results, time.perf_counter() - started
 
 
@@ -192,14 +226,25 @@ def _now() -> Any:
 
 
 def table(results: list[Result]) -> list[dict[str, object]]:
-    """hit@1 and hit@3 per kind, per app, and overall."""
+    """hit@1 and hit@3 over the planted scenarios, and false alarms over the controls, per kind, per
+    app, and overall."""
     groups: dict[str, list[Result]] = {}
     for r in results:
         for key in (f"kind {r.scenario.kind}", f"app {r.scenario.app.name}",
                     f"{r.scenario.app.name} {r.scenario.kind}", "all"):
             groups.setdefault(key, []).append(r)
-    return [{"group": key, "scenarios": len(rs), "hit@1": sum(r.hit(1) for r in rs) / len(rs),
-             "hit@3": sum(r.hit(3) for r in rs) / len(rs)} for key, rs in groups.items()]
+    rows: list[dict[str, object]] = []
+    for key, rs in groups.items():
+        planted, controls = [r for r in rs if not r.scenario.control], [r for r in rs if r.scenario.control]
+        rows.append({"group": key, "scenarios": len(planted),
+                     "hit@1": sum(r.hit(1) for r in planted) / len(planted) if planted else None,
+                     "hit@3": sum(r.hit(3) for r in planted) / len(planted) if planted else None,
+                     "controls": len(controls), "false_alarms": sum(r.weakness_claimed for r in controls)})
+    return rows
+
+
+def _pct(value: object) -> str:
+    return "-" if value is None else f"{float(str(value)):.0%}"
 
 
 def main() -> int:
@@ -209,22 +254,32 @@ def main() -> int:
     args = parser.parse_args()
     results, seconds = evaluate(args.per_kind)
     rows = table(results)
-    misses = [r for r in results if not r.hit(1)]
+    misses = [r for r in results if not r.scenario.control and not r.hit(1)]
+    alarms = [r for r in results if r.scenario.control and r.weakness_claimed]
     if args.json:
         print(json.dumps({"rows": rows, "seconds": round(seconds, 1), "misses": [
             {"app": r.scenario.app.name, "kind": r.scenario.kind, "service": r.scenario.service,
-             "first": list(r.ranked[0]) if r.ranked else None} for r in misses]}, indent=2))
+             "first": list(r.ranked[0]) if r.ranked else None} for r in misses],
+            "false_alarms": [{"app": r.scenario.app.name, "kind": r.scenario.kind,
+                              "first": list(r.ranked[0]) if r.ranked else None} for r in alarms]}, indent=2))
     else:
-        print(f"{'group':<24} {'scenarios':>9} {'hit@1':>7} {'hit@3':>7}")
+        print(f"{'group':<30} {'scenarios':>9} {'hit@1':>7} {'hit@3':>7} {'controls':>8} {'false alarms':>12}")
         order = ("kind", "app", "sock-shop", "boutique", "all")
         for row in sorted(rows, key=lambda r: (order.index(str(r["group"]).split()[0]), str(r["group"]))):
-            print(f"{row['group']!s:<24} {row['scenarios']!s:>9} {row['hit@1']:>7.0%} {row['hit@3']:>7.0%}")
+            print(f"{row['group']!s:<30} {row['scenarios']!s:>9} {_pct(row['hit@1']):>7} {_pct(row['hit@3']):>7} "
+                  f"{row['controls']!s:>8} {row['false_alarms']!s:>12}")
         for r in misses:
             first = f"{r.ranked[0][1].value} on {r.ranked[0][0]}" if r.ranked else "nothing"
             print(f"missed {r.scenario.app.name} {r.scenario.kind} on {r.scenario.service}: first was {first}")
+        for r in alarms:
+            first = f"{r.ranked[0][1].value} on {r.ranked[0][0]}" if r.ranked else "nothing"
+            print(f"false alarm {r.scenario.app.name} {r.scenario.kind}: presented {first} as a weakness")
+        planted = [r for r in results if not r.scenario.control]
+        print(f"planted scenarios presented as a weakness found: {sum(r.weakness_claimed for r in planted)}/{len(planted)}; "
+              f"false alarms on controls: {len(alarms)}/{len(results) - len(planted)}")
         print(f"{len(results)} scenarios in {seconds:.1f} s (offline: one twin, the kubernetes client, the planner)")
     overall = next(r for r in rows if r["group"] == "all")
-    return 0 if float(str(overall["hit@1"])) >= 0.95 else 1
+    return 0 if float(str(overall["hit@1"])) >= 0.95 and not alarms else 1
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def timed(args: list[str], cwd: Path) -> float:
     env = os.environ | {"CHAOS_ADVISOR_TWIN__SPEED": "1000000"}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, check=True,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode not in (0, 3, 4, 5):  # a run that ran ends by its verdict (agent/report/verdict.py)
+        raise SystemExit(f"python -m agent {' '.join(args)} exited {done.returncode}")
     return time.perf_counter() - start
 
 

@@ -1,6 +1,6 @@
 """The run graph, as in DESIGN.md:
 
-discover -> design -> notify -> approve -(interrupt)-> execute -> monitor (loop) -> narrate
+discover -> design -> notify -> approve -(interrupt)-> execute -> monitor (loop) -> verify -> narrate
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from graphs.nodes.execute import execute
 from graphs.nodes.monitor import monitor
 from graphs.nodes.narrate import narrate
 from graphs.nodes.notify import notify
+from graphs.nodes.verify import verify
 from graphs.routing import after_approve, after_design, after_execute, after_monitor
 from graphs.state import RunInput, RunState
 
@@ -32,6 +33,7 @@ def build(checkpointer: BaseCheckpointSaver | None) -> RunGraph:
     g.add_node("approve", approve)
     g.add_node("execute", execute)
     g.add_node("monitor", monitor)
+    g.add_node("verify", verify)
     g.add_node("narrate", narrate)
     g.add_edge(START, "discover")
     g.add_edge("discover", "design")
@@ -40,5 +42,6 @@ def build(checkpointer: BaseCheckpointSaver | None) -> RunGraph:
     g.add_conditional_edges("approve", after_approve)
     g.add_conditional_edges("execute", after_execute)
     g.add_conditional_edges("monitor", after_monitor)
+    g.add_edge("verify", "narrate")
     g.add_edge("narrate", END)
     return g.compile(checkpointer=checkpointer)

@@ -15,9 +15,14 @@ def after_approve(state: RunState) -> Literal["execute", "narrate"]:
     return "narrate" if state.get("outcome") in ("rejected", "refused") else "execute"
 
 
-def after_execute(state: RunState) -> Literal["monitor", "narrate"]:
-    return "monitor" if state.get("engine") and state.get("outcome") not in ("failed", "dry_run") else "narrate"
+def after_execute(state: RunState) -> Literal["monitor", "verify", "narrate"]:
+    if state.get("outcome") == "dry_run":
+        return "narrate"
+    # failed or refused: verify looks for an engine the apply may have left (and checks its cleanup).
+    # A control (agent.run.control) applies no engine but is watched all the same.
+    watching = state.get("engine") or state.get("phase") == "running"
+    return "monitor" if watching and state.get("outcome") != "failed" else "verify"
 
 
-def after_monitor(state: RunState) -> Literal["monitor", "narrate"]:
-    return "narrate" if state.get("phase") == "done" else "monitor"
+def after_monitor(state: RunState) -> Literal["monitor", "verify"]:
+    return "verify" if state.get("phase") == "done" else "monitor"

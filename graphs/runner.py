@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -194,10 +195,30 @@ def _audited(
     )
 
 
+@runtime_checkable
+class KnowsHeads(Protocol):
+    """A checkpointer that names each thread's head in one query (our pruning savers)."""
+
+    def heads(self) -> dict[str, str]: ...
+
+
+def heads(checkpointer: BaseCheckpointSaver) -> dict[str, str]:
+    """Every run id -> its head (newest checkpoint id and its pending writes), which moves at
+    every step, interrupt and answer. Our savers answer with one query; any other saver is asked
+    for every checkpoint (``list(None)``), which reads them all."""
+    if isinstance(checkpointer, KnowsHeads):
+        return checkpointer.heads()
+    found: dict[str, tuple[str, int]] = {}
+    for c in checkpointer.list(None):
+        thread, checkpoint = str(c.config["configurable"]["thread_id"]), str(c.config["configurable"]["checkpoint_id"])
+        if thread not in found or checkpoint > found[thread][0]:
+            found[thread] = (checkpoint, len(c.pending_writes or []))
+    return {t: f"{c}:{w}" for t, (c, w) in found.items()}
+
+
 def runs(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:
-    """Every run the checkpointer knows, by run id."""
-    threads = {c.config["configurable"]["thread_id"] for c in checkpointer.list(None)}
-    return [view(graph, t) for t in sorted(threads)]
+    """Every run the checkpointer knows, by run id (each read at its latest checkpoint only)."""
+    return [view(graph, t) for t in sorted(heads(checkpointer))]
 
 
 def paused(graph: RunGraph, checkpointer: BaseCheckpointSaver) -> list[RunView]:

@@ -25,10 +25,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--without", action="append", choices=PIECES, default=[],
                         help="start a cluster lacking this piece (repeatable): Litmus CRDs and operator, "
                              "the ChaosExperiments, the metrics endpoints, or the agent's RBAC grants")
+    parser.add_argument("--broken-engines", action="store_true",
+                        help="every ChaosEngine reports Running and Pass but injects nothing (tests the "
+                             "agent's 'no observable effect' path)")
+    parser.add_argument("--chaos-mesh", action="store_true",
+                        help="install Chaos Mesh 2.8's CRDs too; the twin emulates its controller")
     args = parser.parse_args(argv)
     state = args.state or without_state(DEFAULT_STATE, args.without)
     server = TwinServer(state, args.manifests, port=args.port, seed=args.seed,
-                        speed=args.speed, without=args.without)
+                        speed=args.speed, without=args.without, broken_engines=args.broken_engines,
+                        chaos_mesh=args.chaos_mesh)
     lacking = f"; without {', '.join(sorted(set(args.without)))}" if args.without else ""
     print(f"twin serving at {server.start()} (state {state}{lacking}); Ctrl-C to stop", flush=True)
     try:

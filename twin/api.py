@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
-from twin import access, crud, errors, exposition, litmus_install, openapi, refusals, resources
+from twin import access, crud, errors, exposition, frontend, litmus_install, openapi, refusals, resources
 from twin.errors import ApiError
 from twin.model import signals
 from twin.operator import reconcile
@@ -107,6 +107,9 @@ def _route(state: State, request: Request) -> tuple[Response, bool]:
         if document is None:
             raise errors.path_not_found()
         return Response(200, document), False
+    if frontend.is_proxy(parts):
+        code, text = frontend.proxy(state, request.method, parts)
+        return Response(code, text, "text/plain; charset=utf-8"), False
     if parts[:1] == ["api"]:
         if len(parts) == 1:
             return Response(200, resources.api_versions()), False
@@ -214,6 +217,15 @@ def _twin(state: State, request: Request, rest: list[str]) -> tuple[Response, bo
         services = {name: asdict(s) for name, s in signals(state, namespace, state.now).items()}
         return Response(200, {"time": state.now, "namespace": namespace,
                               "services": services}), False
+    if rest == ["litmus", "broken"]:  # every engine only pretends (twin.chaos_pods): the inconclusive path
+        if request.method == "POST":
+            body = _json_body(request) or {}
+            flag = body.get("broken") if isinstance(body, dict) else None
+            if not isinstance(flag, bool):
+                raise errors.bad_request('litmus/broken needs {"broken": true|false}')
+            state.broken_engines = flag
+            return Response(200, {"broken": flag}), True
+        return Response(200, {"broken": state.broken_engines}), False
     if rest == ["events"] and request.method == "GET":
         return Response(200, {"time": state.now, "events": _events(state, request.query)}), False
     raise errors.path_not_found()

@@ -264,7 +264,7 @@ def pod_effects(state: State, t: float) -> dict[str, PodEffect]:
     for run in state.runs:
         start, end = run.effect_window()
         simulation = SIMULATIONS.get(run.fault)
-        if simulation is None or simulation.effect is None or not start <= t < end:
+        if simulation is None or simulation.effect is None or run.broken or not start <= t < end:
             continue
         for target in run.targets:
             key = okey(target.namespace, target.pod)

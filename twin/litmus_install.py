@@ -23,6 +23,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from twin import chaos_mesh
 from twin.resources import APIGroupList
 from twin.state import POD_KEY, RS_KEY, KObj, State, okey
 from twin.topology import load_yaml_documents
@@ -108,14 +109,15 @@ def withheld(state: State, without: frozenset[str], parts: list[str]) -> bool:
     if "metrics" in without and (parts[:1] == ["metrics"] or parts[:3] == ["twin", "v1", "signals"]):
         return True
     litmus_path = parts[:2] == ["apis", LITMUS_GROUP] or parts[:4] == ["openapi", "v3", "apis", LITMUS_GROUP]
-    return litmus_path and not litmus_served(state)
+    mesh_path = parts[:2] == ["apis", chaos_mesh.GROUP] or parts[:4] == ["openapi", "v3", "apis", chaos_mesh.GROUP]
+    return (litmus_path and not litmus_served(state)) or (mesh_path and not chaos_mesh.served(state))
 
 
 def served_groups(state: State, groups: APIGroupList) -> APIGroupList:
-    """``GET /apis`` without the Litmus group while its CRDs are not installed."""
-    if litmus_served(state):
-        return groups
-    return {**groups, "groups": [g for g in groups["groups"] if g["name"] != LITMUS_GROUP]}
+    """``GET /apis`` without the Litmus (Chaos Mesh) group while its CRDs are not installed."""
+    hidden = {g for g, served in ((LITMUS_GROUP, litmus_served(state)), (chaos_mesh.GROUP, chaos_mesh.served(state)))
+              if not served}
+    return {**groups, "groups": [g for g in groups["groups"] if g["name"] not in hidden]}
 
 
 def without_state(path: Path, without: Iterable[str]) -> Path:

@@ -102,10 +102,10 @@ class ExperimentStatus(TypedDict):
 
 
 class ProbeVerdict(TypedDict):
-    """status.probeStatuses[].status of a ChaosResult."""
+    """status.probeStatuses[].status of a ChaosResult (`description` is omitempty upstream)."""
 
     verdict: str
-    description: str
+    description: NotRequired[str]
 
 
 class ProbeStatus(TypedDict):

@@ -160,12 +160,38 @@ def _workloads(state: State, namespace: str) -> list[tuple[str, str, int]]:
     return sorted(found)
 
 
+def _owns(state: State, namespace: str, t: float) -> dict[str, _Own]:
+    effects = pod_effects(state, t)
+    return {name: _own(state, state.topology.service(name),
+                       workload_pods(state, namespace, kind, name), replicas, t, effects)
+            for name, kind, replicas in _workloads(state, namespace)}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the entry service at one time: what a request for it meets."""
+
+    failing: float  # fraction of requests that fail: the entry's own, then each callee's
+    latency_ms: float  # the entry's own work plus each callee's (with its dependencies)
+    endpoints: int  # Ready pods of the entry (0: the Service has no endpoints)
+
+
+def page(state: State, namespace: str, t: float, entry: str, callees: list[str]) -> Page | None:
+    """A page of ``entry`` that calls ``callees`` synchronously, at t (None: no such workload)."""
+    own = _owns(state, namespace, t)
+    if entry not in own:
+        return None
+    totals = _propagate(state, own)
+    ok, latency = 1 - own[entry].error, own[entry].latency_ms
+    for callee in callees:
+        if callee in totals:
+            ok, latency = ok * (1 - totals[callee][0]), latency + totals[callee][1]
+    return Page(failing=min(1.0, max(0.0, 1 - ok)), latency_ms=latency, endpoints=own[entry].ready)
+
+
 def signals(state: State, namespace: str, t: float) -> dict[str, ServiceSignals]:
     """Every Deployment/StatefulSet of the namespace (service name = workload name) at t."""
-    effects = pod_effects(state, t)
-    own = {name: _own(state, state.topology.service(name),
-                      workload_pods(state, namespace, kind, name), replicas, t, effects)
-           for name, kind, replicas in _workloads(state, namespace)}
+    own = _owns(state, namespace, t)
     totals = _propagate(state, own)
     out = {}
     for name, o in own.items():

@@ -14,6 +14,7 @@ or is aborted.
 
 from __future__ import annotations
 
+from twin import chaos_mesh, chaos_pods, probes
 from twin.faults import SIMULATIONS, act, drain, status_check
 from twin.litmus_shapes import EngineExperiment
 from twin.records import (
@@ -45,6 +46,7 @@ def reconcile(state: State, until: float, *, operator: bool = True) -> bool:
         state.now = max(state.now, step.t)
         _perform(state, run, step)
         changed = True
+    changed |= chaos_mesh.reconcile(state, until)  # its own controller: up without Litmus
     changed |= _log_recoveries(state, until)
     if until > state.now:
         state.now = until
@@ -117,8 +119,12 @@ def _start(state: State, engine: KObj, t: float) -> None:
         experiment=name, fault=_fault_of(experiment, name), result=f"{meta['name']}-{name}",
         started_at=t, inject_at=inject_at,
         end_at=inject_at + number(params, "TOTAL_CHAOS_DURATION", 30), params=params,
-        experiment_pod=f"{name}-{stable_suffix(state.seed, meta['uid'] + str(t), 6)}",
+        # chaos-runner names the Job <experiment>-<6 random> (experimentHelper.go NewExperimentDetails);
+        # the Job controller names its pod <job>-<5 random>: engine status experimentPod is the pod
+        experiment_pod=f"{name}-{stable_suffix(state.seed, meta['uid'] + str(t), 6)}-"
+                       f"{stable_suffix(state.seed, meta['uid'] + str(t) + '/pod', 5)}",
     )
+    run.broken = chaos_pods.broken(state, engine)
     state.runs.append(run)
     set_finalizer(engine, True)
     run.log(t, f"engine {meta['name']} initialized: {run.fault}, chaos from "
@@ -126,10 +132,12 @@ def _start(state: State, engine: KObj, t: float) -> None:
     try:
         _prepare(state, engine, run, experiment)
     except FaultError as error:
+        chaos_pods.start(state, engine, run, t)
         start_result(state, run, experiment)
         _fail(state, run, t, error, status="ChaosExperiment Not Found" if experiment is None
               else "Completed")
         return
+    chaos_pods.start(state, engine, run, t)  # once a drain's node is known: they run elsewhere
     write_engine_status(state, engine, run, engine_status="initialized", status="Running",
                         verdict="Awaited", t=t)
     start_result(state, run, experiment)
@@ -158,6 +166,7 @@ def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj | None)
     steps += [Step(t=run.end_at, action="revert"),
               Step(t=run.end_at + closing_ramp, action="complete")]
     run.steps = steps
+    probes.schedule(run, engine)
 
 
 def _perform(state: State, run: FaultRun, step: Step) -> None:
@@ -168,12 +177,15 @@ def _perform(state: State, run: FaultRun, step: Step) -> None:
     try:
         if step.action in ("inject", "kill"):
             _inject(state, engine, run, step)
+        elif step.action == "probe":
+            probes.evaluate(state, run, engine, step)
         elif step.action == "check":
             raise FaultError("STATUS_CHECKS_ERROR", step.note)
         elif step.action == "revert":
             if run.fault == "node-drain":
                 drain(state, run, step.t, cordon=False)
             run.log(step.t, "chaos reverted")
+            chaos_pods.end_helpers(state, run)
             mark_targets(state, run, "reverted")
         else:
             _complete(state, engine, run, step.t)
@@ -190,11 +202,15 @@ def _inject(state: State, engine: KObj, run: FaultRun, step: Step) -> None:
         t.pod for t in run.targets)
     run.log(step.t, f"chaos injected: {run.fault} on {pods}" if step.action == "inject"
             else f"chaos iteration {run.iteration}: {run.fault} on {pods}")
-    if run.fault == "node-drain":
+    if run.broken:  # a broken engine: it says it injected, and does nothing
+        pass
+    elif run.fault == "node-drain":
         drain(state, run, step.t, cordon=True)
         _await_application(state, engine, run, step.t)
     else:
         act(state, run, run.targets, step.t)
+        if step.action == "inject":
+            chaos_pods.helpers(state, run, step.t)
     restarted = {key for key, runtime in state.pods.items() if runtime.started_at == step.t}
     run.watch = sorted(set(run.watch) | restarted)
     if step.action == "inject":
@@ -213,14 +229,17 @@ def _await_application(state: State, engine: KObj, run: FaultRun, t: float) -> N
     run.end_at = done + number(run.params, "TOTAL_CHAOS_DURATION", 30)
     run.steps = [Step(t=run.end_at, action="revert"),
                  Step(t=run.end_at + closing_ramp, action="complete")]
+    probes.schedule(run, engine, since=t)
 
 
 def _complete(state: State, engine: KObj, run: FaultRun, t: float) -> None:
     run.phase = "completed"
-    run.log(t, "experiment completed: verdict Pass")
+    probes.finish(run, engine, ended=True)
+    verdict = finish_result(state, run, phase="Completed", verdict="Pass")
+    run.log(t, f"experiment completed: verdict {verdict}")
     write_engine_status(state, engine, run, engine_status="completed", status="Completed",
-                        verdict="Pass", t=t)
-    finish_result(state, run, phase="Completed", verdict="Pass")
+                        verdict=verdict, t=t)
+    chaos_pods.finish(state, engine, run, t, aborted=False)
 
 
 def _fail(state: State, run: FaultRun, t: float, error: FaultError, *,
@@ -230,10 +249,11 @@ def _fail(state: State, run: FaultRun, t: float, error: FaultError, *,
     run.phase, run.steps, run.stopped_at = "error", [], t
     run.log(t, f"experiment failed: {error.reason}")
     engine = engine_of(state, run)
+    chaos_pods.finish(state, engine, run, t, aborted=False)
+    verdict = finish_result(state, run, phase="Error", verdict="Error", error=(error.code, error.reason))
     if engine is not None:
         write_engine_status(state, engine, run, engine_status="completed", status=status,
-                            verdict="Error", t=t)
-    finish_result(state, run, phase="Error", verdict="Error", error=(error.code, error.reason))
+                            verdict=verdict, t=t)
 
 
 def stop(state: State, engine: KObj, t: float) -> None:
@@ -248,6 +268,7 @@ def stop(state: State, engine: KObj, t: float) -> None:
         drain(state, run, t, cordon=False)
     run.phase, run.steps, run.stopped_at = "stopped", [], t
     run.log(t, "experiment aborted: engineState stop; fault reverted")
+    chaos_pods.finish(state, engine, run, t, aborted=True)
     write_engine_status(state, engine, run, engine_status="stopped",
                         status="Forcefully Aborted", verdict="Stopped", t=t)
     finish_result(state, run, phase="Stopped", verdict="Stopped")

@@ -1,8 +1,12 @@
 """What the Litmus operator and litmus-go write: ChaosEngine status and ChaosResult objects.
 
-Shapes follow chaos-operator / litmus-go 3.18 (FACTS.md section 4): engine `engineStatus`
-initialized | completed | stopped with one `experiments[]` entry per run; ChaosResult
-`<engine>-<experiment>` whose `history` counters accumulate across runs.
+Shapes follow chaos-operator / chaos-runner / litmus-go 3.18 (FACTS.md section 4): engine
+`engineStatus` initialized | completed | stopped with one `experiments[]` entry per run;
+ChaosResult `<engine>-<experiment>` whose `history` counters accumulate across runs. The end of a
+run follows litmus-go's `updateResultAttributes`: a failed probe turns any ending into phase
+`Completed_With_Probe_Failure` / verdict `Fail` (counted in failedRuns); an `Error` verdict is
+counted in no history counter; `probeSuccessPercentage` is "100" on Pass, passed*100/probes on
+Fail or Stopped (with probes), else "0"; probes still Awaited end `N/A`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from twin.litmus_shapes import (
     HistoryTarget,
     ProbeStatus,
 )
+from twin.probes import NOT_EVALUATED, declared
 from twin.state import FaultRun, KObj, State, okey, rfc3339
 from twin.workloads import stamp
 
@@ -86,7 +91,7 @@ def start_result(state: State, run: FaultRun, experiment: KObj | None) -> None:
         result = stamp(state, {
             "apiVersion": "litmuschaos.io/v1alpha1", "kind": "ChaosResult",
             "metadata": {"name": run.result, "namespace": run.namespace, "labels": labels},
-            "spec": {"engine": run.engine, "experiment": run.experiment, "instance": ""},
+            "spec": {"engine": run.engine, "experiment": run.experiment},  # instance: omitempty
             "status": {"history": {"passedRuns": 0, "failedRuns": 0, "stoppedRuns": 0,
                                    "targets": []}},
         }, run.started_at)
@@ -98,22 +103,26 @@ def start_result(state: State, run: FaultRun, experiment: KObj | None) -> None:
     awaited: ExperimentStatus = {"phase": "Running", "verdict": "Awaited",
                                  "probeSuccessPercentage": "Awaited"}
     status["experimentStatus"] = awaited
-    status["probeStatuses"] = _probe_statuses(state, run, "Awaited")
+    status["probeStatuses"] = _probe_statuses(state, run, ended=False)
     history = status.setdefault("history", {})
     for counter in ("passedRuns", "failedRuns", "stoppedRuns"):
         history.setdefault(counter, 0)
     history["targets"] = _history_targets(run, "targeted")
 
 
-def _probe_statuses(state: State, run: FaultRun, verdict: str) -> list[ProbeStatus]:
-    """Probes are listed but not evaluated by the twin (verdict N/A once the run ends)."""
-    engine = engine_of(state, run) or {}
-    experiments = (engine.get("spec") or {}).get("experiments") or [{}]
-    probes = (experiments[0].get("spec") or {}).get("probe") or []
-    description = "awaiting evaluation" if verdict == "Awaited" else (
-        "probes are not evaluated by the twin")
-    return [{"name": p.get("name", ""), "type": p.get("type", ""), "mode": p.get("mode", ""),
-             "status": {"verdict": verdict, "description": description}} for p in probes]
+def _probe_statuses(state: State, run: FaultRun, *, ended: bool) -> list[ProbeStatus]:
+    """One entry per declared probe: its recorded verdict, else Awaited (N/A once ended)."""
+    out: list[ProbeStatus] = []
+    for p in declared(engine_of(state, run)):
+        verdict, description = run.probes.get(str(p.get("name", "")), ("Awaited", ""))
+        if ended and verdict == "Awaited":
+            verdict, description = "N/A", NOT_EVALUATED
+        entry: ProbeStatus = {"name": str(p.get("name", "")), "type": str(p.get("type", "")),
+                              "mode": str(p.get("mode", "")), "status": {"verdict": verdict}}
+        if description:
+            entry["status"]["description"] = description
+        out.append(entry)
+    return out
 
 
 def mark_targets(state: State, run: FaultRun, chaos_status: ChaosStatus) -> None:
@@ -124,22 +133,34 @@ def mark_targets(state: State, run: FaultRun, chaos_status: ChaosStatus) -> None
         touch(state, result)
 
 
+def final_verdict(state: State, run: FaultRun, *, phase: str, verdict: str) -> tuple[str, str, str]:
+    """(phase, verdict, probeSuccessPercentage) at the end, as litmus-go derives them."""
+    probes = declared(engine_of(state, run))
+    passed = sum(1 for p in probes if run.probes.get(str(p.get("name", "")), ("",))[0] == "Passed")
+    if any(run.probes.get(str(p.get("name", "")), ("",))[0] == "Failed" for p in probes):
+        phase, verdict = "Completed_With_Probe_Failure", "Fail"
+    if verdict == "Pass":
+        return phase, verdict, "100"
+    share = str(passed * 100 // len(probes)) if probes and verdict in ("Fail", "Stopped") else "0"
+    return phase, verdict, share
+
+
 def finish_result(state: State, run: FaultRun, *, phase: str, verdict: str,
-                  error: tuple[str, str] | None = None) -> None:
-    """Write the final phase/verdict and count the run in history."""
+                  error: tuple[str, str] | None = None) -> str:
+    """Write the final phase/verdict, count the run in history; returns the verdict written."""
+    phase, verdict, share = final_verdict(state, run, phase=phase, verdict=verdict)
     result = state.bucket(RESULT_KEY).get(okey(run.namespace, run.result))
     if result is None:
-        return
+        return verdict
     status = result["status"]
-    experiment_status: ExperimentStatus = {
-        "phase": phase, "verdict": verdict,
-        "probeSuccessPercentage": "100" if verdict == "Pass" else "0",
-    }
+    experiment_status: ExperimentStatus = {"phase": phase, "verdict": verdict, "probeSuccessPercentage": share}
     if error:
         experiment_status["errorOutput"] = {"errorCode": error[0], "reason": error[1]}
     status["experimentStatus"] = experiment_status
-    status["probeStatuses"] = _probe_statuses(state, run, "N/A")
-    counter = {"Pass": "passedRuns", "Stopped": "stoppedRuns"}.get(verdict, "failedRuns")
-    status["history"][counter] = int(status["history"].get(counter, 0)) + 1
+    status["probeStatuses"] = _probe_statuses(state, run, ended=True)
+    counter = {"Pass": "passedRuns", "Fail": "failedRuns", "Stopped": "stoppedRuns"}.get(verdict)
+    if counter:  # an Error verdict is counted nowhere (litmus-go 3.18 updateResultAttributes)
+        status["history"][counter] = int(status["history"].get(counter, 0)) + 1
     status["history"]["targets"] = _history_targets(run, "reverted")
     touch(state, result)
+    return verdict

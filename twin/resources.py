@@ -57,7 +57,7 @@ class Resource:
     @property
     def custom(self) -> bool:
         """Custom resources keep apiVersion/kind on list items and are validated by schema."""
-        return self.group == "litmuschaos.io"
+        return self.group in (LITMUS, CHAOS_MESH)
 
     def allows(self, verb: str) -> bool:
         """Whether the verb is served for this resource."""
@@ -65,6 +65,7 @@ class Resource:
 
 
 LITMUS = "litmuschaos.io"
+CHAOS_MESH = "chaos-mesh.org"  # served with twin.chaos_mesh's CRDs only
 RBAC = "rbac.authorization.k8s.io"
 ALL = ("all",)  # `kubectl get all` lists the resources in this category
 RESOURCES: tuple[Resource, ...] = (
@@ -103,10 +104,12 @@ RESOURCES: tuple[Resource, ...] = (
              CUSTOM_VERBS),
     Resource(LITMUS, "v1alpha1", "chaosresults", "chaosresult", "ChaosResult", True,
              CUSTOM_VERBS),
+    *(Resource(CHAOS_MESH, "v1alpha1", plural, plural, kind, True, CUSTOM_VERBS)
+      for kind, plural in (("PodChaos", "podchaos"), ("NetworkChaos", "networkchaos"), ("StressChaos", "stresschaos"))),
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("apps", "v1"), (RBAC, "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),
-    ("networking.k8s.io", "v1"),
+    ("networking.k8s.io", "v1"), (CHAOS_MESH, "v1alpha1"),
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from twin.api import JSON, Request, Response, handle
+from twin.chaos_mesh import install as install_chaos_mesh
 from twin.failures import HOLD_LIMIT_S, Failures, Injected
 from twin.httpd import PooledHandler, PooledHTTPServer
 from twin.litmus_install import check_pieces, remove
@@ -132,13 +133,19 @@ class TwinServer:
             (``inject(hold=True)``) each keep one busy.
         without: Pieces the cluster lacks (``litmus``, ``experiments``, ``metrics``, ``rbac``;
             see ``twin.litmus_install``): taken out of the state when it starts.
+        broken_engines: Every ChaosEngine reports Running and Pass but injects nothing
+            (``twin.chaos_pods``; also ``POST /twin/v1/litmus/broken``).
+        chaos_mesh: Install Chaos Mesh too (its CRDs; its controller is ``twin.chaos_mesh``).
     """
 
     def __init__(self, state_path: Path, manifests: Sequence[Path] | None = None, *,
                  port: int = 0, seed: int = 42, speed: float | None = None,
                  start_time: float | None = None, timeout_s: float = 10.0,
-                 workers: int = 32, without: Iterable[str] = ()) -> None:
+                 workers: int = 32, without: Iterable[str] = (), broken_engines: bool = False,
+                 chaos_mesh: bool = False) -> None:
+        self.chaos_mesh = chaos_mesh
         self.without = check_pieces(without)
+        self.broken_engines = broken_engines
         chosen = tuple(Path(m) for m in manifests) if manifests else DEFAULT_MANIFESTS
         self._seed_fn: Callable[[], Any] = lambda: seed_state(
             chosen, seed=seed, now=time.time() if start_time is None else start_time)
@@ -195,6 +202,9 @@ class TwinServer:
             return self.url
         with self._store.transaction() as tx:  # creates the state file now, so a second process finds it
             tx.dirty |= remove(tx.state, self.without)
+            tx.dirty |= self.chaos_mesh and install_chaos_mesh(tx.state, tx.state.now)
+            if self.broken_engines and not tx.state.broken_engines:
+                tx.state.broken_engines = tx.dirty = True
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,
                                   self._failures, timeout_s=self._timeout_s, workers=self._workers)
         self._httpd.without, self._httpd.operator = self.without, "litmus" not in self.without

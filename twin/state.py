@@ -91,8 +91,8 @@ class Step(BaseModel):
     """A scheduled operator action of a fault run."""
 
     t: float
-    action: Literal["inject", "kill", "check", "revert", "complete"]
-    note: str = Field("", description="check: why the status check fails")
+    action: Literal["inject", "kill", "check", "revert", "complete", "probe"]
+    note: str = Field("", description="check: why the status check fails; probe: <phase>:<probe name>")
 
 
 class FaultRun(BaseModel):
@@ -116,7 +116,11 @@ class FaultRun(BaseModel):
     node: str = Field("", description="node-drain: the drained node")
     experiment_pod: str = ""
     watch: list[str] = Field(default_factory=list, description="pods to log when serving again")
+    broken: bool = Field(False, description="a broken engine's run: reports as usual, injects nothing")
     events: list[Event] = Field(default_factory=list)
+    probes: dict[str, tuple[str, str]] = Field(
+        default_factory=dict, description="probe name -> (verdict Passed|Failed, description), as litmus-go "
+        "records them (twin.probes); a probe not here is still Awaited")
 
     def effect_window(self) -> tuple[float, float]:
         """[start, end) of the injected fault; an abort cuts it short."""
@@ -157,6 +161,8 @@ class Topology(BaseModel):
     edges: list[Edge] = Field(default_factory=list)
     timeouts_ms: dict[str, float] = Field(default_factory=dict)
     defaults: ServiceModel = Field(default_factory=ServiceModel)
+    paths: dict[str, list[str]] = Field(
+        default_factory=dict, description="the entry's pages: path -> services it calls synchronously")
 
     def service(self, name: str) -> ServiceModel:
         """The model of a service, or the defaults for one the topology does not know."""
@@ -194,6 +200,7 @@ class State(BaseModel):
     topology: Topology = Field(default_factory=Topology)
     counters: dict[str, ServiceCounters] = Field(
         default_factory=dict, description="'ns/service' -> exposed counters (see `exposition`)")
+    broken_engines: bool = Field(False, description="every engine only pretends (see `chaos_pods`)")
 
     def bump(self) -> str:
         """Next resourceVersion: a global counter, bumped on every write."""

@@ -45,6 +45,7 @@ def load_topology(path: Path = TOPOLOGY_PATH) -> Topology:
         edges=edges,
         timeouts_ms=raw.get("timeouts_ms", {}),
         defaults=ServiceModel(**raw.get("defaults", {})),
+        paths={k: list(v or []) for k, v in (raw.get("paths") or {}).items()},
     )
 
 
@@ -109,4 +110,5 @@ def build_topology(known: Topology, workloads: list[KObj], services: list[KObj])
         edges=list(unique.values()),
         timeouts_ms={k: v for k, v in known.timeouts_ms.items() if k in names},
         defaults=known.defaults,
+        paths={p: [c for c in cs if c in names] for p, cs in known.paths.items()} if known.entry in names else {},
     )

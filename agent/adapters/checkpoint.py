@@ -16,6 +16,13 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+_HEADS = """
+SELECT h.thread_id, h.checkpoint_id, (SELECT COUNT(*) FROM writes w WHERE w.thread_id = h.thread_id
+    AND w.checkpoint_ns = '' AND w.checkpoint_id = h.checkpoint_id)
+FROM (SELECT thread_id, MAX(checkpoint_id) AS checkpoint_id FROM checkpoints WHERE checkpoint_ns = ''
+      GROUP BY thread_id) h
+"""
+
 
 class PruningSqliteSaver(SqliteSaver):
     """SqliteSaver that keeps the newest ``keep`` checkpoints of each thread."""
@@ -25,6 +32,14 @@ class PruningSqliteSaver(SqliteSaver):
         if keep < 2:
             raise ValueError("keep at least 2 checkpoints (the latest and its parent)")
         self.keep = keep
+
+    def heads(self) -> dict[str, str]:
+        """Every thread (run) id -> its head: newest checkpoint id and how many pending writes it
+        has (an interrupt or an answer adds some). One query over the primary keys; no checkpoint
+        is read (``list(None)`` reads and decodes every checkpoint of every thread)."""
+        with self.cursor(transaction=False) as cur:
+            cur.execute(_HEADS)
+            return {str(thread): f"{checkpoint}:{writes}" for thread, checkpoint, writes in cur.fetchall()}
 
     def put(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: Any

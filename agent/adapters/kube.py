@@ -36,6 +36,7 @@ from agent.adapters.kube_json import (
     ServiceJson,
     WorkloadJson,
 )
+from agent.engines.chaos_mesh import GROUP as MESH_GROUP
 from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.errors import (
     ClusterError,
@@ -142,7 +143,8 @@ class KubeCluster(EngineCleanup):
             services=services,
             pods=pods,
             litmus=LitmusInstall(
-                crds=self._litmus_crds(), experiments={ns: self._experiments(ns) for ns in namespaces}
+                crds=(crds := self._crds())[GROUP], experiments={ns: self._experiments(ns) for ns in namespaces},
+                chaos_mesh_crds=crds[MESH_GROUP],
             ),
         )
 
@@ -179,12 +181,13 @@ class KubeCluster(EngineCleanup):
             if not token:
                 return
 
-    def _litmus_crds(self) -> list[str]:
+    def _crds(self) -> dict[str, list[str]]:
+        """The Litmus and Chaos Mesh CRDs, by group."""
         crds = self._call(
             lambda: self._ext.list_custom_resource_definition(_request_timeout=self._timeout),
             "list CustomResourceDefinitions",
         )
-        return sorted(c.metadata.name for c in crds.items if c.spec.group == GROUP)
+        return {g: sorted(c.metadata.name for c in crds.items if c.spec.group == g) for g in (GROUP, MESH_GROUP)}
 
     def _experiments(self, namespace: str) -> list[str]:
         try:

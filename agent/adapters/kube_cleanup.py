@@ -53,7 +53,7 @@ class EngineCleanup:
                 GROUP, VERSION, namespace, "chaosresults", label_selector=selector, **options,
             )
 
-        found = [_leftover("Pod", namespace, engine, p)
+        found = [_leftover("Pod", namespace, engine, p, (p.get("status") or {}).get("phase") or "")
                  for p in self._raw_pages(pods, f"pods {selector} in {namespace}", PodJson)]
         return found + [_leftover("ChaosResult", namespace, engine, r)
                         for r in self._raw_pages(results, f"chaosresults {selector} in {namespace}", ChaosResultJson)]
@@ -85,7 +85,8 @@ class EngineCleanup:
         return True
 
 
-def _leftover(kind: Literal["Pod", "ChaosResult"], namespace: str, engine: str, item: KubeObjectJson) -> ChaosLeftover:
+def _leftover(kind: Literal["Pod", "ChaosResult"], namespace: str, engine: str, item: KubeObjectJson,
+              phase: str = "") -> ChaosLeftover:
     meta = item.get("metadata") or {}
     return ChaosLeftover(kind=kind, namespace=namespace, name=meta.get("name", ""), uid=meta.get("uid", ""),
-                         engine=engine)
+                         engine=engine, phase=phase)

@@ -111,6 +111,7 @@ class ContainerStatusJson(TypedDict, total=False):
 
 
 class PodStatusJson(TypedDict, total=False):
+    phase: str | None  # Pending, Running, Succeeded, Failed
     conditions: list[PodConditionJson] | None
     containerStatuses: list[ContainerStatusJson] | None
 
@@ -249,10 +250,24 @@ class ChaosEngineJson(KubeObjectJson, total=False):
 class ResultExperimentStatusJson(TypedDict, total=False):
     phase: str | None
     verdict: str | None
+    probeSuccessPercentage: str | None
+
+
+class ProbeVerdictJson(TypedDict, total=False):
+    verdict: str | None
+    description: str | None
+
+
+class ProbeStatusJson(TypedDict, total=False):
+    name: str | None
+    type: str | None
+    mode: str | None
+    status: ProbeVerdictJson | None
 
 
 class ResultStatusJson(TypedDict, total=False):
     experimentStatus: ResultExperimentStatusJson | None
+    probeStatuses: list[ProbeStatusJson] | None
 
 
 class ChaosResultJson(KubeObjectJson, total=False):

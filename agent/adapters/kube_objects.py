@@ -38,6 +38,7 @@ from agent.models import (
     WorkloadKind,
 )
 from agent.models.inventory import ConfigFile, EnvVar
+from agent.models.run import ProbeOutcome
 
 MAX_VALUE = 4096  # characters kept of an env value, an argument or a ConfigMap key: addresses are short
 MAX_KEYS = 64  # keys read of one ConfigMap
@@ -67,6 +68,8 @@ def pod(p: PodJson, rs_owner: dict[tuple[str, str], tuple[str, str] | None]) -> 
         ready=any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions),
         restarts=sum(s.get("restartCount") or 0 for s in status.get("containerStatuses") or []),
         node=spec.get("nodeName"),
+        uid=meta.get("uid") or "",
+        created_at=meta.get("creationTimestamp"),
     )
 
 
@@ -93,6 +96,7 @@ def workload(kind: WorkloadKind, w: WorkloadJson, config_maps: ConfigMaps | None
         ready_replicas=ready,
         containers=[container(c, maps) for c in pod_spec.get("containers") or []],
         selector=(spec.get("selector") or {}).get("matchLabels") or {},
+        generation=int(str(meta.get("generation") or 0)),
         persistent=bool(spec.get("volumeClaimTemplates")) or any(v.get("persistentVolumeClaim") for v in volumes),
         config=[
             ConfigFile(config_map=ref, key=key, text=text[:MAX_VALUE])
@@ -201,13 +205,22 @@ def engine_status(engine: ChaosEngineJson, result: ChaosResultJson) -> EngineSta
     """The engine's state and its ChaosResult's (``result`` empty: not created yet)."""
     status = engine.get("status") or {}
     runs = status.get("experiments") or [{}]
-    exp = (result.get("status") or {}).get("experimentStatus") or {}
+    result_status = result.get("status") or {}
+    exp = result_status.get("experimentStatus") or {}
+    probes = [
+        ProbeOutcome(name=p.get("name") or "", type=p.get("type") or "", mode=p.get("mode") or "",
+                     verdict=(p.get("status") or {}).get("verdict") or "Awaited",
+                     description=(p.get("status") or {}).get("description") or "")
+        for p in result_status.get("probeStatuses") or [] if isinstance(p, dict)
+    ]
     return EngineStatus(
         engine_state=engine.get("spec", {}).get("engineState", ""),
         engine_status=status.get("engineStatus"),
         experiment_status=runs[0].get("status"),
         phase=exp.get("phase"),
         verdict=exp.get("verdict"),
+        probe_success_pct=exp.get("probeSuccessPercentage"),
+        probes=probes,
     )
 
 

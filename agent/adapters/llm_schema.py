@@ -7,10 +7,10 @@ The model names a fault and a service; it never names a namespace, labels or a w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema, create_model
 
 from agent.models import Fault, Parameters, RiskLevel, SignalName
 
@@ -71,12 +71,31 @@ class LLMHypothesis(_Strict):
     recovery_s: float = Field(description="seconds from injection to full recovery")
 
 
+def _a_fault(action: Fault) -> Fault:
+    if action.entry.control:
+        raise ValueError("control injects nothing: a person runs it with `run --control`; propose a fault")
+    return action
+
+
+class _Faults(WithJsonSchema):
+    """The registry's faults without the no-fault control, read when the schema is built (so a
+    fault registered later is offered too)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        from agent.models.faults import FAULTS
+
+        return {"type": "string", "enum": [str(f) for f, e in FAULTS.items() if not e.control]}
+
+
 class LLMExperiment(_Strict):
     """One proposed experiment."""
 
     title: str
     description: str
-    action: Fault
+    action: Annotated[Fault, AfterValidator(_a_fault), _Faults()]
     target_service: str = Field(description="a service name listed in the cluster data")
     parameters: LLMParameters
     abort_threshold: LLMAbort

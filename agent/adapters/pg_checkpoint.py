@@ -27,6 +27,12 @@ _CUT = """
 SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = %s
 ORDER BY checkpoint_id DESC LIMIT 1 OFFSET %s
 """
+_HEADS = """
+SELECT h.thread_id, h.checkpoint_id, (SELECT COUNT(*) FROM checkpoint_writes w WHERE w.thread_id = h.thread_id
+    AND w.checkpoint_ns = '' AND w.checkpoint_id = h.checkpoint_id) AS writes
+FROM (SELECT thread_id, MAX(checkpoint_id) AS checkpoint_id FROM checkpoints WHERE checkpoint_ns = ''
+      GROUP BY thread_id) h
+"""
 _DELETE_WRITES = """
 DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id < %s
 """
@@ -92,6 +98,14 @@ class PruningPostgresSaver(PostgresSaver):
     ) -> Iterator[CheckpointTuple]:
         with translated(self.server, "listing checkpoints"):
             yield from super().list(config, filter=filter, before=before, limit=limit)
+
+    def heads(self) -> dict[str, str]:
+        """Every thread (run) id -> its head: newest checkpoint id and how many pending writes it
+        has (an interrupt or an answer adds some). One query over the primary keys; no checkpoint
+        is read (``list(None)`` reads and decodes every checkpoint of every thread)."""
+        with translated(self.server, "listing runs"), self._cursor() as cur:
+            cur.execute(_HEADS)
+            return {str(r["thread_id"]): f"{r['checkpoint_id']}:{r['writes']}" for r in cur.fetchall()}
 
     def _prune(self, thread: str, ns: str) -> None:
         with self._cursor() as cur:

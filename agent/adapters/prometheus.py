@@ -1,7 +1,8 @@
 """Metrics port over Prometheus' HTTP API (prometheus-api-client), for real clusters and the twin.
 
 Each signal is one PromQL template of ``k8s.monitoring.prometheus.queries`` with ``{namespace}``,
-``{service}``, ``{label}`` (``service_label``) and ``{window}`` filled in, asked as an instant
+``{service}``, ``{label}`` (``service_label``), ``{namespace_label}`` (both from the ``preset`` unless
+written) and ``{window}`` filled in, asked as an instant
 query. A read asks its queries concurrently (``MAX_CONCURRENT`` at a time, one client per worker)
 under one deadline of ``timeout_s``: 14 services x 4 signals take one timeout, not 56 in a row,
 so a slow Prometheus cannot stretch a monitor tick far past its poll interval. Prometheus answers values as strings; an empty result (no series matched) or NaN (e.g.
@@ -25,6 +26,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
@@ -34,6 +36,7 @@ from urllib3.util.retry import Retry
 from agent.config import Prometheus
 from agent.errors import ConfigError, MetricsUnavailable
 from agent.models import Signals
+from agent.models.history import MetricsRange
 
 FIELD = "k8s.monitoring.prometheus.queries"
 DIGITS = {"error_rate_pct": 3, "latency_p95_ms": 2, "cpu_millicores": 1, "memory_mib": 1}
@@ -58,7 +61,7 @@ class PrometheusMetrics:
             except (KeyError, IndexError, ValueError) as e:
                 raise ConfigError(
                     f"{FIELD}.{name}: {template!r} has a bad placeholder ({e}); use only "
-                    "{namespace} {service} {label} {window}, and double literal braces {{ }}"
+                    "{namespace} {service} {label} {namespace_label} {window}, and double literal braces {{ }}"
                 ) from None
         self._local = threading.local()  # a client per worker thread: requests' Session is not shared
         self._pool: ThreadPoolExecutor | None = None
@@ -76,11 +79,18 @@ class PrometheusMetrics:
 
     def _fill(self, template: str, namespace: str, service: str) -> str:
         s = self._settings
-        return template.format(namespace=namespace, service=service, label=s.service_label, window=s.window)
+        return template.format(namespace=namespace, service=service, label=s.service_label,
+                               namespace_label=s.namespace_label, window=s.window)
 
     def describe(self, namespace: str, service: str, signal: str) -> str:
         template = self._templates.get(signal)
         return self._fill(template, namespace, service) if template else f"{signal}: no query"
+
+    def range(self, namespace: str, services: list[str], start: datetime, end: datetime) -> MetricsRange:
+        """The run read again at the scrape resolution (:mod:`agent.adapters.prometheus_range`)."""
+        from agent.adapters.prometheus_range import read_range
+
+        return read_range(self, namespace, services, start, end)
 
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         if self._pool is None:
@@ -107,8 +117,9 @@ class PrometheusMetrics:
         if not any(v is not None for s in out.values() for v in s.model_dump().values()):
             raise MetricsUnavailable(
                 f"Prometheus at {self.url} matched no series for {', '.join(services)} in {namespace}; "
-                f"check that it scrapes them and that k8s.monitoring.prometheus.service_label "
-                f"({self._settings.service_label!r}) is the label naming a service"
+                f"check that it scrapes them and that k8s.monitoring.prometheus.preset "
+                f"({self._settings.preset!r}: service_label {self._settings.service_label!r}, namespace_label "
+                f"{self._settings.namespace_label!r}) is how it labels them (python -m agent doctor compares the presets)"
             )
         return out
 

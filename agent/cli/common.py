@@ -7,10 +7,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable, RenderHook
+from rich.table import Table
+
+from agent.cli.artifacts import Artifacts
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -28,7 +31,22 @@ def make_console() -> Console:
 
     Colour follows Rich's rules: none when piped unless FORCE_COLOR is set; NO_COLOR turns it off.
     """
-    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    if sys.stdout.isatty():
+        return Console()
+    piped = Console(width=PIPE_WIDTH)
+    piped.push_render_hook(PlainTables())
+    return piped
+
+
+class PlainTables(RenderHook):
+    """Piped, a table prints as plain columns, as kubectl's do: no borders, no box characters, a
+    header line and one line per row, cells separated by spaces (``awk``/``grep`` read them)."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        for r in renderables:
+            if isinstance(r, Table):
+                r.box, r.show_edge, r.pad_edge, r.padding = None, False, False, (0, 2, 0, 0)
+        return renderables
 
 
 console = make_console()
@@ -108,11 +126,13 @@ def open_run(settings: Settings, binding: ClusterBinding) -> Iterator[tuple[RunG
         yield build(saver), deps
 
 
-def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool) -> None:
+def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, reject: bool,
+           out: Artifacts | None = None) -> None:
     """Answer ``view``'s approval: ``approve``/``reject`` given up front (a script: a choice that
-    does not exist ends the run as refused), else ask at a terminal, else say how to go on."""
+    does not exist ends the run as refused), else ask at a terminal, else say how to go on.
+    Ends with the run's exit code, after writing ``out`` (``--junit``/``--result``)."""
     if view.waiting is None:
-        finish(view)
+        finish(view, out)
         return
     n = len(view.waiting.candidates)
     up_front = approve is not None
@@ -120,14 +140,14 @@ def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, r
         if not sys.stdin.isatty():
             console.print(f"Run {view.run_id} waits for approval. Continue from any terminal with:\n"
                           f"{_next_commands(view.run_id, n)}", highlight=False)
-            return
+            paused(view.run_id, out)
         answer = ask(n)
         if answer is None:
             console.print(f"Left paused: nothing was applied. Continue later with:\n{_next_commands(view.run_id, n)}",
                           highlight=False)
-            return
+            paused(view.run_id, out)
         approve, reject = (None, True) if answer == 0 else (answer, False)
-    finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve), final=up_front))
+    finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve), final=up_front), out)
 
 
 def _next_commands(run_id: str, n: int) -> str:
@@ -193,15 +213,31 @@ def decision(deps: Deps, *, approve: int | None, note: str = "") -> Decision:
     )
 
 
-def finish(view: RunView) -> None:
+def finish(view: RunView, out: Artifacts | None = None) -> None:
+    """Say how the run ended, write ``out`` and exit with the verdict's code (agent/cli/exits.py)."""
+    from agent.report import ci
+
     s = view.state
     if view.waiting is not None:
         console.print(f"Run {view.run_id} still waits for approval.")
-        return
+        paused(view.run_id, out)
     console.print(f"Run {view.run_id}: {s.get('outcome')}" + (f" ({s['reason']})" if s.get("reason") else ""))
-    if s.get("report_path"):
-        console.print(f"Report: {s['report_path']}")
-    from agent.cli.exits import for_outcome
+    if not s.get("report_path"):  # every ending writes its report: without one, the ending alone decides
+        from agent.cli.exits import for_outcome
 
-    if code := for_outcome(s):  # refused/failed 1, aborted 3 (agent.cli.exits): scripts can tell
-        raise typer.Exit(code)
+        raise typer.Exit(for_outcome(s))
+    console.print(f"Report: {s['report_path']}")
+    result = ci.load(Path(str(s["report_path"])))
+    console.print(f"Verdict: {result.verdict} (exit {result.exit_code})", highlight=False)
+    (out or Artifacts()).write(result)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def paused(run_id: str, out: Artifacts | None) -> NoReturn:
+    """A run left waiting for an approval: its artifacts say so, and it exits 7."""
+    from agent.report import ci
+
+    result = ci.waiting(run_id)
+    (out or Artifacts()).write(result)
+    raise typer.Exit(result.exit_code)

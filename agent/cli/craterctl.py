@@ -18,8 +18,9 @@ import typer
 
 from agent.cli import design as cli_design
 from agent.cli import runs as cli_runs
+from agent.cli.artifacts import JunitOpt, ResultOpt
 from agent.cli.common import DEFAULT_CONFIG, TwinOpt, check_run_id, console, load_config
-from agent.cli.exits import EPILOG, REFUSED, USAGE
+from agent.cli.exits import EPILOG, ERROR, USAGE
 from agent.cli.output import Format, FormatOpt
 from agent.errors import ChaosAdvisorError, ConfigError
 
@@ -91,9 +92,12 @@ def run(
     monitor: Annotated[bool, typer.Option("--monitor", help="Watch the run (always on: chaos never runs unwatched).")] = True,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking (where there is no terminal).")] = False,
     twin: TwinOpt = False,
+    junit: JunitOpt = None,
+    result: ResultOpt = None,
 ) -> None:
     """Run one saved spec through the policy, an approval, execution, monitoring and a report."""
-    cli_runs.run(spec_file, config=_config(ctx), twin=twin, manifests=None, dry_run=dry_run, monitor=monitor, yes=yes)
+    cli_runs.run(spec_file, config=_config(ctx), twin=twin, manifests=None, dry_run=dry_run, monitor=monitor, yes=yes,
+                 junit=junit, result=result)
 
 
 @app.command()
@@ -140,7 +144,7 @@ def main() -> None:
         if _verbose["on"]:
             raise
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        sys.exit(USAGE if isinstance(e, ConfigError) else REFUSED)
+        sys.exit(USAGE if isinstance(e, ConfigError) else ERROR)
 
 
 if __name__ == "__main__":

@@ -49,12 +49,12 @@ def doctor(
     check prints its fix; exits 0 only when a run could start (a warning does not stop it), else 1."""
     from agent.cli.output import emit
     from agent.deploy.doctor import examine
-    from agent.wire.doctor import open_doctor
+    from agent.wire.doctor import open_doctor, preset_readers
 
     settings = load_config(config)
     binding = cluster_binding(twin, manifests)
     with open_doctor(settings, binding, console=console) as (deps, probe):
-        report = examine(deps, probe, twin=binding.twin)
+        report = examine(deps, probe, twin=binding.twin, presets=preset_readers(settings, twin=binding.twin))
     if output_format != Format.TABLE:
         emit(report, output_format)
     else:
@@ -69,6 +69,8 @@ def show(report: DoctorReport) -> None:
         console.print(line(check), highlight=False, soft_wrap=True)
         if check.fix and check.status in ("fail", "warn"):
             console.print(f"    fix: {check.fix}", highlight=False, soft_wrap=True, markup=False)
+        for note in check.notes:
+            console.print(f"    {note}", highlight=False, soft_wrap=True, markup=False)
     failed = sum(c.status == "fail" for c in report.checks)
     console.print("Ready: a run can start (python -m agent suggest, then run)." if report.ready else
                   f"Not ready: {failed} check(s) failed; fix them and run doctor again.", highlight=False)

@@ -1,6 +1,7 @@
 """Exit codes, the same for ``python -m agent`` and ``craterctl`` (``--help`` shows them).
 
-Click exits 2 on a usage error by itself; the rest are set here, from a run's outcome, or by
+Click exits 2 on a usage error by itself; the rest are set here, from a run's verdict
+(``agent.report.verdict``, where the codes are defined next to the verdicts they stand for), or by
 ``main()`` for an expected error. Imports nothing heavy: ``--help`` reads :data:`EPILOG`.
 """
 
@@ -8,29 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-OK = 0  # done: completed, a dry run, a human's rejection or stop, or left waiting for an approval
-REFUSED = 1  # refused (policy, steady state, kill switch), failed, or bad input (a spec, a run id)
-USAGE = 2  # a bad option or argument (Click's own code), or a configuration error (stack.yaml)
-ABORTED = 3  # the monitor stopped the chaos by itself: an abort threshold breached (or metrics or cluster lost)
-# A stop a person asked for is no failure of the system under test: Ctrl-C or SIGTERM in the
-# running process, `abort RUN`, the engine deleted by hand (the first cause in the run's reason,
-# worded by agent.run.phases).
-_ASKED = ("aborted by the user", "stopped from outside the monitor", "the ChaosEngine was deleted outside the agent")
+from agent.report.verdict import (
+    ABORTED,
+    ERROR,
+    FALSE_ALARM,
+    INCONCLUSIVE,
+    OK,
+    REFUSED,
+    REFUTED,
+    USAGE,
+    WAITING,
+    exit_code,
+    of_ending,
+)
 
-_BY_OUTCOME = {"completed": OK, "dry_run": OK, "rejected": OK, "refused": REFUSED, "failed": REFUSED,
-               "aborted": ABORTED}
+__all__ = ["ABORTED", "EPILOG", "ERROR", "FALSE_ALARM", "INCONCLUSIVE", "OK", "REFUSED", "REFUTED", "USAGE", "WAITING", "for_outcome"]
 
 # Shown under --help of both CLIs.
 EPILOG = (
-    "Exit codes: 0 ok (completed, dry run, rejected, stopped by you, or waiting for approval); "
-    "1 refused, failed or bad input; 2 usage or configuration error; "
-    "3 aborted by an abort threshold (or metrics or the cluster lost)."
+    "Exit codes: 0 the steady state held (or a dry run passed); 1 bad input or an error; 2 usage or configuration "
+    "error; 3 the steady state did not hold (a weakness found); 4 aborted by an abort threshold (or metrics or the "
+    "cluster lost); 5 inconclusive (nothing measured, no observable effect, or stopped by a person); "
+    "6 refused by the policy or at the approval (rejected); 7 left waiting for an approval; 8 a no-fault control "
+    "moved (a false alarm)."
 )
 
 
 def for_outcome(state: Mapping[str, object]) -> int:
-    """The exit code of a run that ended with ``state['outcome']`` (unknown or none: OK)."""
+    """The exit code of a run's ending when its result cannot be read: the ending alone decides it,
+    and a completed run whose data was not judged is an error."""
     outcome, reason = state.get("outcome"), state.get("reason")
-    if outcome == "aborted" and isinstance(reason, str) and reason.startswith(_ASKED):
-        return OK
-    return _BY_OUTCOME.get(outcome, OK) if isinstance(outcome, str) else OK
+    verdict = of_ending(outcome if isinstance(outcome, str) else None, reason if isinstance(reason, str) else None)
+    return exit_code(verdict) if verdict is not None else ERROR

@@ -21,8 +21,9 @@ from agent.cli import manifests as cli_manifests
 from agent.cli import recover as cli_recover
 from agent.cli import runs as cli_runs
 from agent.cli import slack as cli_slack
+from agent.cli import web as cli_web
 from agent.cli.common import console, group_settings
-from agent.cli.exits import EPILOG, REFUSED, USAGE
+from agent.cli.exits import EPILOG, ERROR, USAGE
 from agent.errors import ChaosAdvisorError, ConfigError
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ app.command()(cli_doctor.doctor)
 app.command()(cli_manifests.manifests)
 app.command()(cli_chat.chat)
 app.add_typer(cli_slack.app, name="slack")
+app.command()(cli_web.web)
 
 
 @app.callback()
@@ -74,4 +76,4 @@ def main() -> None:
         if _debug["on"]:
             raise
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        sys.exit(USAGE if isinstance(e, ConfigError) else REFUSED)
+        sys.exit(USAGE if isinstance(e, ConfigError) else ERROR)

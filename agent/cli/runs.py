@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.artifacts import JunitOpt, ResultOpt, artifacts
 from agent.cli.common import (
     DEFAULT_CONFIG,
     MAX_CANDIDATES,
@@ -36,17 +37,20 @@ def run_graph(
     ] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject all candidates without asking.")] = False,
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=MAX_CANDIDATES, help="How many candidates.")] = 3,
+    junit: JunitOpt = None,
+    result: ResultOpt = None,
 ) -> None:
     """Run the whole loop: discover, design, ask for approval, execute, monitor, report."""
     from graphs import runner
 
+    out = artifacts(junit, result)
     settings = load_config(config)
     binding = cluster_binding(twin, manifests)
     with open_run(settings, binding) as (graph, deps):
         run_id = runner.new_run_id()
         console.print(f"Run [bold]{run_id}[/bold] on {'the Sock Shop twin' if binding.twin else 'the cluster'}")
         view = runner.start(graph, deps, run_id=run_id, count=count, cluster=binding.model_dump(mode="json"))
-        decide(graph, deps, view, approve=approve, reject=reject)
+        decide(graph, deps, view, approve=approve, reject=reject, out=out)
 
 
 def resume(
@@ -55,6 +59,8 @@ def resume(
     approve: Annotated[int | None, typer.Option("--approve", min=1, max=MAX_CANDIDATES, help="Approve candidate N.")] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject the run.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why (kept in the report).")] = "",
+    junit: JunitOpt = None,
+    result: ResultOpt = None,
 ) -> None:
     """Answer a paused run's approval from any process; the run continues here."""
     from agent.wiring import ClusterBinding, open_checkpointer
@@ -63,12 +69,13 @@ def resume(
 
     if (approve is None) == (not reject):
         raise typer.BadParameter("give exactly one of --approve N or --reject")
+    out = artifacts(junit, result)
     settings = load_config(config)
     with open_checkpointer(settings) as saver:
         view = runner.view(build(saver), run_id)
     binding = ClusterBinding.model_validate(view.state.get("cluster") or {})
     with open_run(settings, binding) as (graph, deps):
-        finish(resume_here(graph, deps, run_id, decision(deps, approve=approve, note=note)))
+        finish(resume_here(graph, deps, run_id, decision(deps, approve=approve, note=note)), out)
 
 
 def approvals(config: ConfigOpt = DEFAULT_CONFIG, output_format: FormatOpt = Format.TABLE) -> None:
@@ -135,18 +142,14 @@ def _since(text: str | None) -> datetime | None:
     """``30m``, ``24h``, ``7d`` before now, or an ISO date/time (UTC unless it says otherwise)."""
     if text is None:
         return None
-    import re
-    from datetime import UTC, timedelta
+    from datetime import UTC
 
-    m = re.fullmatch(r"(\d+)([smhd])", text.strip())
-    if m:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
-        return datetime.now(UTC) - timedelta(**{unit: int(m.group(1))})
+    from agent.cli.listing import parse_since
+
     try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(f"--since {text!r}: give 30m, 24h, 7d or an ISO date like 2026-01-22") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+        return parse_since(text, now=datetime.now(UTC))
+    except ValueError as e:
+        raise typer.BadParameter(f"--{e}") from None
 
 
 def run(
@@ -158,12 +161,19 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Stop after the server-side dry-run (needs no --yes).")] = False,
     monitor: Annotated[bool, typer.Option("--monitor", help="Watch the run (always on: chaos never runs unwatched).")] = True,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking (where there is no terminal).")] = False,
+    junit: JunitOpt = None,
+    result: ResultOpt = None,
+    control: Annotated[bool, typer.Option("--control", help="A no-fault control of the spec: the same target, duration and "
+                                          "watch with nothing injected; exit 0 when nothing moved, 8 on a false alarm.")] = False,
 ) -> None:
     """Run one saved spec through the policy and the same graph, from the approval on."""
     from agent.design.propose import load_spec
+    from agent.run.control import as_control
 
+    out = artifacts(junit, result)
     settings = load_config(config)
     spec = load_spec(spec_file, max_bytes=settings.paths.max_spec_bytes)
+    spec = as_control(spec) if control else spec
     bound = cluster_binding(twin, manifests)
     from graphs import runner  # langgraph takes a moment to import: a bad spec is told first
     with open_run(settings, bound) as (graph, deps):
@@ -174,7 +184,7 @@ def run(
         )
         # A dry run only asks the API server to validate the engine: nothing to approve by hand
         # (the decision is still recorded, by the person running it, and checked against approvers).
-        decide(graph, deps, view, approve=1 if yes or dry_run else None, reject=False)
+        decide(graph, deps, view, approve=1 if yes or dry_run else None, reject=False, out=out)
 
 
 def status(
@@ -209,6 +219,8 @@ def abort(
 def schema(
     dialect: Annotated[str, typer.Option("--dialect", help="native (what `suggest` saves) or seed (the origin "
                                           "document's shape, which `run` also takes).")] = "native",
+    result: Annotated[bool, typer.Option("--result", help="Print the schema of the result JSON that run, run-graph "
+                                         "and resume write with --result (not a spec's).")] = False,
 ) -> None:
     """Print the JSON Schema of an experiment spec (the files `suggest` saves and `run` takes).
 
@@ -220,6 +232,11 @@ def schema(
     from agent.models import ExperimentSpec
     from agent.models.seed import SeedSpec
 
+    if result:
+        from agent.report.result import schema_text
+
+        typer.echo(schema_text(), nl=False)
+        return
     if dialect not in ("native", "seed"):
         raise typer.BadParameter(f"--dialect {dialect!r}: give native or seed")
     model = SeedSpec if dialect == "seed" else ExperimentSpec

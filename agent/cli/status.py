@@ -5,20 +5,22 @@ Both work from any process: the run's checkpoint says which cluster and engine i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
+from agent.cli.listing import RunSummary as RunSummary  # re-exported: callers import both from here
+from agent.cli.listing import list_runs as list_runs
 from agent.cli.output import Format, emit
 from agent.config import Settings
 from agent.engines.litmus import engine_name
 from agent.errors import ApprovalError, ClusterError, ClusterUnreachable, MetricsUnavailable
-from agent.models import Candidate, Decision, EngineRef, EngineStatus, Sample
+from agent.models import Candidate, CleanupResult, Decision, EffectResult, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
+from agent.report.verified import status_rows, stored
 from agent.wiring import ClusterBinding, build_audit, open_checkpointer, open_deps, open_store
-from graphs.runner import RunView
 
 
 class RunStatus(BaseModel):
@@ -35,6 +37,8 @@ class RunStatus(BaseModel):
     engine_seen: str | None = None  # live, last recorded, or why unknown
     sample: Sample | None = None  # the latest signals (live when reachable, else as recorded)
     report_path: str | None = None
+    effect: EffectResult | None = None  # did the fault take effect (graphs.nodes.verify)
+    cleanup: CleanupResult | None = None  # was its chaos cleaned up, or what was left
     # The seed's fields (agent/cli/seed_status.py): its status, when the run began, the watched
     # service's latest signals in its units (error_rate fraction, latency_p95 s, cpu_usage cores),
     # and the Slack channel's link (None: Slack is off).
@@ -125,6 +129,8 @@ def show_status(console: Console, settings: Settings, run_id: str, fmt: Format =
             f"errors {s.error_rate_pct if s.error_rate_pct is not None else '-'}% | p95 "
             f"{s.latency_p95_ms if s.latency_p95_ms is not None else '-'} ms | ready {s.ready_replicas}/{s.replicas}",
         )
+    for row in status_rows(st.effect, st.cleanup, _load(settings, run_id).get("chaos_started_at")):
+        table.add_row(*row)
     if st.report_path:
         table.add_row("report", st.report_path)
     elif _unwatched(settings, run_id, _load(settings, run_id)):
@@ -153,6 +159,8 @@ def run_status(console: Console, settings: Settings, run_id: str) -> RunStatus:
     choice = Decision.model_validate(raw).choice if raw else None
     chosen = _candidates(settings, run_id)[choice - 1].spec if choice else None
     service = seed.watched(chosen)
+    with open_store(settings) as store:
+        verified = stored(store, run_id)
     return RunStatus(
         status=seed.seed_state(state), started=seed.started(state), metrics_service=service,
         current_metrics=seed.current_metrics(sample, service), slack_updates=seed.slack_updates(settings),
@@ -161,6 +169,7 @@ def run_status(console: Console, settings: Settings, run_id: str) -> RunStatus:
         outcome=str(state.get("outcome") or "running"), reason=_str(state.get("reason")),
         engine=f"{ref.namespace}/{ref.name}" if ref and experiment else None,
         engine_status=engine[0], engine_seen=engine[1], sample=sample, report_path=_str(state.get("report_path")),
+        effect=verified[0], cleanup=verified[1],
     )
 
 
@@ -231,55 +240,3 @@ def recover_hint(run_id: str) -> str:
 
     return (f"Nobody watches run {run_id} now (the process that ran it has ended): "
             f"{agent_command()} recover watches its engine to its end and writes its report.")
-
-
-class RunSummary(BaseModel):
-    """One row of ``runs``: a past or current run (``-o json`` prints a list of these)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    run_id: str
-    state: str  # waiting (for approval), interrupted (its process died), or the graph's phase
-    outcome: str | None  # completed, aborted, rejected, refused, failed, dry_run; None while running
-    experiment: str | None  # the approved spec's title (or the candidates', while waiting)
-    target: str | None  # namespace/service of the approved spec
-    started: datetime | None  # the run's first event (real time, UTC when recorded)
-    duration_s: float | None  # first to last event, on the run's clock (virtual on the twin)
-    report_path: str | None
-    reason: str | None = None
-
-
-def list_runs(settings: Settings, *, status: str | None, since: datetime | None, limit: int) -> list[RunSummary]:
-    """Every run the checkpointer knows, newest first, filtered by state or outcome and start."""
-    from graphs import runner
-    from graphs.builder import build
-
-    with open_checkpointer(settings) as saver:
-        views = runner.runs(build(saver), saver)
-    with open_store(settings) as store:
-        rows = [_summary(v, store.candidates(v.run_id)) for v in views]
-    rows = [r for r in rows if status in (None, r.state, r.outcome) and (since is None or (r.started and r.started >= since))]
-    rows.sort(key=lambda r: r.started.timestamp() if r.started else 0.0, reverse=True)
-    return rows[:limit]
-
-
-def _summary(view: RunView, candidates: list[Candidate]) -> RunSummary:
-    from agent.models import RunEvent
-
-    s = view.state
-    events = [RunEvent.model_validate(e) for e in s.get("events") or []]
-    raw = s.get("decision")
-    decision = Decision.model_validate(raw) if raw else None
-    chosen = candidates[decision.choice - 1].spec if decision and decision.choice and len(candidates) >= decision.choice else None
-    state = ("waiting" if view.waiting else "interrupted" if view.interrupted else "done" if s.get("outcome")
-             else str(s.get("phase") or "designed"))
-    preset = s.get("preset") or {}
-    started = (events[0].wall or events[0].at) if events else None
-    return RunSummary(
-        run_id=view.run_id, state=state, outcome=s.get("outcome"),
-        experiment=chosen.title if chosen else ", ".join(s.get("candidates") or []) or _str(preset.get("title")),
-        target=f"{chosen.target_selector.namespace}/{chosen.target_selector.service}" if chosen else None,
-        started=started.replace(tzinfo=UTC) if started and started.tzinfo is None else started,
-        duration_s=(events[-1].at - events[0].at).total_seconds() if events else None,
-        report_path=s.get("report_path"), reason=s.get("reason"),
-    )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from agent.config.presets import PresetName, with_preset_labels
 from agent.errors import ConfigError
 from agent.models import Criticality, Dependency, Fault, Tier
 from agent.models.faults import default_actions, high_risk_faults
@@ -34,29 +35,31 @@ class TargetService(Section):
     tier: Tier
     criticality: Criticality = "medium"
     store: str | None = Field(None, description="the data store it is, if any, e.g. 'mongodb'")
-    selector: dict[str, str] | None = Field(None, description="pod labels; default name=<name>")
+    selector: dict[str, str] | None = Field(None, description="pod labels; default <k8s.pod_label>=<name>")
 
-    def pod_selector(self, service_label: str) -> dict[str, str]:
-        """The pod labels selecting this service (Sock Shop: ``name=<svc>``)."""
-        return self.selector or {service_label: self.name}
+    def pod_selector(self, pod_label: str) -> dict[str, str]:
+        """The pod labels selecting this service (Sock Shop: ``name=<svc>``; ``k8s.pod_label``,
+        not the metrics' service label, which depends on the monitoring setup)."""
+        return self.selector or {pod_label: self.name}
 
 
 class PromQueries(Section):
-    """PromQL templates; ``{namespace}``, ``{service}``, ``{label}`` (the service label) and
-    ``{window}`` are filled in. Defaults: Sock Shop's own series (FACTS.md section 3). Errors
-    are ``or vector(0)``: a service that never failed has no 5xx series, which is 0 %, while no
+    """PromQL templates; ``{namespace}``, ``{service}``, ``{label}`` (the service label),
+    ``{namespace_label}`` and ``{window}`` are filled in. Defaults: Sock Shop's own series
+    (FACTS.md section 3), labelled as the preset says (agent.config.presets). Errors are
+    ``or vector(0)``: a service that never failed has no 5xx series, which is 0 %, while no
     traffic at all stays "not measured". ``pod=~`` matches a Deployment's pods
     (``<svc>-<hash>-<suffix>``) and a StatefulSet's (``<svc>-<ordinal>``), not ``<svc>-db-...``."""
 
     error_rate_pct: str = (
-        '100 * (sum(rate(request_duration_seconds_count{{kubernetes_namespace="{namespace}",'
+        '100 * (sum(rate(request_duration_seconds_count{{{namespace_label}="{namespace}",'
         '{label}="{service}",status_code=~"5.."}}[{window}])) or vector(0)) / sum(rate('
-        'request_duration_seconds_count{{kubernetes_namespace="{namespace}",{label}="{service}",'
+        'request_duration_seconds_count{{{namespace_label}="{namespace}",{label}="{service}",'
         'route!="metrics"}}[{window}]))'
     )
     latency_p95_ms: str = (
         "1000 * histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket"
-        '{{kubernetes_namespace="{namespace}",{label}="{service}",route!="metrics"}}[{window}])))'
+        '{{{namespace_label}="{namespace}",{label}="{service}",route!="metrics"}}[{window}])))'
     )
     cpu_millicores: str = (
         '1000 * sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}",'
@@ -72,7 +75,11 @@ class PromQueries(Section):
 
 class Prometheus(Section):
     url: str = "http://127.0.0.1:9090"
-    service_label: str = Field("name", description="label that names a service on its series")
+    preset: PresetName = Field("manifests-monitoring", description="the monitoring setup's label scheme "
+                               "(agent.config.presets): manifests-monitoring, kube-prometheus or helm")
+    service_label: str = Field("name", description="label that names a service on its series; default: the preset's")
+    namespace_label: str = Field("kubernetes_namespace", description="label holding the namespace on the "
+                                 "application series; default: the preset's (cAdvisor's is always namespace)")
     window: str = Field("1m", description="rate() window of the queries")
     timeout_s: float = Field(5.0, gt=0, description="per query; a slow Prometheus counts as missing")
     queries: PromQueries = PromQueries()
@@ -81,6 +88,11 @@ class Prometheus(Section):
         "e.g. sum by (source_workload, destination_workload) (rate(istio_requests_total"
         "{{destination_workload_namespace=\"{namespace}\"}}[{window}]))): calls are inferred from it; None: not read",
     )
+    @model_validator(mode="before")
+    @classmethod
+    def _labels_of_preset(cls, data: object) -> object:
+        return with_preset_labels(data)  # labels not written in stack.yaml come from the preset
+
     caller_label: str = Field("source_workload", description="label of calls_query naming the calling workload")
     callee_label: str = Field("destination_workload", description="label of calls_query naming the called workload")
 
@@ -106,6 +118,7 @@ class K8s(Section):
     retry_backoff_s: float = Field(0.5, ge=0, le=30, description="first wait between tries; doubles each time")
     retry_backoff_max_s: float = Field(4.0, ge=0, le=60, description="longest wait between tries")
     namespaces: list[str] = ["sock-shop"]
+    pod_label: str = Field("name", description="pod label naming a service (default selector of target_services)")
     target_services: list[TargetService] = []
     dependencies: list[Dependency] = []
     monitoring: Monitoring = Monitoring()
@@ -178,12 +191,26 @@ class MonitorSettings(Section):
     recovery_timeout_s: float = Field(300.0, ge=0, description="watch recovery this long after chaos")
     update_interval_s: float = Field(30.0, gt=0, description="progress notifications, seconds")
     max_ticks: int = Field(500, gt=0, description="hard stop of the monitor loop")
+    effect_window_s: float = Field(
+        10.0, gt=0, le=600, description="the fault must show an effect (from the cluster and the metrics, not "
+        "the engine) over this much experiment time, or the run is inconclusive"
+    )
+    effect_checks: int = Field(3, ge=3, le=100, description="effect checks over effect_window_s (3 at least)")
+    cleanup_timeout_s: float = Field(
+        120.0, ge=0, le=3600, description="after a run ends, wait this long for verified cleanup (no active "
+        "engine or chaos pods, target Ready, steady state back in band) before listing the leftovers"
+    )
 
 
 class Litmus(Section):
     version: Literal["2.14", "3.x"] = "3.x"
     chaos_service_account: str = "litmus-admin"
     job_cleanup_policy: Literal["delete", "retain"] = "retain"
+    probes: bool = Field(True, description="steady-state probes in each engine (promProbe per abort condition with "
+                         "Prometheus, httpProbe on the edge): without them Litmus's verdict checks nothing")
+    probe_prometheus_url: str | None = Field(
+        None, description="Prometheus as the experiment pod reaches it (in-cluster); default k8s.monitoring.prometheus.url"
+    )
 
 
 class Slack(Section):
@@ -216,6 +243,20 @@ class Slack(Section):
             raise ConfigError(f"slack.{name}: missing, but slack serve (slack.mode: {self.mode}) needs it; set it in "
                               f"stack.yaml or CHAOS_ADVISOR_SLACK__{name.upper()} ({where})")
         return secret.get_secret_value()
+
+
+class Web(Section):
+    """``python -m agent web``, the console: who may write. Reads need no login; every write (approve,
+    reject, abort) needs a signed-in user, and an approval also ``web:<user>`` in policy.approvers."""
+
+    token: SecretStr | None = Field(None, description="sign-in token (with a name on the form); env CHAOS_ADVISOR_WEB__TOKEN; none: no token sign-in")
+    trust_proxy_header: bool = Field(
+        False, description="take the user from X-Forwarded-User (else X-Auth-Request-User), as oauth2-proxy sets them; "
+        "only behind a proxy that strips them from clients"
+    )
+    session_secret: SecretStr | None = Field(None, description="signs session and CSRF cookies; none: a new one each start (sign in again)")
+    mermaid_js: str = Field(".tools/mermaid/node_modules/mermaid/dist/mermaid.min.js",
+                            description="a local mermaid.min.js that draws report diagrams in the browser; missing: their source is shown")
 
 
 class LLM(Section):

@@ -17,6 +17,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from agent.config.journey import Journey
+from agent.config.planner import Planner
 from agent.config.sections import (
     LLM,
     Checkpoint,
@@ -27,6 +29,7 @@ from agent.config.sections import (
     Policy,
     Slack,
     Twin,
+    Web,
 )
 
 
@@ -44,9 +47,12 @@ class Settings(BaseSettings):
     litmus: Litmus = Litmus()
     slack: Slack = Slack()
     llm: LLM = LLM()
+    planner: Planner = Planner()
     checkpoint: Checkpoint = Checkpoint()
     twin: Twin = Twin()
     paths: Paths = Paths()
+    web: Web = Web()
+    journey: Journey = Journey()
     base_dir: Path = Field(Path("."), exclude=True, description="relative paths start here")
     source: Path | None = Field(None, exclude=True, description="the file it was read from (read again for the policy in force)")
     source_sha256: str | None = Field(None, exclude=True, description="its content when read: a change means a new policy")

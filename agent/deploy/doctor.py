@@ -17,13 +17,17 @@ In order (a check that cannot run because an earlier one failed is ``skip``):
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from agent.deploy.manifests import CHAOS, CLUSTER_READS, DISCOVERY, NAME, NAMESPACE, Grant
 from agent.errors import ChaosAdvisorError
 from agent.ports import Deps
+
+if TYPE_CHECKING:
+    from agent.deploy.doctor_presets import PresetReader
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -56,6 +60,7 @@ class Check(BaseModel):
     title: str  # what was checked
     detail: str = ""  # what was found
     fix: str = ""  # the exact command or setting that fixes a fail (or a warn)
+    notes: list[str] = []  # further lines under it (the label presets' reasons)
 
 
 class DoctorReport(BaseModel):
@@ -74,8 +79,9 @@ class DoctorReport(BaseModel):
         return all(c.status in ("ok", "warn") for c in self.checks)
 
 
-def examine(deps: Deps, probe: Probe, *, twin: bool) -> DoctorReport:
-    """Run every check against the cluster (and metrics) of ``deps``."""
+def examine(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[PresetReader] = ()) -> DoctorReport:
+    """Run every check against the cluster (and metrics) of ``deps``; ``presets``: every label
+    preset's queries against the same Prometheus, compared (none on the twin)."""
     from agent.deploy.doctor_checks import cluster_checks  # it builds on this module's Check
 
     checks = [api_check(probe, twin=twin)]
@@ -84,7 +90,7 @@ def examine(deps: Deps, probe: Probe, *, twin: bool) -> DoctorReport:
                             detail="skipped: the Kubernetes API did not answer"))
         return DoctorReport(cluster=probe.server, twin=twin, checks=checks)
     checks += rbac_checks(deps, probe, twin=twin)
-    checks += cluster_checks(deps, probe, twin=twin)
+    checks += cluster_checks(deps, probe, twin=twin, presets=presets)
     return DoctorReport(cluster=probe.server, twin=twin, checks=checks)
 
 

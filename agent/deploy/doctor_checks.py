@@ -9,16 +9,19 @@ that apply them (docs/real-cluster.md walks through them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agent.config import PromQueries
 from agent.deploy.doctor import Check
+from agent.deploy.doctor_presets import preset_checks
 from agent.errors import ChaosAdvisorError, Forbidden
 from agent.inventory.discovery import discover
 from agent.models import Inventory, Signals
 
 if TYPE_CHECKING:
     from agent.deploy.doctor import Probe
+    from agent.deploy.doctor_presets import PresetReader
     from agent.ports import Deps
 
 LITMUS_NAMESPACE = "litmus"  # upstream's operator.yaml and rbac.yaml install it there
@@ -29,8 +32,9 @@ RAW = "https://raw.githubusercontent.com/litmuschaos"
 SIGNALS = tuple(PromQueries.model_fields)  # the monitor reads one query per signal and target
 
 
-def cluster_checks(deps: Deps, probe: Probe, *, twin: bool) -> list[Check]:
-    """Discover the stack, then check the Litmus install, the metrics and the pods."""
+def cluster_checks(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[PresetReader] = ()) -> list[Check]:
+    """Discover the stack, then check the Litmus install, the metrics (and compare the label
+    presets) and the pods."""
     try:
         inv = discover(deps)
     except ChaosAdvisorError as e:
@@ -45,6 +49,7 @@ def cluster_checks(deps: Deps, probe: Probe, *, twin: bool) -> list[Check]:
                          detail="skipped: the Litmus CRDs are missing") for ns in namespaces]
     checks += [account_check(probe, deps, ns) for ns in namespaces]
     checks += metrics_checks(inv, deps, twin=twin)
+    checks += preset_checks(inv, presets, selected=deps.settings.k8s.monitoring.prometheus.preset)
     checks.append(pods_check(inv))
     return checks
 

@@ -41,6 +41,7 @@ class Idea:
 
     score: float
     spec: ExperimentSpec
+    likelihood: float = 1.0  # the share of requests the manifests predict will fail (agent.design.impact)
 
 
 def _names(names: list[str]) -> str:
@@ -62,7 +63,7 @@ def _idea(
         parameters=params, abort_threshold=abort, expected_impact=summary, risk_level=risk,
         rationale="; ".join(impact.reasons()), hypothesis=hypothesis,
     )
-    return Idea(impact.score, spec)
+    return Idea(impact.score, spec, impact.likelihood)
 
 
 def _edge_errors_expected(f: Facts, hypothesis: Hypothesis) -> str:

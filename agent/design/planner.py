@@ -8,12 +8,18 @@ registry entry has a planner hook (``agent.models.faults``); disk-fill and node-
 they are high-risk and evict whole pods or nodes, so they are left to a person (or the LLM
 designer) and the policy opt-in. DaemonSets are listed by discovery but
 not proposed: an experiment spec targets a Deployment or a StatefulSet.
+
+Ideas whose harm the manifests do not predict (likelihood below ``planner.weakness_likelihood``:
+every replica protected, or an injection whose outcome depends on code) are still ranked, but when
+no idea reaches the threshold the proposal says so: "no weakness above threshold ... found; the top
+candidates are exploratory" (a hardened system gets no invented weakness).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from agent.config.planner import WEAKNESS_LIKELIHOOD
 from agent.design.facts import Facts
 from agent.design.ideas import Idea, builders, fault_order
 from agent.design.impact import reach_reasons
@@ -26,12 +32,25 @@ class PlannerDesigner:
 
     name = "planner"
 
-    def __init__(self, *, actions: Iterable[Fault] | None = None, edge_service: str | None = None) -> None:
+    def __init__(self, *, actions: Iterable[Fault] | None = None, edge_service: str | None = None,
+                 weakness_likelihood: float = WEAKNESS_LIKELIHOOD) -> None:
         self._actions = set(actions) if actions is not None else set(builders())
         self._edge = edge_service
+        self.threshold = weakness_likelihood
 
     def propose(self, inventory: Inventory, count: int) -> Proposal:
-        return Proposal(designer=self.name, candidates=self.rank(inventory, count))
+        ideas = self.ideas(inventory)
+        chosen = _pick(ideas, count)
+        candidates = [Candidate(rank=n, score=round(i.score, 2), spec=i.spec) for n, i in enumerate(chosen, 1)]
+        notice = None
+        if ideas and not self.weaknesses(ideas):  # never present a guess as a weakness found
+            notice = (f"no weakness above threshold {self.threshold:g} found (the share of requests the manifests "
+                      "predict will fail: planner.weakness_likelihood); the top candidates are exploratory")
+        return Proposal(designer=self.name, candidates=candidates, notice=notice)
+
+    def weaknesses(self, ideas: list[Idea]) -> list[Idea]:
+        """The ideas whose harm the manifests predict (likelihood at or above the threshold), best first."""
+        return sorted((i for i in ideas if i.likelihood >= self.threshold), key=_key)
 
     def ideas(self, inventory: Inventory) -> list[Idea]:
         """Every scored idea for every target, before picking ([] when nothing can be targeted)."""

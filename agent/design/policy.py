@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.config import Policy
+from agent.engines import chaos_mesh
 from agent.engines.catalog import unused_parameters
 from agent.errors import SpecRejected
 from agent.models import AbortCondition, Candidate, ExperimentSpec, Inventory, Pod, Rejection, Target
@@ -44,6 +45,12 @@ def violations(spec: ExperimentSpec, inventory: Inventory, policy: Policy) -> li
     unused = unused_parameters(spec)
     if unused:
         found.append(Violation("parameters", f"{', '.join(unused)} do(es) not apply to {spec.action.value}; remove them"))
+    if spec.chaos_engine == "chaos-mesh":  # every fault of the registry is a Litmus one
+        found += [Violation("chaos_engine", f"chaos-mesh cannot run it: {why}") for why in chaos_mesh.refusals(spec)]
+        # The Chaos Mesh backend renders, validates and drives objects (agent.engines.backend), but the
+        # run graph (execute, monitor, recover) drives only Litmus so far: refuse rather than run it as Litmus.
+        found.append(Violation("engine", "runs drive only litmus so far (the chaos-mesh backend is not "
+                               "wired into the run graph yet); set chaos_engine: litmus"))
     found += _abort_violations(spec, inventory, policy)
     target, matched, target_found = _target_violations(spec, inventory)
     found += target_found
@@ -91,7 +98,7 @@ def _limits(spec: ExperimentSpec, policy: Policy) -> list[Violation]:
         ))
     if spec.action.entry.high_risk and not policy.allow_high_risk:
         found.append(Violation("policy.allow_high_risk", f"{spec.action.value} is high-risk and needs explicit opt-in"))
-    if spec.action not in policy.actions:
+    if spec.action not in policy.actions and not spec.action.entry.control:  # a control injects nothing
         found.append(Violation("policy.actions", f"action {spec.action.value!r} is not allowed"))
     if params.duration_s > policy.max_duration_s:
         found.append(Violation("policy.max_duration_s", f"duration {params.duration_s} s exceeds {policy.max_duration_s} s"))

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from agent.engines.catalog import CATALOG
+from agent.engines.probes import Probe
 from agent.models import ExperimentSpec, Fault, Parameters
 
 API_VERSION = "litmuschaos.io/v1alpha1"
@@ -41,20 +42,24 @@ class ChaosEngineManifest(BaseModel):
     cleanup: Literal["delete", "retain"]
     env: list[EnvVar]
     litmus_version: Literal["2.14", "3.x"] = "3.x"
+    probes: list[Probe] = []  # steady-state probes (agent.engines.probes); none: Litmus checks nothing
+
+    @property
+    def kind(self) -> str:
+        """Its kind (``agent.engines.backend.Rendered``)."""
+        return "ChaosEngine"
 
     def body(self) -> dict[str, object]:
         """The manifest as the API server takes it."""
+        run: dict[str, object] = {"components": {"env": [e.model_dump() for e in self.env]}}
+        if self.probes:
+            run["probe"] = [p.body(self.litmus_version) for p in self.probes]
         spec: dict[str, object] = {
             "engineState": "active",
             "appinfo": {"appns": self.appns, "applabel": self.applabel, "appkind": self.appkind},
             "chaosServiceAccount": self.service_account,
             "jobCleanUpPolicy": self.cleanup,
-            "experiments": [
-                {
-                    "name": self.experiment,
-                    "spec": {"components": {"env": [e.model_dump() for e in self.env]}},
-                }
-            ],
+            "experiments": [{"name": self.experiment, "spec": run}],
         }
         if self.litmus_version == "2.14":
             spec["annotationCheck"] = "false"  # 2.x only; removed in 3.0
@@ -108,8 +113,10 @@ def render(
     service_account: str,
     cleanup: Literal["delete", "retain"],
     litmus_version: Literal["2.14", "3.x"] = "3.x",
+    probes: list[Probe] | None = None,
 ) -> ChaosEngineManifest:
-    """The ChaosEngine that runs ``spec`` for ``run_id`` in the target's namespace."""
+    """The ChaosEngine that runs ``spec`` for ``run_id`` in the target's namespace, with
+    ``probes`` (:func:`agent.engines.probes.steady_state_probes`) in its experiment."""
     sel = spec.target_selector
     return ChaosEngineManifest(
         name=engine_name(run_id),
@@ -123,4 +130,5 @@ def render(
         cleanup=cleanup,
         env=env_for(spec.action, spec.parameters),
         litmus_version=litmus_version,
+        probes=probes or [],
     )

@@ -51,7 +51,7 @@ def require_configured(inv: Inventory, settings: Settings) -> None:
         here = sorted(w.name for w in inv.workloads if w.namespace == t.namespace)
         guess = difflib.get_close_matches(t.name, here, n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else f"workloads there: {', '.join(here[:8]) or 'none'}"
-        label = settings.k8s.monitoring.prometheus.service_label
+        label = settings.k8s.pod_label
         raise NotFound(
             f"stack.yaml k8s.target_services[{i}] {t.name!r}: no workload in namespace {t.namespace!r} runs pods "
             f"labelled {','.join(f'{k}={v}' for k, v in t.pod_selector(label).items())}; {hint} "

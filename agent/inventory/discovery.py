@@ -12,6 +12,7 @@ written, follows from the call graph: what users reach, and what user requests p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from agent.config import Settings, TargetService
@@ -22,6 +23,7 @@ from agent.models import Dependency, Inventory, Pod, Target, Workload
 from agent.models.inventory import Evidence, InferredFact
 from agent.ports import ClusterSnapshot, Deps
 
+CHAOS_UID = "chaosUID"  # chaos-operator / chaos-runner / litmus-go label every pod of a run with it
 # Labels a controller adds to its pods: never part of a workload's own selector.
 _CONTROLLER_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name")
 
@@ -31,8 +33,10 @@ def build_inventory(
 ) -> Inventory:
     """The typed Inventory: configured and discovered targets, their calls, plus the raw lists.
 
-    ``observed``: calls seen at run time, (namespace, caller workload, callee workload, evidence)."""
-    label = settings.k8s.monitoring.prometheus.service_label
+    ``observed``: calls seen at run time, (namespace, caller workload, callee workload, evidence).
+    Litmus's own pods (runner, experiment, helpers: labelled ``chaosUID``) are not the application's."""
+    snapshot = replace(snapshot, pods=[p for p in snapshot.pods if CHAOS_UID not in p.labels])
+    label = settings.k8s.pod_label
     namespaces = set(settings.k8s.namespaces)
     configured = [_configured(t, snapshot, label) for t in settings.k8s.target_services]
     claimed = {(t.workload.kind, t.namespace, t.workload.name) for t in configured if t.workload}

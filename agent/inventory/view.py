@@ -42,6 +42,7 @@ def render_inventory(console: Console, inv: Inventory) -> None:
     console.print(
         f"{inv.cluster}: {counts}, {len(inv.services)} Services, {len(inv.pods)} Pods"
         + (f", {daemonsets} DaemonSets" if daemonsets else "") + f"; Litmus CRDs: {len(inv.litmus.crds)}"
+        + f"; engines: {', '.join(inv.litmus.engines) or 'none'}"
     )
 
 

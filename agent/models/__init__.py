@@ -5,7 +5,7 @@ JSON-shaped so it can live in the checkpointed graph state (``model_dump(mode="j
 
 Modules: ``base`` (literals, the frozen base), ``faults`` (the fault registry), ``inventory`` (the discovered stack),
 ``spec`` (experiment specs, candidates, proposals), ``run`` (approval, engine, signals, events,
-audit).
+audit), ``verify`` (the effect and cleanup checks after a run).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from agent.models.spec import (  # noqa: F401
     SignalName,
     TargetSelector,
 )
+from agent.models.verify import CleanupResult, EffectCheck, EffectResult  # noqa: F401
 
 __all__ = [
     "AbortCondition",
@@ -69,10 +70,13 @@ __all__ = [
     "AuditEntry",
     "Candidate",
     "ChaosLeftover",
+    "CleanupResult",
     "Comparison",
     "Container",
     "Criticality",
     "Decision",
+    "EffectCheck",
+    "EffectResult",
     "Dependency",
     "EngineInfo",
     "EngineRef",

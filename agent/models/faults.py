@@ -29,6 +29,14 @@ IdeaShape = Literal["restart", "container-restart", "cpu-throttle", "memory-pres
 # When a fault's own recommendation applies (``agent.report.recommend``): "callers_hit" when
 # services other than the target moved; "oom" when the target has a memory limit and was down.
 AdviceWhen = Literal["callers_hit", "oom"]
+# How the agent checks that a fault took effect, from the cluster and the metrics and never from the
+# engine's word (``agent.run.effect``): "replaced" the target's pods were replaced (new uids and
+# creation times); "restarted" a target container's restartCount rose; "signal" the error rate or p95
+# of the target or a caller left its baseline band; "caller-errors" the error rate of the target (the
+# caller of the broken names) or of its callers left its band; "cpu" / "memory" the target's usage
+# rose above its band (a memory hog's OOM kill, a restart, counts too); "none" the control, which
+# injects nothing: no effect is expected, and any deviation is a false alarm (``agent.run.control``).
+EffectKind = Literal["replaced", "restarted", "signal", "caller-errors", "cpu", "memory", "none"]
 
 
 class _Registered(type):
@@ -56,6 +64,7 @@ class Fault(str, metaclass=_Registered):
     POD_DNS_ERROR: ClassVar[Fault]
     DISK_FILL: ClassVar[Fault]
     NODE_DRAIN: ClassVar[Fault]
+    CONTROL: ClassVar[Fault]
 
     __slots__ = ()
 
@@ -109,6 +118,18 @@ class Advice:
     evidence: str
 
 
+ChaosMeshKind = Literal["PodChaos", "NetworkChaos", "StressChaos"]
+
+
+@dataclass(frozen=True)
+class ChaosMeshMap:
+    """How Chaos Mesh (2.8) does a fault (``agent.engines.chaos_mesh`` renders it): the kind, and its
+    ``spec.action`` (StressChaos has none: ``action`` names the stressor, "cpu" or "memory")."""
+
+    kind: ChaosMeshKind
+    action: str
+
+
 @dataclass(frozen=True)
 class FaultEntry:
     """Everything the agent knows about one fault (see the module docstring)."""
@@ -127,6 +148,8 @@ class FaultEntry:
     gentle: bool = False  # only slows or duplicates traffic: a store under it keeps its data
     node_level: bool = False  # hits a node, not pods (no pods_affected_perc)
     aliases: tuple[str, ...] = ()  # the seed's names for it
+    effect: EffectKind = "signal"  # how its effect is checked (see EffectKind)
+    chaos_mesh: ChaosMeshMap | None = None  # None: Chaos Mesh cannot run it (the policy refuses it there)
 
     @property
     def fault(self) -> Fault:
@@ -144,6 +167,11 @@ class FaultEntry:
     @property
     def high_risk(self) -> bool:
         return self.risk == "high"
+
+    @property
+    def control(self) -> bool:
+        """The no-fault control: nothing is injected and no ChaosEngine is applied (``agent.run.control``)."""
+        return self.effect == "none"
 
 
 _POD = {"duration_s": "TOTAL_CHAOS_DURATION", "pods_affected_perc": "PODS_AFFECTED_PERC"}
@@ -167,37 +195,53 @@ _MEMORY_LIMIT = Advice(
 _BUILT_IN = [
     FaultEntry("pod-delete", "restart tolerance: replicas, readiness, reconnects", "medium",
                {**_POD, "chaos_interval_s": "CHAOS_INTERVAL", "force": "FORCE"}, "instant",
-               planner=PlannerHook("restart"), default_allowed=True, init_allowed=True, aliases=("pod-kill",)),
+               planner=PlannerHook("restart"), default_allowed=True, init_allowed=True, aliases=("pod-kill",), effect="replaced",
+               chaos_mesh=ChaosMeshMap("PodChaos", "pod-kill")),
     FaultEntry("container-kill", "crash recovery of one container and its restart cost", "medium",
                {**_POD, "chaos_interval_s": "CHAOS_INTERVAL", "signal": "SIGNAL"}, "instant",
-               planner=PlannerHook("container-restart"), init_allowed=True),
+               planner=PlannerHook("container-restart"), init_allowed=True, effect="restarted",
+               chaos_mesh=ChaosMeshMap("PodChaos", "container-kill")),
     FaultEntry("pod-cpu-hog", "CPU limits, throttling and autoscaling under CPU pressure", "low",
                {**_POD, "cpu_cores": "CPU_CORES", "cpu_load_pct": "CPU_LOAD"}, "duration",
                chart_signal="latency_p95_ms", planner=PlannerHook("cpu-throttle"), advice=_CALLERS_TIMEOUTS,
-               default_allowed=True, init_allowed=True, strength="cpu_load_pct", gentle=True),
+               default_allowed=True, init_allowed=True, strength="cpu_load_pct", gentle=True, effect="cpu",
+               chaos_mesh=ChaosMeshMap("StressChaos", "cpu")),
     FaultEntry("pod-memory-hog", "memory limits: slowdown below the limit, OOM kill above it", "medium",
                {**_POD, "memory_consumption_mb": "MEMORY_CONSUMPTION", "number_of_workers": "NUMBER_OF_WORKERS"},
-               "duration", planner=PlannerHook("memory-pressure"), advice=_MEMORY_LIMIT, init_allowed=True),
+               "duration", planner=PlannerHook("memory-pressure"), advice=_MEMORY_LIMIT, init_allowed=True,
+               effect="memory", chaos_mesh=ChaosMeshMap("StressChaos", "memory")),
     FaultEntry("pod-network-latency", "timeouts and retries of callers when a dependency is slow", "medium",
                {**_NET, "network_latency_ms": "NETWORK_LATENCY", "jitter_ms": "JITTER"}, "duration",
                chart_signal="latency_p95_ms", planner=PlannerHook("slow-network"), advice=_CALLERS_TIMEOUTS,
-               default_allowed=True, init_allowed=True, aliases=("network-delay",)),
+               default_allowed=True, init_allowed=True, aliases=("network-delay",),
+               chaos_mesh=ChaosMeshMap("NetworkChaos", "delay")),
     FaultEntry("pod-network-loss", "error handling and retries when packets are dropped", "medium",
                {**_NET, "packet_loss_pct": "NETWORK_PACKET_LOSS_PERCENTAGE"}, "duration",
-               planner=PlannerHook("packet", 50, "lost"), strength="packet_loss_pct", aliases=("network-loss",)),
+               planner=PlannerHook("packet", 50, "lost"), strength="packet_loss_pct", aliases=("network-loss",),
+               chaos_mesh=ChaosMeshMap("NetworkChaos", "loss")),
     FaultEntry("pod-network-corruption", "integrity checks and retries on corrupted packets", "medium",
                {**_NET, "packet_corruption_pct": "NETWORK_PACKET_CORRUPTION_PERCENTAGE"}, "duration",
                planner=PlannerHook("packet", 50, "corrupted"), strength="packet_corruption_pct",
-               aliases=("network-corruption",)),
+               aliases=("network-corruption",), chaos_mesh=ChaosMeshMap("NetworkChaos", "corrupt")),
     FaultEntry("pod-network-duplication", "idempotency of requests seen twice", "low",
                {**_NET, "packet_duplication_pct": "NETWORK_PACKET_DUPLICATION_PERCENTAGE"}, "duration",
-               planner=PlannerHook("packet", 50, "duplicated"), strength="packet_duplication_pct", gentle=True),
+               planner=PlannerHook("packet", 50, "duplicated"), strength="packet_duplication_pct", gentle=True,
+               chaos_mesh=ChaosMeshMap("NetworkChaos", "duplicate")),
     FaultEntry("pod-dns-error", "behaviour when service names stop resolving", "medium",
-               {**_POD, "target_hostnames": "TARGET_HOSTNAMES"}, "duration", planner=PlannerHook("dns-failure")),
+               {**_POD, "target_hostnames": "TARGET_HOSTNAMES"}, "duration", planner=PlannerHook("dns-failure"),
+               effect="caller-errors"),
     FaultEntry("disk-fill", "ephemeral-storage limits and eviction", "high",
-               {**_POD, "fill_percentage": "FILL_PERCENTAGE"}, "duration", strength="fill_percentage"),
+               {**_POD, "fill_percentage": "FILL_PERCENTAGE"}, "duration", strength="fill_percentage",
+               effect="replaced"),
     FaultEntry("node-drain", "rescheduling, PodDisruptionBudgets and spread across nodes", "high",
-               {"duration_s": "TOTAL_CHAOS_DURATION", "target_node": "TARGET_NODE"}, "duration", node_level=True),
+               {"duration_s": "TOTAL_CHAOS_DURATION", "target_node": "TARGET_NODE"}, "duration", node_level=True,
+               effect="replaced"),
+    # The no-fault control: the whole loop (lease, baseline, monitor, verify, report) with nothing
+    # injected, to measure how often the measurement itself cries wolf. No ChaosEngine, no Litmus
+    # experiment, no twin simulation; it needs no policy.actions entry (it touches nothing), but an
+    # approval like any run.
+    FaultEntry("control", "the measurement itself: nothing is injected, so nothing should move", "low",
+               {"duration_s": "TOTAL_CHAOS_DURATION"}, "duration", effect="none"),
 ]
 FAULTS: dict[Fault, FaultEntry] = {}
 

@@ -64,6 +64,7 @@ class Workload(Frozen):
     selector: dict[str, str] = {}  # spec.selector.matchLabels: the workload's own pods
     persistent: bool = False  # a PersistentVolumeClaim volume or volumeClaimTemplates: data survives a restart
     config: list[ConfigFile] = []  # ConfigMap keys mounted as files
+    generation: int = 0  # metadata.generation: a change during a run is a rollout (agent.run.confounders)
 
 
 class KubeService(Frozen):
@@ -89,6 +90,8 @@ class Pod(Frozen):
     ready: bool
     restarts: int = 0
     node: str | None = None
+    uid: str = ""  # a new uid under the same owner is a replaced pod (the effect check reads it)
+    created_at: datetime | None = None  # its creationTimestamp
 
 
 class Dependency(Frozen):
@@ -127,10 +130,18 @@ class Target(Frozen):
 
 
 class LitmusInstall(Frozen):
-    """What of LitmusChaos the cluster has: CRDs and ChaosExperiments per namespace."""
+    """What of LitmusChaos the cluster has: CRDs and ChaosExperiments per namespace; and Chaos Mesh's CRDs."""
 
     crds: list[str] = []
     experiments: dict[str, list[str]] = {}
+    chaos_mesh_crds: list[str] = []  # chaos-mesh.org CRDs (podchaos.chaos-mesh.org, ...)
+
+    @property
+    def engines(self) -> list[str]:
+        """The chaos engines the cluster has (their CRDs are installed), as ``chaos_engine`` names them."""
+        return [name for name, crd, crds in (("litmus", "chaosengines.litmuschaos.io", self.crds),
+                                             ("chaos-mesh", "podchaos.chaos-mesh.org", self.chaos_mesh_crds))
+                if crd in crds]
 
 
 class Inventory(Frozen):

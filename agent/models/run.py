@@ -26,7 +26,7 @@ class Decision(Frozen):
     verdict: Literal["approve", "reject"]
     choice: int | None = Field(None, ge=1)
     approver: str = Field(min_length=1)
-    channel: Literal["cli", "slack", "chat"]
+    channel: Literal["cli", "slack", "chat", "web"]
     at: datetime
     note: str = ""
 
@@ -84,6 +84,17 @@ class ChaosLeftover(Frozen):
     name: str
     uid: str = ""  # a delete sent with it as precondition never removes a newer object of that name
     engine: str = ""  # the engine's name: the audit files the deletion under its run
+    phase: str = ""  # a pod's status.phase: Succeeded or Failed pods no longer act (kept for their logs)
+
+
+class ProbeOutcome(Frozen):
+    """One Litmus probe of the ChaosResult (``status.probeStatuses[]``): Passed, Failed, Awaited or N/A."""
+
+    name: str
+    type: str = ""
+    mode: str = ""
+    verdict: str = "Awaited"
+    description: str = ""
 
 
 class EngineStatus(Frozen):
@@ -94,6 +105,8 @@ class EngineStatus(Frozen):
     experiment_status: str | None = None
     phase: str | None = None
     verdict: str | None = None
+    probe_success_pct: str | None = None  # ChaosResult probeSuccessPercentage: "Awaited", "0".."100"
+    probes: list[ProbeOutcome] = []
 
     @property
     def finished(self) -> bool:
@@ -166,7 +179,9 @@ class RunEvent(Frozen):
     wall: datetime | None = None
 
 
-Outcome = Literal["completed", "aborted", "rejected", "refused", "failed", "dry_run"]
+# "inconclusive": the engine ran, but the cluster and the metrics showed no effect of the fault
+# (agent.run.effect); never reported as a held hypothesis.
+Outcome = Literal["completed", "aborted", "rejected", "refused", "failed", "dry_run", "inconclusive"]
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -173,7 +173,8 @@ class ExperimentSpec(Frozen):
     abort_threshold: AbortThreshold | None
     expected_impact: Line
     risk_level: RiskLevel
-    chaos_engine: Literal["litmus"] = "litmus"
+    # The engine that runs it (``agent.engines.backend``); the policy refuses a fault the engine cannot do.
+    chaos_engine: Literal["litmus", "chaos-mesh"] = "litmus"
     rationale: Text = ""
     hypothesis: Hypothesis | None = None
 

@@ -30,6 +30,7 @@ import json
 
 from agent.inventory.summary import clean, count_tokens
 from agent.models import RunEvent
+from agent.report import timing
 from agent.report.findings import blast_radius, chaos_window, n, signal_findings
 from agent.report.number_check import Evidence, numbers_in
 from agent.report.recommend import recommend
@@ -52,7 +53,7 @@ def bundle(record: RunRecord, *, budget_tokens: int = EVIDENCE_TOKENS) -> Eviden
     """The run's evidence as JSON Lines within ``budget_tokens`` (requires an injected run's spec)."""
     spec = record.spec
     assert spec is not None, "only a run with a spec has evidence to narrate"
-    fixed = [_run(record), *_hypothesis(record), *_findings(record), *_target(record)]
+    fixed = [_run(record), *_hypothesis(record), *_findings(record), *_target(record), *timing.evidence_rows(record)]
     signals = _signals(record)[:MAX_SIGNALS]
     events = [_event(record, e) for e in record.events if e.kind not in _PLUMBING]
     while len(events) > MAX_EVENTS:

@@ -14,7 +14,7 @@ from typing import Literal
 from agent.models import ExpectedSignal, ExperimentSpec, RunEvent, Sample, Signals
 from agent.run.band import band_of, baseline_window
 
-Verdict = Literal["confirmed", "refuted", "not measured"]
+Verdict = Literal["confirmed", "refuted", "not measured", "inconclusive"]  # inconclusive: the fault did nothing
 
 # How close an observed peak must come to the predicted one (absolute floor per signal, and
 # 25 % of the prediction): the planner predicts orders of magnitude, not decimals.

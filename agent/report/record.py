@@ -10,8 +10,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.engines.litmus import ChaosEngineManifest
-from agent.models import Decision, ExperimentSpec, Inventory, LLMUsage, Outcome, RunEvent, Sample, Signals
+from agent.models import (
+    CleanupResult,
+    Decision,
+    EffectResult,
+    EngineStatus,
+    ExperimentSpec,
+    Inventory,
+    LLMUsage,
+    Outcome,
+    RunEvent,
+    Sample,
+    Signals,
+)
+from agent.models.history import MetricsRange
+from agent.models.journey import JourneyLog
+from agent.models.verify import ConfounderResult
 from agent.report.findings import RecoveryFinding, first
+from agent.report.journey import JourneySummary, summarise, tldr_part
 from agent.report.recovery import Recovery, duration, finding, measure
 
 SIGNALS: list[tuple[str, str, str]] = [
@@ -53,6 +69,12 @@ class RunRecord:
     queries: dict[str, str] = field(default_factory=dict)  # "<service>.<signal>" -> PromQL / twin field
     llm_usage: LLMUsage | None = None
     narrative: Narrative | None = None
+    litmus: EngineStatus | None = None  # the engine's last status: ChaosResult probes and probeSuccessPercentage
+    effect: EffectResult | None = None  # did the fault take effect (graphs.nodes.verify); None: not checked
+    cleanup: CleanupResult | None = None  # was its chaos cleaned up; None: nothing was applied
+    confounders: ConfounderResult | None = None  # what else changed the namespace (agent.run.confounders); None: not checked
+    journey: JourneyLog | None = None  # the agent's own requests to the edge's pages; None: no probe ran
+    history: MetricsRange | None = None  # the run read again at the scrape resolution (Prometheus); None: not kept
 
     @property
     def start(self) -> datetime | None:
@@ -63,6 +85,12 @@ class RunRecord:
     @property
     def injected(self) -> bool:
         return self.spec is not None and self.start is not None
+
+    @property
+    def timed(self) -> list[Sample]:
+        """What recovery is timed from: the range read at the scrape resolution when there is one,
+        else the monitor's samples."""
+        return self.history.samples if self.history is not None and self.history.samples else self.samples
 
 
 @dataclass(frozen=True)
@@ -111,7 +139,8 @@ def tldr(record: RunRecord) -> str:
     worst = max(
         (p for p in impacts(record) if p.signal == "error_rate_pct"), key=lambda p: p.peak, default=None
     )
-    rec = _recovery(record)
+    journey = journey_of(record)
+    rec = _recovery(record) + (tldr_part(journey, record.spec.target_selector.service) if journey else "")
     if worst is None:
         slow = max(
             (p for p in impacts(record) if p.signal == "latency_p95_ms"), key=lambda p: p.peak, default=None
@@ -130,14 +159,19 @@ def tldr(record: RunRecord) -> str:
 
 def recovery_of(record: RunRecord) -> RecoveryFinding | None:
     """The hypothesis's recovery against the one measured from the signals (None: no hypothesis)."""
-    return finding(record.spec, record.events, record.baseline, record.samples) if record.spec else None
+    return finding(record.spec, record.events, record.baseline, record.timed) if record.spec else None
 
 
 def measured(record: RunRecord) -> Recovery | None:
     """Recovery as the signals show it, per service and signal (None: nothing injected)."""
     if record.spec is None or not record.injected:
         return None
-    return measure(record.spec, record.events, record.baseline, record.samples)
+    return measure(record.spec, record.events, record.baseline, record.timed)
+
+
+def journey_of(record: RunRecord) -> JourneySummary | None:
+    """The user journey from the injection on (None: no probe ran, or nothing was injected)."""
+    return summarise(record.journey, record.start) if record.journey is not None and record.start else None
 
 
 def _recovery(record: RunRecord) -> str:

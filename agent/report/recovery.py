@@ -39,7 +39,7 @@ class SignalRecovery:
     band: Range
     off_at: datetime  # the first sample outside the band
     back_at: datetime | None  # the first sample within it after the last one outside; None: still off
-    worst: float  # the value farthest from the band's mean
+    worst: float | None  # the value farthest from the band's mean; None: it only vanished (no value)
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,9 @@ def _signal(band: Band, after: list[Sample], service: str, signal: str) -> Signa
     if not off:
         return None
     later = [s for s in after if s.at > off[-1].at and getattr(s.services.get(service), signal, None) is not None]
-    values = [float(v) for s in off if (v := getattr(s.services[service], signal)) is not None]
+    values = [float(v) for s in off if (v := getattr(s.services.get(service), signal, None)) is not None]
     return SignalRecovery(service, signal, r, off[0].at, later[0].at if later else None,
-                          max(values, key=lambda v: abs(v - r.mean)))
+                          max(values, key=lambda v: abs(v - r.mean), default=None))
 
 
 def _all_back(rows: list[SignalRecovery]) -> datetime | None:
@@ -177,5 +177,6 @@ def signal_lines(rec: Recovery, rel: Callable[[datetime], str]) -> list[str]:
         low = max(r.band.low, 0.0)
         band = f"≥ {n(low)}" if r.band.high == float("inf") else f"{n(low)}–{n(r.band.high)}{unit}"
         slo = "" if r.signal in SLO_SIGNALS else " (not an SLO signal: does not decide recovery)"
-        out.append(f"{r.service} {label}: off from {rel(r.off_at)} (worst {n(r.worst)}{unit}, band {band}), {back}{slo}")
+        worst = "no value: its series vanished" if r.worst is None else f"worst {n(r.worst)}{unit}"
+        out.append(f"{r.service} {label}: off from {rel(r.off_at)} ({worst}, band {band}), {back}{slo}")
     return out

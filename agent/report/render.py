@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from agent.report import probes
 from agent.report import sections as sec
 from agent.report.record import RunRecord, recovery_of, tldr
 
@@ -17,11 +18,12 @@ __all__ = ["RunRecord", "render", "sidecar", "tldr"]
 def render(record: RunRecord) -> str:
     """The whole report as Markdown."""
     parts = [
-        f"# Chaos report: {record.spec.title if record.spec else 'run ' + record.run_id}",
+        f"# {_title(record)}",
         f"> {tldr(record)}",
         sec.summary(record),
         sec.what_happened(record),
         sec.key_findings(record),
+        probes.section(record),
         sec.timeline(record),
         sec.impact(record),
         sec.recommendations(record),
@@ -30,6 +32,15 @@ def render(record: RunRecord) -> str:
         sec.details(record),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _title(record: RunRecord) -> str:
+    """"Chaos report: <title>", or "Control run: <title>" for a no-fault control (agent.run.control)."""
+    if record.spec is None:
+        return f"Chaos report: run {record.run_id}"
+    if record.spec.action.entry.control:
+        return f"Control run: {record.spec.title.removeprefix('Control run: ')} (nothing injected)"
+    return f"Chaos report: {record.spec.title}"
 
 
 def sidecar(record: RunRecord) -> str:
@@ -45,6 +56,8 @@ def sidecar(record: RunRecord) -> str:
         "reason": record.reason,
         "tldr": tldr(record),
         "verdict": record.verdict,
+        "probe_success_pct": record.litmus.probe_success_pct if record.litmus else None,
+        "probes": [p.model_dump() for p in record.litmus.probes] if record.litmus else [],
         "source": record.source,
         "spec": spec.model_dump(mode="json") if spec else None,
         "decision": record.decision.model_dump(mode="json") if record.decision else None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import yaml
 
-from agent.report import charts, recovery
+from agent.report import charts, probes, recovery, timing
 from agent.report import diagrams as mm
 from agent.report.findings import (
     blast_radius,
@@ -16,6 +17,8 @@ from agent.report.findings import (
 )
 from agent.report.recommend import recommend
 from agent.report.record import RunRecord, impacts, measured, recovery_of
+from agent.report.verified import cleanup_line, effect_line
+from agent.run import confounders
 from agent.run.band import RULE
 
 
@@ -47,7 +50,10 @@ def summary(record: RunRecord) -> str:
         ("Started", ts(_injected_at(record) or record.start) if record.start else "never: nothing was applied"),
         ("Chaos duration", recovery.duration((end.at - record.start).total_seconds(), recovery.resolution_s(record.samples))
          if record.start and end else "not known"),
-        ("Litmus verdict", record.verdict or "not known (no ChaosResult read)"),
+        ("Litmus verdict", probes.verdict_line(record)),
+        ("Effect", effect_line(record.effect, record.start)),
+        ("Confounders", confounders.line(record.confounders, record.start)),
+        ("Cleanup", cleanup_line(record.cleanup, record.start)),
         ("Decision", f"{d.verdict} by {d.channel}:{d.approver} at {ts(d.at)}" if d else "none recorded"),
         ("Signals from", record.source),
     ]
@@ -88,17 +94,23 @@ def key_findings(record: RunRecord) -> str:
     out = ["## Key findings", ""]
     if spec.hypothesis:
         out.append(f"Hypothesis: {spec.hypothesis.statement}.")
+    if record.outcome == "inconclusive":  # predictions are not graded on a fault that did nothing
+        out.append("**Inconclusive: the fault had no observable effect**; nothing below confirms the hypothesis.")
     for f in signal_findings(spec, record.baseline, record.samples):
-        out.append(f"- {f.sentence(record.start)}")
+        f = replace(f, verdict="inconclusive") if record.outcome == "inconclusive" else f
+        out.append(f"- {f.sentence(record.start)}{confounders.mark(record.confounders, f.expected.service)}")
     rec = recovery_of(record)
     if rec:
-        out.append(f"- {recovery.finding_line(rec)}")
+        moved = {r.service for r in m.rows} if (m := measured(record)) is not None else set()
+        out.append(f"- {recovery.finding_line(rec)}{confounders.mark(record.confounders, *sorted(moved))}")
     out += _recovery_rows(record)
+    out += timing.lines(record, lambda at: rel(record, at))  # resolution, rate() window, user journey
     radius = blast_radius(spec, record.baseline, record.samples)
     out.append(
         f"- blast radius: predicted {', '.join(sorted(radius.predicted)) or 'none'}; observed "
         f"{', '.join(sorted(radius.observed)) or 'none'}"
-        + (f"; not predicted: {', '.join(sorted(radius.unexpected))}" if radius.unexpected else "")
+        + (f"; not predicted: {', '.join(s + confounders.mark(record.confounders, s) for s in sorted(radius.unexpected))}"
+           if radius.unexpected else "")
         + (f"; predicted but unaffected: {', '.join(sorted(radius.spared))}" if radius.spared else "")
     )
     return "\n".join(out)
@@ -110,7 +122,8 @@ def _recovery_rows(record: RunRecord) -> list[str]:
         return []
     head = (f"- by signal (samples up to {m.resolution_s:g} s apart, so each instant is known to ± "
             f"{m.resolution_s:g} s; band: {RULE}):")
-    return [head, *(f"  - {line}" for line in recovery.signal_lines(m, lambda at: rel(record, at)))]
+    lines = recovery.signal_lines(m, lambda at: rel(record, at))
+    return [head, *(f"  - {line}{confounders.mark(record.confounders, r.service)}" for r, line in zip(m.rows, lines, strict=True))]
 
 
 def timeline(record: RunRecord) -> str:

@@ -45,19 +45,19 @@ class Range:
 @dataclass(frozen=True)
 class Band:
     """Per service and signal, the baseline range; a service or signal missing from the baseline
-    window has none (it can be neither off nor back)."""
+    window has none (it can be neither off nor back). A signal with a range that has no value now
+    (its series vanished: the pod is gone, its traffic stopped) is off: never "back"."""
 
     ranges: dict[str, dict[str, Range]]
 
     def off(self, sample: Sample, service: str, signals: tuple[str, ...] = SLO_SIGNALS) -> list[str]:
-        """The ``signals`` of ``service`` outside their band in ``sample`` (unknown values are not off)."""
-        now, ranges = sample.services.get(service), self.ranges.get(service, {})
-        if now is None:
-            return []
-        return [sig for sig in signals if sig in ranges and _off(ranges[sig], getattr(now, sig))]
+        """The ``signals`` of ``service`` outside their band in ``sample``; one measured in the
+        baseline window and without a value now is off too (a vanished signal is not a recovered one)."""
+        now, ranges = sample.services.get(service, Signals()), self.ranges.get(service, {})
+        return [sig for sig in signals if sig in ranges and _off(ranges[sig], getattr(now, sig), vanished=sig != "ready_replicas")]
 
     def deviations(self, sample: Sample) -> list[str]:
-        """Services with an SLO signal outside its band."""
+        """Services with an SLO signal outside its band (or without a value any more)."""
         return [name for name in sorted(sample.services) if self.off(sample, name)]
 
     def recovered(self, sample: Sample) -> bool:
@@ -65,8 +65,10 @@ class Band:
         return not self.deviations(sample)
 
 
-def _off(r: Range, value: float | None) -> bool:
-    return value is not None and not r.holds(value)
+def _off(r: Range, value: float | None, *, vanished: bool) -> bool:
+    """Outside the range; no value counts as off when ``vanished`` (a series gone), not for
+    readiness (unknown only when the Kubernetes API did not answer: that has its own grace)."""
+    return vanished if value is None else not r.holds(value)
 
 
 def baseline_window(baseline: Sample | None, samples: list[Sample]) -> list[Sample]:

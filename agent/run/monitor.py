@@ -35,8 +35,10 @@ def breach(sample: Sample, threshold: AbortThreshold) -> str | None:
 LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
 
 
-def fmt(signal: str, v: float) -> str:
-    """A signal's value with its unit: ``2.3%``, ``187 ms``, ``250m``, ``512 MiB``."""
+def fmt(signal: str, v: float | None) -> str:
+    """A signal's value with its unit: ``2.3%``, ``187 ms``, ``250m``, ``512 MiB`` (``no value``: its series vanished)."""
+    if v is None:
+        return "no value"
     if signal == "error_rate_pct":
         return f"{v:.1f}%" if v != int(v) else f"{v:g}%"
     unit = {"latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB"}[signal]
@@ -44,16 +46,17 @@ def fmt(signal: str, v: float) -> str:
 
 
 def deviations(sample: Sample, baseline: Sample) -> list[str]:
-    """Services whose error rate or p95 moved clearly away from the baseline."""
+    """Services whose error rate or p95 moved clearly away from the baseline (or vanished)."""
     out = []
-    for name, now in sorted(sample.services.items()):
-        base = baseline.services.get(name)
-        if base is not None and _deviates(now, base):
+    for name, base in sorted(baseline.services.items()):
+        if _deviates(sample.services.get(name, Signals()), base):
             out.append(name)
     return out
 
 
 def _deviates(now: Signals, base: Signals) -> bool:
+    if any(getattr(base, f) is not None and getattr(now, f) is None for f in ("error_rate_pct", "latency_p95_ms")):
+        return True  # measured before, gone now: a vanished signal is not a recovered one
     if now.error_rate_pct is not None and base.error_rate_pct is not None:
         if now.error_rate_pct - base.error_rate_pct > ERROR_DEVIATION_PP:
             return True

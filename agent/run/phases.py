@@ -71,7 +71,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class Reading:
-    """This tick's metrics read: a sample, or why there is none."""
+    """This tick's metrics read: a sample, or why there is none (beside one: a watched signal it lacks)."""
 
     sample: Sample | None
     error: str | None = None
@@ -139,7 +139,7 @@ def on_sample(before: View, reading: Reading, *, now: datetime, plan: Plan) -> D
     sample, tick = reading.sample, before.tick + 1
     if sample is None:
         return Decision(before, replace(before, tick=tick, metrics_error=reading.error))
-    d = Decision(before, replace(before, tick=tick, last_metrics_at=sample.at, metrics_error=None), sample)
+    d = Decision(before, replace(before, tick=tick, last_metrics_at=before.last_metrics_at if reading.error else sample.at, metrics_error=reading.error), sample)
     if before.phase != "running":
         return d
     moved = _moved(sample, plan)
@@ -224,12 +224,12 @@ def _guard(d: Decision, status: EngineStatus | None, *, now: datetime, plan: Pla
 
 def _while_running(d: Decision, status: EngineStatus | None, *, now: datetime, plan: Plan) -> Decision:
     grace = plan.settings.metrics_grace_s
-    if d.sample is None:
+    if d.sample is None or d.after.metrics_error:  # nothing read, or a watched signal without a value
         lost_for = _since(now, d.before.last_metrics_at)
         if lost_for <= grace:
             return d
         d = d.then(None, Note("metrics_lost", f"no metrics for {lost_for:.0f} s: {d.after.metrics_error}"))
-        return _abort(d, f"metrics lost for {lost_for:.0f} s (grace {grace:g} s)", now=now)
+        return _abort(d, f"metrics lost for {lost_for:.0f} s (grace {grace:g} s): {d.after.metrics_error}", now=now)
     if status is None or not status.finished:
         return d
     detail = f"engine {status.engine_status}, verdict {status.verdict}"

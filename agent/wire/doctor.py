@@ -14,6 +14,7 @@ from agent.wiring import ClusterBinding, open_deps, retry_policy
 
 if TYPE_CHECKING:
     from agent.deploy.doctor import Probe
+    from agent.deploy.doctor_presets import PresetReader
     from agent.ports import Deps
 
 
@@ -26,3 +27,20 @@ def open_doctor(settings: Settings, binding: ClusterBinding, *, console: Console
         host = str(getattr(deps.cluster, "server", "")) if binding.twin else None
         yield deps, connect_probe(host=host, kubeconfig=settings.k8s.kubeconfig, context=settings.k8s.context,
                                   retry=retry_policy(settings))
+
+
+def preset_readers(settings: Settings, *, twin: bool) -> list[PresetReader]:
+    """Every label preset's queries against ``k8s.monitoring.prometheus.url`` (the preset in use
+    as configured, labels written in stack.yaml included); none on the twin, which runs no PromQL."""
+    from agent.adapters.prometheus import PrometheusMetrics
+    from agent.adapters.prometheus_why import Diagnosis
+    from agent.config.presets import PRESETS
+
+    if twin:
+        return []
+    prom = settings.k8s.monitoring.prometheus
+    out: list[PresetReader] = []
+    for name, preset in PRESETS.items():
+        labels = {"preset": name, "service_label": preset.service_label, "namespace_label": preset.namespace_label}
+        out.append(Diagnosis(PrometheusMetrics(prom if name == prom.preset else prom.model_copy(update=labels)), preset))
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from agent.errors import ClusterError
 from agent.models import (
     Candidate,
     Decision,
@@ -14,6 +15,7 @@ from agent.models import (
     Sample,
 )
 from agent.ports import Deps
+from agent.run.watch import with_readiness
 from graphs.state import RunState
 
 
@@ -50,7 +52,14 @@ def baseline(deps: Deps, state: RunState) -> Sample:
 
 
 def read_sample(deps: Deps, inv: Inventory, spec: ExperimentSpec, *, tick: int) -> Sample:
-    """Signals of every stack service in the target's namespace, now."""
+    """Signals of every stack service in the target's namespace, now; replica readiness from the
+    Kubernetes API where the metrics source has none (Prometheus: on a real cluster too)."""
     ns = spec.target_selector.namespace
-    names = [t.name for t in inv.targets if t.namespace == ns]
-    return Sample(tick=tick, at=deps.clock.now(), services=deps.metrics.read(ns, names))
+    targets = [t for t in inv.targets if t.namespace == ns]
+    read = deps.metrics.read(ns, [t.name for t in targets])
+    if any(s.ready_replicas is None for s in read.values()):
+        try:
+            read = with_readiness(read, targets, deps.cluster.snapshot([ns]).workloads)
+        except ClusterError:
+            pass  # readiness stays unknown this tick; the monitor judges a silent API on its own (cluster_grace_s)
+    return Sample(tick=tick, at=deps.clock.now(), services=read)

@@ -10,14 +10,20 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.engines.litmus import RUN_LABEL, ChaosEngineManifest, render
+from agent.engines.probes import Probe, PromQLSource, steady_state_probes
 from agent.errors import ChaosAdvisorError, ClusterError
 from agent.inventory.discovery import discover
 from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
+from agent.models.verify import PodsBefore
 from agent.ports import Deps
+from agent.run import control
+from agent.run.confounders import scene
+from agent.run.effect import target_pods
 from agent.run.gate import explain, refusals
 from agent.run.locks import LockHolder, lock_keys, take
 from agent.run.monitor import breach, steady_state
 from agent.run.progress import baseline_head, watch_line
+from agent.run.watch import blind_text, missing, watched
 from graphs.nodes.common import chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 
@@ -26,6 +32,11 @@ def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     spec = chosen_spec(deps, state)
     inv = inventory(deps, state)
+    if control.is_control(spec):  # nothing to render or apply: the engine port is skipped
+        try:
+            return _control(deps, state, inv, spec)
+        except ChaosAdvisorError as e:
+            return {"outcome": "failed", "reason": str(e), "events": [event(deps, "failed", str(e))]}
     litmus = deps.settings.litmus
     manifest = render(
         spec,
@@ -33,8 +44,11 @@ def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
         service_account=litmus.chaos_service_account,
         cleanup=litmus.job_cleanup_policy,
         litmus_version=litmus.version,
+        probes=_probes(deps, spec, inv),
     )
     deps.store.save(state["run_id"], "manifest", manifest)
+    if deps.journey is not None and not deps.recovering:  # the edge's pages, from the baseline on (narrate stops it)
+        deps.journey.start(state["run_id"])
     try:
         return _apply(deps, state, inv, spec, manifest)
     except ChaosAdvisorError as e:
@@ -43,6 +57,14 @@ def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
             "reason": str(e),
             "events": [event(deps, "failed", str(e))],
         }
+
+
+def _probes(deps: Deps, spec: ExperimentSpec, inv: Inventory) -> list[Probe]:
+    litmus = deps.settings.litmus
+    if not litmus.probes:
+        return []
+    prometheus = deps.metrics if isinstance(deps.metrics, PromQLSource) else None
+    return steady_state_probes(spec, inv, prometheus=prometheus, endpoint=litmus.probe_prometheus_url)
 
 
 def _apply(
@@ -78,6 +100,14 @@ def _apply(
             return _refused(deps, state, manifest, f"refused: {busy}", events, has_baseline=False)
         steady = _baseline(deps, state["run_id"], inv, spec)
         deps.store.save(state["run_id"], "baseline", steady)
+        gaps = missing(steady, watched(spec, hypothesis=True))
+        if gaps:  # a threshold on a series that is not there could never fire: refuse, not run blind
+            ns = spec.target_selector.namespace
+            blind = blind_text(gaps, lambda svc, sig: deps.metrics.describe(ns, svc, sig))
+            return _refused(deps, state, manifest, f"refused before any chaos, blind: {blind}; an abort condition "
+                            "or the hypothesis names it, so nothing was applied: fix the query or "
+                            "k8s.monitoring.prometheus.preset (python -m agent doctor compares the presets), "
+                            "or watch a signal that is measured", events, has_baseline=True)
         assert spec.abort_threshold is not None
         already = breach(steady, spec.abort_threshold)
         if already:
@@ -94,9 +124,13 @@ def _apply(
             reason = "dry run: the server accepted the ChaosEngine; nothing was applied"
             return {"outcome": "dry_run", "reason": reason, "has_baseline": True, "events": events}
         # The last gate, against the policy and the pods as they are at this moment.
-        broken = refusals(deps, spec, discover(deps))
+        fresh = discover(deps)
+        broken = refusals(deps, spec, fresh)
         if broken:
             return _refused(deps, state, manifest, explain(broken), events, has_baseline=True)
+        # What the effect check (graphs.nodes.verify) compares with: uids and restart counts now.
+        deps.store.save(state["run_id"], "pods_before", PodsBefore(pods=target_pods(fresh.pods, spec)))
+        _save_scene(deps, state["run_id"], fresh, spec, manifest.name)
         engine = deps.cluster.apply_engine(manifest, dry_run=False)  # its locks end with the run (narrate)
         events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()
@@ -114,18 +148,48 @@ def _apply(
     }
 
 
+def _control(deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec) -> RunState:
+    """A no-fault control (``agent.run.control``): the lease, the baseline and every gate of a fault
+    run, then the watch starts with nothing applied. Replayed after a crash, it keeps its baseline."""
+    run_id, now = state["run_id"], deps.clock.now().isoformat()
+    if not _has_baseline(deps, run_id):
+        if deps.recovering:
+            raise ChaosAdvisorError("the agent stopped before the control's baseline; recover starts no new watch: "
+                                    "nothing was injected, start the control again if it is still wanted")
+        busy = take(deps.store, run_id, lock_keys(spec, inv, deps.policy().concurrency),
+                    LockHolder(run_id=run_id, title=spec.title, at=deps.wall_now()))
+        if busy:
+            return _refused(deps, state, None, f"refused: {busy}", [], has_baseline=False)
+        steady = _baseline(deps, run_id, inv, spec)
+        deps.store.save(run_id, "baseline", steady)
+        assert spec.abort_threshold is not None
+        already = breach(steady, spec.abort_threshold)
+        if already:
+            raise SteadyStateBreached(f"steady state already breaches the abort threshold before the control "
+                                      f"({already}); fix the system or the threshold first")
+        if state.get("dry_run"):
+            return {"outcome": "dry_run", "reason": "dry run of a control: nothing to validate, nothing was applied",
+                    "has_baseline": True}
+        broken = refusals(deps, spec, discover(deps))
+        if broken:
+            return _refused(deps, state, None, explain(broken), [], has_baseline=True)
+    return {"has_baseline": True, "phase": "running", "tick": 0, "chaos_started_at": now, "last_cluster_at": now,
+            "last_metrics_at": now, "last_progress_at": now, "deviated": False,
+            "events": [event(deps, "applied", control.APPLIED)]}
+
+
 class SteadyStateBreached(ChaosAdvisorError):
     """The system is already outside its abort threshold: running chaos would prove nothing."""
 
 
 def _refused(
-    deps: Deps, state: RunState, manifest: ChaosEngineManifest, reason: str, events: list[dict[str, object]],
+    deps: Deps, state: RunState, manifest: ChaosEngineManifest | None, reason: str, events: list[dict[str, object]],
     *, has_baseline: bool,
 ) -> RunState:
     """End the run as refused before any apply: audited, on the timeline, reported by narrate."""
+    what = f"ChaosEngine {manifest.namespace}/{manifest.name}" if manifest else control.NO_ENGINE
     deps.audit.record(AuditEntry(
-        run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused",
-        what=f"ChaosEngine {manifest.namespace}/{manifest.name}", result=reason,
+        run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused", what=what, result=reason,
     ))
     return {"outcome": "refused", "reason": reason, "has_baseline": has_baseline,
             "events": [*events, event(deps, "refused", reason)]}
@@ -169,3 +233,13 @@ def _require_litmus(inv: Inventory, spec: ExperimentSpec) -> None:
             f"ChaosExperiment {spec.action.value!r} is not installed in namespace {ns}; apply "
             f"chaos-charts faults/kubernetes/{spec.action.value}/fault.yaml there (Litmus 3.18)"
         )
+
+
+def _save_scene(deps: Deps, run_id: str, fresh: Inventory, spec: ExperimentSpec, own: str) -> None:
+    """What the confounder check (graphs.nodes.verify) compares with: the whole namespace now."""
+    ns = spec.target_selector.namespace
+    try:
+        engines = deps.cluster.list_engines(ns)
+    except ClusterError:
+        return  # the report then says the confounders were not checked
+    deps.store.save(run_id, "scene_before", scene(fresh.pods, fresh.workloads, engines, namespace=ns, own=own))

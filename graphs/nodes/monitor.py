@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from agent.errors import ClusterError, MetricsUnavailable, NotFound
 from agent.models import EngineRef, ExperimentSpec, Sample
 from agent.ports import Deps
+from agent.run import control
 from agent.run.band import band_of, baseline_window
 from agent.run.monitor import summary_line
 from agent.run.phases import (
@@ -31,9 +32,11 @@ from agent.run.phases import (
     on_sample,
     on_user,
     phase_of,
+    planned_end,
     progress_due,
 )
 from agent.run.progress import run_head, watch_line
+from agent.run.watch import blind_text, missing, watched
 from graphs.nodes.common import baseline, chosen_spec, event, inventory, read_sample
 from graphs.state import RunState
 
@@ -48,7 +51,7 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     if first.listening:
         first = on_user(first, deps.stop_requested(), now=deps.clock.now())
     events = _act(deps, state, first.steps)  # a breach's stop goes out before the engine is read
-    engine = _engine(deps, state, spec)
+    engine = _engine(deps, state, spec, first.after.phase, planned_end(before, plan))
     d = on_engine(first, engine, now=deps.clock.now(), plan=plan)
     events += _act(deps, state, d.steps_since(first))
     update = _changes(d.before, d.after)
@@ -99,14 +102,13 @@ def _changes(before: View, after: View) -> RunState:
 
 def _plan(deps: Deps, state: RunState, spec: ExperimentSpec, view: View) -> Plan:
     assert spec.abort_threshold is not None
-    engine = EngineRef.model_validate(state["engine"])
     watching = view.phase in ("running", "recovering")
     base = baseline(deps, state) if watching else None
     return Plan(
         settings=deps.settings.monitor,
         threshold=spec.abort_threshold,
         duration_s=spec.parameters.duration_s,
-        engine=f"{engine.namespace}/{engine.name}",
+        engine=_label(state),
         baseline=base,
         band=band_of(baseline_window(base, deps.store.samples(state["run_id"]))) if watching else None,
     )
@@ -118,10 +120,21 @@ def _read(deps: Deps, state: RunState, spec: ExperimentSpec, *, tick: int) -> Re
     except MetricsUnavailable as e:
         return Reading(sample=None, error=str(e))
     deps.store.append(state["run_id"], sample)
-    return Reading(sample=sample)
+    gaps = missing(sample, watched(spec, hypothesis=False))  # an abort condition on a signal without a value is blind
+    ns = spec.target_selector.namespace
+    return Reading(sample=sample, error=blind_text(gaps, lambda svc, sig: deps.metrics.describe(ns, svc, sig)) if gaps else None)
 
 
-def _engine(deps: Deps, state: RunState, spec: ExperimentSpec) -> EngineRead:
+def _label(state: RunState) -> str:
+    if not state.get("engine"):
+        return control.NO_ENGINE
+    engine = EngineRef.model_validate(state["engine"])
+    return f"{engine.namespace}/{engine.name}"
+
+
+def _engine(deps: Deps, state: RunState, spec: ExperimentSpec, phase: str, end: datetime) -> EngineRead:
+    if control.is_control(spec):  # no engine to read: the control "runs" for the spec's duration
+        return EngineRead(status=control.status(phase, now=deps.clock.now(), planned_end=end))
     engine = EngineRef.model_validate(state["engine"])
     try:
         return EngineRead(status=deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value))
@@ -137,6 +150,8 @@ def _act(deps: Deps, state: RunState, steps: tuple[Step, ...]) -> list[dict[str,
 
 
 def _stop(deps: Deps, state: RunState) -> dict[str, object]:
+    if not state.get("engine"):  # a control: nothing was injected
+        return event(deps, "abort_requested", control.NOTHING_TO_STOP)
     engine = EngineRef.model_validate(state["engine"])
     try:
         deps.cluster.stop_engine(engine.namespace, engine.name)

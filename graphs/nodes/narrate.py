@@ -5,14 +5,30 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from datetime import datetime
 
 from langgraph.runtime import Runtime
 
 from agent.engines.litmus import ChaosEngineManifest
 from agent.errors import ChaosAdvisorError
-from agent.models import AuditEntry, EngineStatus, Inventory, LLMUsage, RunEvent, Sample
-from agent.ports import Deps
+from agent.models import (
+    AuditEntry,
+    CleanupResult,
+    EffectResult,
+    EngineStatus,
+    Inventory,
+    LLMUsage,
+    RunEvent,
+    Sample,
+)
+from agent.models.verify import ConfounderResult
+from agent.ports import Deps, M
+from agent.report import ci
+from agent.report.findings import first
 from agent.report.render import RunRecord, render, sidecar, tldr
+from agent.report.result import dumps
+from agent.run.history import read_history
+from agent.run.journey import journey_log
 from agent.run.locks import release
 from graphs.nodes.common import candidates, decision, event
 from graphs.state import RunState
@@ -35,6 +51,7 @@ def narrate(state: RunState, runtime: Runtime[Deps]) -> RunState:
     path = reports / f"{stamp}_{slug}_{record.run_id}.md"
     path.write_text(render(record), encoding="utf-8")
     path.with_suffix(".json").write_text(sidecar(record), encoding="utf-8")
+    ci.beside(path).write_text(dumps(ci.build(record, report=path)), encoding="utf-8")  # what --result/--junit copy
     if record.injected:
         shutil.copyfile(path, reports / "latest.md")
     line = tldr(record)
@@ -62,6 +79,7 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
     run_id = state["run_id"]
     inv = _inventory(deps, run_id)
     executed = spec is not None and state.get("has_baseline", False)
+    samples = deps.store.samples(run_id)
     return RunRecord(
         run_id=state["run_id"],
         outcome=state.get("outcome") or "failed",  # type: ignore[arg-type]
@@ -70,15 +88,35 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
         decision=d,
         events=[RunEvent.model_validate(e) for e in state.get("events", [])],
         baseline=deps.store.load(run_id, "baseline", Sample) if executed else None,
-        samples=deps.store.samples(state["run_id"]),
+        samples=samples,
         manifest=_manifest(deps, run_id) if spec is not None else None,
         verdict=EngineStatus.model_validate(status).verdict if status else None,
+        litmus=EngineStatus.model_validate(status) if status else None,
         source=deps.metrics_source,
         inventory=inv,
         poll_s=deps.settings.monitor.poll_interval_s,
         queries=_queries(deps, inv, spec.target_selector.namespace) if spec and inv else {},
         llm_usage=LLMUsage.model_validate(state["llm_usage"]) if state.get("llm_usage") else None,
+        effect=_stored(deps, run_id, "effect", EffectResult),
+        cleanup=_stored(deps, run_id, "cleanup", CleanupResult),
+        confounders=_stored(deps, run_id, "confounders", ConfounderResult),
+        journey=journey_log(deps, run_id),
+        history=read_history(deps, spec.target_selector.namespace, samples, _start(state)) if executed and spec else None,
     )
+
+
+def _start(state: RunState) -> datetime | None:
+    """The injection on the run's clock: the applied (or found) engine's event."""
+    applied = first([RunEvent.model_validate(e) for e in state.get("events", [])], "applied", "engine_found")
+    return applied.at if applied else None
+
+
+def _stored(deps: Deps, run_id: str, name: str, cls: type[M]) -> M | None:
+    """What graphs.nodes.verify stored, if it ran (it does not for a run that applied nothing)."""
+    try:
+        return deps.store.load(run_id, name, cls)
+    except ChaosAdvisorError:
+        return None
 
 
 def _queries(deps: Deps, inv: Inventory, namespace: str) -> dict[str, str]:

@@ -58,29 +58,30 @@ def test_usage_is_2_bad_input_1_and_help_documents_every_code(cli: Cli, craterct
     for out in (cli("--help", config=False), craterctl("--help")):
         text = " ".join(out.stdout.split())
         assert out.returncode == 0
-        assert re.search(r"Exit codes: 0 ok .* 1 refused, failed or bad input; 2 usage .* 3 aborted by an abort "
-                         r"threshold", text), text
+        assert re.search(r"Exit codes: 0 the steady state held .*; 1 bad input or an error; 2 usage .*; 3 the steady "
+                         r"state did not hold \(a weakness found\); 4 aborted by an abort threshold .*; 5 inconclusive .*; "
+                         r"6 refused by the policy or at the approval .*; 7 left waiting for an approval", text), text
 
 
-def test_a_threshold_abort_is_3_and_a_refusal_1_in_run_and_craterctl_run(cli: Cli, craterctl: Cli, workdir: Path) -> None:
+def test_a_threshold_abort_is_4_and_a_refusal_6_in_run_and_craterctl_run(cli: Cli, craterctl: Cli, workdir: Path) -> None:
     aborted = cli("run", str(spec_file(workdir)), "--twin", "--yes")
-    assert aborted.returncode == 3, aborted.stdout + aborted.stderr
+    assert aborted.returncode == 4, aborted.stdout + aborted.stderr
     assert re.search(r"Run \w+: aborted \(front-end error rate [\d.]+% > 1%\)", aborted.stdout)
-    assert craterctl("run", str(spec_file(workdir)), "--twin", "--yes").returncode == 3
+    assert craterctl("run", str(spec_file(workdir)), "--twin", "--yes").returncode == 4
     too_long = spec_file(workdir, parameters={"duration_s": 3600, "chaos_interval_s": 30})
     refused = craterctl("run", str(too_long), "--twin", "--yes")
-    assert refused.returncode == 1 and "refused" in refused.stdout and "policy.max_duration_s" in refused.stdout
+    assert refused.returncode == 6 and "refused" in refused.stdout and "policy.max_duration_s" in refused.stdout
     dry = cli("run", str(spec_file(workdir)), "--twin", "--dry-run")
     assert dry.returncode == 0 and "dry_run" in dry.stdout
 
 
-def test_a_paused_run_graph_is_0_and_a_refused_resume_1(cli: Cli) -> None:
+def test_a_paused_run_graph_is_7_and_a_refused_resume_6(cli: Cli) -> None:
     paused = cli("run-graph", "--twin")
-    assert paused.returncode == 0 and "waits for approval" in paused.stdout
+    assert paused.returncode == 7 and "waits for approval" in paused.stdout
     run_id = re.search(r"Run (\w+) on the Sock Shop twin", paused.stdout).group(1)  # type: ignore[union-attr]
     assert cli("freeze", "--reason", "exit code test").returncode == 0
     refused = cli("resume", run_id, "--approve", "1")
-    assert refused.returncode == 1 and f"Run {run_id}: refused" in refused.stdout
+    assert refused.returncode == 6 and f"Run {run_id}: refused" in refused.stdout
 
 
 def test_suggest_writes_the_seeds_shape_and_run_reads_it_back(cli: Cli, craterctl: Cli, workdir: Path) -> None:

@@ -26,7 +26,7 @@ def test_the_first_signal_stops_the_chaos_and_writes_the_report(crash: Crash, si
     crash.twin.heal()
     out, _ = agent.communicate(timeout=WAIT_S)
     text = out.decode()
-    assert agent.returncode == 0, text
+    assert agent.returncode == 5, text  # stopped by a person: inconclusive (agent/report/verdict.py)
     name = "Ctrl-C" if sig == signal.SIGINT else "SIGTERM"
     assert f"{name}: stopping the chaos of run" in text
     [run] = crash.runs()

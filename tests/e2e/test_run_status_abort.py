@@ -48,7 +48,7 @@ def test_run_a_saved_spec_dry_run_applies_nothing(cli: Cli, workdir: Path) -> No
 def test_run_refuses_a_spec_outside_the_policy(cli: Cli, workdir: Path) -> None:
     bad = LONG_LATENCY | {"parameters": {"duration_s": 3600, "network_latency_ms": 500}}
     out = cli("run", str(write_spec(workdir, bad)), "--twin", "--yes")
-    assert out.returncode == 1  # refused (agent/cli/exits.py)
+    assert out.returncode == 6  # refused by the policy (agent/report/verdict.py)
     assert "policy.max_duration_s" in out.stdout
     assert "refused" in out.stdout
 
@@ -92,7 +92,7 @@ def test_abort_from_another_process_while_the_monitor_runs(cli: Cli, workdir: Pa
         assert out.returncode == 0, out.stderr + out.stdout
         assert "verdict Stopped" in out.stdout
         rest, _ = proc.communicate(timeout=120)
-        assert proc.returncode == 0, rest
+        assert proc.returncode == 5, rest  # stopped by a person: inconclusive
     finally:
         proc.kill()
     assert "aborted" in rest

@@ -51,7 +51,7 @@ def test_slack_serve_resumes_the_run_that_run_graph_paused(cli: Cli, workdir: Pa
     with SlackServer() as slack:
         enable_slack(workdir, slack)
         first = cli("run-graph", "--twin")
-        assert first.returncode == 0 and "waits for approval" in first.stdout, first.stdout + first.stderr
+        assert first.returncode == 7 and "waits for approval" in first.stdout, first.stdout + first.stderr
         [message] = slack.top_level()
         run_id = json.loads(message.buttons()[0]["value"])["run"]
         proc, url = serve(workdir)

@@ -74,13 +74,21 @@ class RunningPrometheus:
         return result
 
 
-def scrape_config(twin: str, services: list[tuple[str, str]], *, interval: str) -> str:
-    """prometheus.yml for the twin at ``twin`` (host:port): one target per (namespace, service)."""
-    endpoints = [
-        {"targets": [twin], "labels": {"__metrics_path__": f"/metrics/{ns}/{svc}", "name": svc,
-                                       "kubernetes_name": svc, "kubernetes_namespace": ns}}
-        for ns, svc in services
-    ]
+def scrape_config(twin: str, services: list[tuple[str, str]], *, interval: str,
+                  scheme: str = "manifests-monitoring", pods: dict[str, str] | None = None) -> str:
+    """prometheus.yml for the twin at ``twin`` (host:port): one target per (namespace, service),
+    labelled as ``scheme`` labels it: ``manifests-monitoring`` (Sock Shop's own Prometheus:
+    ``name``, ``kubernetes_name``, ``kubernetes_namespace``) or ``kube-prometheus`` (a Prometheus
+    Operator ServiceMonitor: ``namespace``, ``service``, ``pod`` (from ``pods``), ``endpoint``,
+    ``job``; the app's own ``service`` label becomes ``exported_service``, as under honor_labels: false)."""
+    def labels(ns: str, svc: str) -> dict[str, str]:
+        if scheme == "kube-prometheus":
+            return {"namespace": ns, "service": svc, "pod": (pods or {}).get(svc, svc), "endpoint": "http",
+                    "job": svc}
+        return {"name": svc, "kubernetes_name": svc, "kubernetes_namespace": ns}
+
+    endpoints = [{"targets": [twin], "labels": {"__metrics_path__": f"/metrics/{ns}/{svc}", **labels(ns, svc)}}
+                 for ns, svc in services]
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "scrape_configs": [

@@ -219,8 +219,8 @@ def harness() -> Iterator[Any]:
 def test_the_harness_finds_one_planted_weakness_of_each_kind_on_both_apps(harness: Any) -> None:
     results, seconds = harness.evaluate(per_kind=1)
     assert {(r.scenario.app.name, r.scenario.kind) for r in results} == {
-        (app, kind) for app in ("sock-shop", "boutique") for kind in harness.KINDS}
-    missed = [(r.scenario.kind, r.scenario.service, r.ranked[:1]) for r in results if not r.hit(1)]
+        (app, kind) for app in ("sock-shop", "boutique") for kind in (*harness.KINDS, *harness.CONTROLS)}
+    missed = [(r.scenario.kind, r.scenario.service, r.ranked[:1]) for r in results if not r.scenario.control and not r.hit(1)]
     assert missed == []
     rows = {row["group"]: row for row in harness.table(results)}
     assert rows["all"]["hit@1"] == 1.0 and rows["app boutique"]["scenarios"] == 5

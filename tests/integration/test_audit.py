@@ -154,12 +154,12 @@ def test_the_cli_appends_across_processes_and_audit_shows_a_run(tmp_path: Path) 
     run_id = re.search(r"resume (\w+) --approve N", first.stdout).group(1)  # type: ignore[union-attr]
     assert not audit.exists()  # pausing for approval decides and writes nothing
     resumed = cli("resume", run_id, "--approve", "1")
-    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    assert resumed.returncode == 3, resumed.stderr + resumed.stdout  # ran, and found carts-db's weakness
     after_run = audit.read_bytes()
     again = cli("resume", run_id, "--approve", "1")  # another process answers again: refused
     assert again.returncode == 1 and "nothing changed" in again.stdout
     other = cli("run-graph", "--twin", "--reject")
-    assert other.returncode == 0, other.stderr + other.stdout
+    assert other.returncode == 6, other.stderr + other.stdout  # rejected
     final = audit.read_bytes()
     assert final.startswith(after_run) and len(final) > len(after_run)  # appended, never rewritten
     logged = FileAuditLog(audit).entries(run_id)

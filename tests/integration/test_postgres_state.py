@@ -82,7 +82,7 @@ def test_a_run_paused_by_one_process_is_resumed_by_another_exactly_once(workdir:
     env = env_for(database)
     first = subprocess.run(agent_argv(workdir, "run-graph", "--twin"), cwd=workdir, env=env,
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stderr + first.stdout
+    assert first.returncode == 7, first.stderr + first.stdout  # left waiting for an approval
     run_id = re.search(r"resume (\w+) --approve N", first.stdout).group(1)  # type: ignore[union-attr]
     # Everything of the run is in PostgreSQL; nothing in the local state directory but the twin.
     assert sorted(p.name for p in (workdir / ".chaos-advisor").iterdir()) == ["twin"]
@@ -95,7 +95,7 @@ def test_a_run_paused_by_one_process_is_resumed_by_another_exactly_once(workdir:
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(3)]
     outs = [(p.wait(timeout=120), *p.communicate()) for p in resumes]
-    winners = [out for rc, out, err in outs if rc == 0]
+    winners = [out for rc, out, err in outs if rc != 1]  # the run's code (3: carts-db's weakness); the others 1
     assert len(winners) == 1, outs
     assert f"Run {run_id}: completed" in winners[0]
     assert all(rc == 1 and "nothing changed" in out for rc, out, _ in outs if out not in winners), outs

@@ -328,7 +328,7 @@ def test_empty_and_nan_are_not_measured_and_nothing_at_all_is_unavailable(
     read = adapter(fake_prometheus(answer)).read(NS, ["carts", "payment"])
     assert read["carts"] == Signals(cpu_millicores=12.2, memory_mib=330.5)  # round(12.25, 1)
     assert read["payment"] == Signals(cpu_millicores=12.2)
-    with pytest.raises(MetricsUnavailable, match="matched no series for carts in sock-shop; .*prometheus.service_label \\('name'\\)"):
+    with pytest.raises(MetricsUnavailable, match="matched no series for carts in sock-shop; .*prometheus.preset \\('manifests-monitoring': service_label 'name'"):
         adapter(fake_prometheus(lambda q: (200, vector()))).read(NS, ["carts"])
 
 

@@ -32,13 +32,12 @@ def _api(twin: TwinServer) -> tuple[client.CoreV1Api, client.CustomObjectsApi]:
     return client.CoreV1Api(api), client.CustomObjectsApi(api)
 
 
-def _litmus_pods(core: client.CoreV1Api, engine: str, uid: str) -> None:
-    """What the operator and litmus-go leave with jobCleanUpPolicy: retain (their labels)."""
-    for name, labels in ((f"{engine}-runner", {"app": engine, "app.kubernetes.io/component": "chaos-runner"}),
-                         (f"pod-delete-{uid[:6]}", {"name": "pod-delete", "job-name": f"pod-delete-{uid[:6]}"})):
-        core.create_namespaced_pod(NS, {
-            "metadata": {"name": name, "labels": {**labels, "chaosUID": uid, "app.kubernetes.io/part-of": "litmus"}},
-            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "litmuschaos/go-runner:3.18.0"}]}})
+def _litmus_pods(core: client.CoreV1Api, engine: str, uid: str) -> list[str]:
+    """What the operator and litmus-go leave with jobCleanUpPolicy: retain (the twin emulates them)."""
+    pods = core.list_namespaced_pod(NS, label_selector=f"chaosUID={uid}").items
+    assert {p.metadata.labels.get("app.kubernetes.io/component") for p in pods} == {"chaos-runner", "experiment-job"}
+    assert {p.status.phase for p in pods} == {"Succeeded"}
+    return _names(pods)
 
 
 def _ended(deps: Deps, run_id: str, core: client.CoreV1Api) -> str:
@@ -59,6 +58,7 @@ def test_an_ended_engine_past_the_retention_goes_with_its_chaos_pods_and_result(
     saver = InMemorySaver()
     graph = build(saver)
     uid = _ended(deps, "old00001", core)
+    chaos_pods = _litmus_pods(core, "ca-old00001", uid)
     core.create_namespaced_pod(NS, {"metadata": {"name": "someone-elses", "labels": {"chaosUID": "another-engine"}},
                                     "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
     assert recover(graph, saver, deps_for(deps), TWIN) == []  # ended 90 s ago: kept a day
@@ -77,8 +77,9 @@ def test_an_ended_engine_past_the_retention_goes_with_its_chaos_pods_and_result(
     audited = [(e.action, e.what.split(" of ")[0], e.result) for e in deps.audit.entries("old00001")
                if e.action in ("engine_delete", "leftover_delete")]
     deleted = {what for _, what, result in audited if result == "ok"}
+    [experiment_pod] = [n for n in chaos_pods if n != "ca-old00001-runner"]
     assert deleted == {"ChaosEngine sock-shop/ca-old00001 (uid " + uid + ")", "Pod sock-shop/ca-old00001-runner",
-                       f"Pod sock-shop/pod-delete-{uid[:6]}", "ChaosResult sock-shop/ca-old00001-pod-delete"}
+                       f"Pod sock-shop/{experiment_pod}", "ChaosResult sock-shop/ca-old00001-pod-delete"}
     assert [r for _, _, r in audited].count("started") == 4  # each one before it was sent
     assert recover(graph, saver, deps_for(deps), TWIN) == []  # nothing left
 

@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {"discover", "design", "notify", "approve", "execute", "monitor", "narrate"}
+NODES = {"discover", "design", "notify", "approve", "execute", "monitor", "verify", "narrate"}
 
 
 def load_from_langgraph_json() -> tuple[ModuleType, object]:

@@ -42,7 +42,8 @@ def test_pod_delete_on_catalogue(twin, make_engine) -> None:
     assert engine["metadata"]["finalizers"] == ["chaosengine.litmuschaos.io/finalizer"]
     assert engine["status"]["experiments"][0]["runner"] == "cat-delete-runner"
     running = _result(twin, "cat-delete", "pod-delete")
-    assert running["spec"] == {"engine": "cat-delete", "experiment": "pod-delete", "instance": ""}
+    # ChaosResultSpec.InstanceID is `json:"instance,omitempty"` (chaos-operator 3.18.0 chaosresult_types.go)
+    assert running["spec"] == {"engine": "cat-delete", "experiment": "pod-delete"}
     assert running["metadata"]["labels"]["chaosUID"] == engine["metadata"]["uid"]
     assert running["status"]["experimentStatus"] == {
         "phase": "Running", "verdict": "Awaited", "probeSuccessPercentage": "Awaited"}
@@ -193,7 +194,8 @@ def test_missing_experiment_and_missing_targets_are_errors(twin, make_engine) ->
                                    appkind="statefulset"))
     failed = _result(twin, "no-pods", "pod-delete")["status"]
     assert failed["experimentStatus"]["errorOutput"]["reason"] == "no target pods found"
-    assert failed["history"]["failedRuns"] == 1
+    # an Error verdict is counted in no history counter (litmus-go 3.18.0 updateResultAttributes)
+    assert (failed["history"]["failedRuns"], failed["history"]["passedRuns"]) == (0, 0)
 
 
 def test_async_edges_do_not_propagate(twin, make_engine) -> None:

@@ -31,8 +31,10 @@ def test_state_survives_a_new_server_on_the_same_file(state_path: Path, make_eng
         engine = twin.get("chaosengines", "long")
         assert engine["metadata"]["uid"] == uid
         assert engine["status"]["engineStatus"] == "initialized"
-        now_pods = sorted(p.metadata.name for p in twin.core.list_namespaced_pod(NS).items)
+        now_pods = sorted(p.metadata.name for p in twin.core.list_namespaced_pod(NS).items
+                          if "chaosUID" not in (p.metadata.labels or {}))  # not Litmus's runner and experiment
         assert len(set(now_pods) - set(pods)) == 1  # the replaced catalogue pod
+        assert len(twin.pods(f"chaosUID={uid}")) == 2  # which the second server still serves
         twin.advance(60)  # the run started by the first server finishes on the second
         assert twin.get("chaosengines", "long")["status"]["engineStatus"] == "completed"
 

@@ -31,7 +31,7 @@ BAD_SPECS = ("missing", "directory", "devzero", "fifo", "big", "binary", "malfor
 BAD_MANIFESTS = ("missing", "directory", "devzero", "fifo", "binary", "malformed", "control_char")
 # Commands that, given a usable config, would start a twin, reach a cluster, serve or read a
 # terminal: generated only with a config that fails, a bad --manifests, or (run) a bad spec.
-HEAVY = frozenset({"init", "inventory", "suggest", "run-graph", "run", "recover", "twin", "chat", "doctor"})
+HEAVY = frozenset({"init", "inventory", "suggest", "run-graph", "run", "recover", "twin", "chat", "doctor", "web"})
 
 
 def _with(doc: dict[str, object], section: str, **values: object) -> str:

@@ -67,6 +67,7 @@ WORDS = TEXT | st.sampled_from([*ODD, "0.0.0.0", "::1", "999.1.1.1", "localhost"
 VALUES = {"count": INTS, "approve": INTS, "port": INTS, "timeout": FLOATS, "speed": FLOATS, "note": WORDS,
           "reason": WORDS, "image": WORDS, "host": WORDS, "run_id": WORDS | st.sampled_from(["nosuch", "9b34d0d2"]),
           "config": None, "manifests": None, "spec_file": None, "output": None, "output_dir": None,
+          "junit": None, "result": None,
           "limit": INTS, "since": WORDS | st.sampled_from(["24h", "7d", "2026-01-22", "1x"]),
           "status": WORDS | st.sampled_from(["aborted", "waiting"]), "dialect": WORDS | st.sampled_from(["native", "seed"]),
           "spec_format": WORDS | st.sampled_from(["native", "seed"]),
@@ -120,6 +121,9 @@ def command_lines(draw: st.DrawFn, pools: Pools) -> list[str]:
         elif p.name in ("output", "output_dir"):
             key = draw(st.sampled_from(sorted(pools.outputs)) | st.none())
             argv += [p.flag, str(pools.outputs[key])] if key else []
+        elif p.name in ("junit", "result"):  # written only when a run ends: never the valid config file
+            key = draw(st.sampled_from(sorted(set(pools.outputs) - {"a_file"})) | st.none())
+            argv += [p.flag, str(pools.outputs[key] / "out.xml" if key == "fresh" else pools.outputs[key])] if key else []
         elif p.positional:
             argv.append(draw(VALUES[p.name]))  # type: ignore[arg-type]
         elif draw(st.booleans()):

@@ -11,6 +11,8 @@ from agent.models import Fault, Parameters
 def test_every_fault_is_catalogued_with_upstream_env_names() -> None:
     assert set(CATALOG) == set(Fault)
     for fault, info in CATALOG.items():
+        if info.control:  # the no-fault control: no upstream experiment, nothing rendered
+            continue
         assert set(info.env_names) <= set(upstream_defaults(fault)), fault
         assert set(info.parameters) <= set(Parameters.model_fields)
 

@@ -29,7 +29,7 @@ def test_stack_yaml_describes_the_upstream_sock_shop() -> None:
     assert names["session-db"].store == "redis"
     assert names["rabbitmq"].tier == "queue"
     assert names["front-end"].tier == "edge"
-    assert names["carts"].pod_selector(s.k8s.monitoring.prometheus.service_label) == {"name": "carts"}
+    assert names["carts"].pod_selector(s.k8s.pod_label) == {"name": "carts"}
     async_edges = {(d.source, d.target) for d in s.k8s.dependencies if not d.sync}
     assert async_edges == {("shipping", "rabbitmq"), ("queue-master", "rabbitmq")}
     assert "kube-system" not in s.policy.namespaces

@@ -160,7 +160,29 @@ def test_metrics_lost_past_their_grace_abort() -> None:
     d = tick(RUNNING, LOST, s=16)
     assert kinds(d) == ["metrics_lost", "STOP"] and d.steps[0] == Note(
         "metrics_lost", "no metrics for 16 s: Prometheus unreachable")
-    assert d.after.phase == "stopping" and d.after.reason == "metrics lost for 16 s (grace 15 s)"
+    assert d.after.phase == "stopping" and d.after.reason == "metrics lost for 16 s (grace 15 s): Prometheus unreachable"
+
+
+def blind(s: float, **signals: float | None) -> Reading:
+    """A sample at T0 + ``s`` whose watched signal has no value (the node says so beside it)."""
+    return Reading(seen(s, **signals).sample, "web error rate has no value (query: q)")  # type: ignore[arg-type]
+
+
+def test_a_watched_signal_without_a_value_aborts_past_the_grace_like_lost_metrics() -> None:
+    within = tick(RUNNING, blind(15, error_rate_pct=None), s=15)
+    assert kinds(within) == ["first_deviation"]  # a vanished signal deviates, and the grace runs
+    assert within.after.last_metrics_at == T0  # a blind sample is not "seen"
+    assert within.after.metrics_error == "web error rate has no value (query: q)"
+    d = tick(within.after, blind(16, error_rate_pct=None), s=16)
+    assert kinds(d) == ["metrics_lost", "STOP"]
+    assert d.after.reason == "metrics lost for 16 s (grace 15 s): web error rate has no value (query: q)"
+    back = tick(within.after, seen(16), s=16)  # the signal is back within the grace: no abort
+    assert "STOP" not in kinds(back) and back.after.last_metrics_at == at(16) and back.after.metrics_error is None
+
+
+def test_a_blind_sample_is_still_judged_for_the_signals_it_has() -> None:
+    d = tick(RUNNING, blind(3, error_rate_pct=20, latency_p95_ms=None), s=3)
+    assert kinds(d) == ["first_deviation", "threshold_breached", "STOP"]  # no waiting out the grace
 
 
 def test_kubernetes_api_lost_past_its_grace_aborts() -> None:

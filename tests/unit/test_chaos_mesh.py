@@ -1,0 +1,177 @@
+"""Chaos Mesh as a second engine: every fault it can do renders to an object valid under upstream's
+v2.8.3 CRDs (validated as the API server's strict field validation would: unknown fields fail); a
+fault or parameter it cannot do is refused by the policy with the reason; its status reads as the
+neutral phase the way upstream's dashboard judges conditions."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from agent.design.policy import violations
+from agent.engines import chaos_mesh
+from agent.engines.backend import engine_of
+from agent.models import Fault, Parameters
+from tests.factories import shop, spec
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = ROOT / "twin" / "data" / "chaos-mesh"
+EXAMPLES = ROOT / "tests" / "data" / "chaos-mesh-2.8.3"
+PARAMETERS = {  # a few set, the rest left to the upstream defaults
+    Fault.POD_DELETE: Parameters(duration_s=30, force=True, pods_affected_perc=50),
+    Fault.CONTAINER_KILL: Parameters(duration_s=30),
+    Fault.POD_NETWORK_LATENCY: Parameters(duration_s=60, network_latency_ms=300, jitter_ms=20,
+                                          destination_hosts="db,queue"),
+    Fault.POD_NETWORK_LOSS: Parameters(duration_s=60, packet_loss_pct=40),
+    Fault.POD_NETWORK_CORRUPTION: Parameters(duration_s=60),
+    Fault.POD_NETWORK_DUPLICATION: Parameters(duration_s=60, packet_duplication_pct=10, pods_affected_perc=100),
+    Fault.POD_CPU_HOG: Parameters(duration_s=60, cpu_cores=2, cpu_load_pct=80),
+    Fault.POD_MEMORY_HOG: Parameters(duration_s=60, memory_consumption_mb=256),
+}
+
+
+def _strict(node: Any) -> Any:
+    """The schema with unknown fields refused wherever it declares properties (kube-apiserver's
+    strict field validation; plain JSON Schema would let a misspelt field through)."""
+    if isinstance(node, dict):
+        node = {k: _strict(v) for k, v in node.items()}
+        if "properties" in node and "additionalProperties" not in node \
+                and not node.get("x-kubernetes-preserve-unknown-fields"):
+            node["additionalProperties"] = False
+    elif isinstance(node, list):
+        node = [_strict(v) for v in node]
+    return node
+
+
+def _schemas() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in CRDS.glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text(encoding="utf-8"))
+        version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
+        out[crd["spec"]["names"]["kind"]] = _strict(version["schema"]["openAPIV3Schema"])
+    return out
+
+
+SCHEMAS = _schemas()
+
+
+def _validate(obj: dict[str, Any]) -> None:
+    jsonschema.validate(obj, SCHEMAS[obj["kind"]])
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_upstream_examples_pass_the_check(example: str) -> None:
+    _validate(yaml.safe_load((EXAMPLES / example).read_text(encoding="utf-8")))
+
+
+def test_the_check_catches_a_misspelt_field() -> None:
+    body = chaos_mesh.render(spec(action=Fault.POD_DELETE, parameters=PARAMETERS[Fault.POD_DELETE]),
+                             run_id="r1").body()
+    bad = copy.deepcopy(body)
+    bad["spec"]["gracePeriods"] = 0  # type: ignore[index]
+    with pytest.raises(jsonschema.ValidationError, match="gracePeriods"):
+        _validate(bad)
+
+
+@pytest.mark.parametrize("fault", list(PARAMETERS), ids=str)
+def test_every_mapped_fault_renders_a_valid_object(fault: Fault) -> None:
+    obj = chaos_mesh.render(spec(action=fault, parameters=PARAMETERS[fault]), run_id="r1", inventory=shop())
+    body = obj.body()
+    _validate(body)
+    mapped = fault.entry.chaos_mesh
+    assert mapped is not None and body["kind"] == mapped.kind == obj.kind
+    assert body["metadata"] == {"name": "ca-r1", "namespace": "shop", "labels": {
+        "app.kubernetes.io/managed-by": "chaos-advisor", "chaos-advisor.io/run-id": "r1"}}
+    s = body["spec"]
+    assert s["selector"] == {"namespaces": ["shop"], "labelSelectors": {"name": "api"}}  # type: ignore[index]
+    assert s["duration"] == f"{PARAMETERS[fault].duration_s}s"  # type: ignore[index]
+
+
+def test_fields_carry_the_parameters() -> None:
+    def rendered(fault: Fault) -> dict[str, Any]:
+        obj = chaos_mesh.render(spec(action=fault, parameters=PARAMETERS[fault]), run_id="r", inventory=shop())
+        return obj.spec
+
+    kill = rendered(Fault.POD_DELETE)
+    assert (kill["action"], kill["gracePeriod"], kill["mode"], kill["value"]) == ("pod-kill", 0, "fixed-percent", "50")
+    assert rendered(Fault.CONTAINER_KILL)["containerNames"] == ["api"]  # the workload's container
+    assert rendered(Fault.CONTAINER_KILL)["mode"] == "one"
+    latency = rendered(Fault.POD_NETWORK_LATENCY)
+    assert latency["delay"] == {"latency": "300ms", "jitter": "20ms", "correlation": "0"}
+    assert latency["externalTargets"] == ["db", "queue"] and latency["direction"] == "to"
+    assert rendered(Fault.POD_NETWORK_LOSS)["loss"] == {"loss": "40", "correlation": "0"}
+    assert rendered(Fault.POD_NETWORK_CORRUPTION)["corrupt"]["corrupt"] == "100"  # chaos-charts' default
+    assert rendered(Fault.POD_NETWORK_DUPLICATION)["mode"] == "all"
+    assert rendered(Fault.POD_CPU_HOG)["stressors"] == {"cpu": {"workers": 2, "load": 80}}
+    assert rendered(Fault.POD_MEMORY_HOG)["stressors"] == {"memory": {"workers": 1, "size": "256MB"}}
+
+
+@pytest.mark.parametrize(("fault", "why"), [
+    (Fault.NODE_DRAIN, "Chaos Mesh has no node drain"),
+    (Fault.DISK_FILL, "Chaos Mesh has no disk fill"),
+    (Fault.POD_DNS_ERROR, "DNSChaos needs Chaos Mesh's own DNS server"),
+], ids=str)
+def test_a_fault_chaos_mesh_cannot_do_is_refused_with_the_reason(fault: Fault, why: str) -> None:
+    params = Parameters(duration_s=30, target_node="node-1") if fault == Fault.NODE_DRAIN else Parameters(duration_s=30)
+    s = spec(action=fault, parameters=params, chaos_engine="chaos-mesh")
+    refused = [v for v in violations(s, shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert len(refused) == 1 and why in refused[0].reason and "use chaos_engine: litmus" in refused[0].reason
+    with pytest.raises(ValueError, match=why):
+        chaos_mesh.render(s, run_id="r1")
+    assert not [v for v in violations(s.model_copy(update={"chaos_engine": "litmus"}), shop(), _any_policy())
+                if v.rule == "chaos_engine"]
+
+
+def test_a_parameter_chaos_mesh_has_no_field_for_is_refused() -> None:
+    s = spec(chaos_engine="chaos-mesh")  # the factory's pod-delete sets chaos_interval_s
+    reasons = [v.reason for v in violations(s, shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert reasons == ["chaos-mesh cannot run it: chaos_interval_s: a PodChaos kills once (repeating needs a "
+                       "Schedule, which the agent does not make); remove it or use chaos_engine: litmus"]
+    sigterm = spec(action=Fault.CONTAINER_KILL, parameters=Parameters(duration_s=30, signal="SIGTERM"),
+                   chaos_engine="chaos-mesh")
+    assert any("SIGKILL" in v.reason for v in violations(sigterm, shop(), _any_policy()))
+
+
+def test_the_spec_picks_its_backend() -> None:
+    backends: dict[str, Any] = {"litmus": "L"}
+    assert engine_of(spec(), backends) == "L"  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'chaos-mesh' is not enabled on this cluster .enabled: litmus"):
+        engine_of(spec(chaos_engine="chaos-mesh"), backends)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("conditions", "desired", "failure", "phase"), [
+    ({}, None, "", "pending"),
+    ({"Selected": "True", "AllInjected": "True", "AllRecovered": "False", "Paused": "False"}, "Run", "", "running"),
+    ({"Selected": "True", "AllInjected": "False", "AllRecovered": "True", "Paused": "False"}, "Stop", "", "completed"),
+    ({"Selected": "True", "AllInjected": "False", "AllRecovered": "False", "Paused": "False"}, "Stop", "", "running"),
+    ({"Selected": "True", "AllInjected": "False", "AllRecovered": "True", "Paused": "True"}, "Stop", "", "stopped"),
+    ({"Selected": "False", "Paused": "False"}, "Run", "no pod is selected", "failed"),
+    ({"Selected": "False", "Paused": "False"}, "Stop", "", "failed"),
+])
+def test_status_reads_as_upstream_judges_it(conditions: dict[str, str], desired: str | None, failure: str,
+                                            phase: str) -> None:
+    assert chaos_mesh.phase(conditions, desired, failure=failure)[0] == phase
+
+
+def _any_policy() -> Any:
+    from agent.config import Policy
+
+    return Policy(namespaces=["shop"], actions=list(Fault), allow_high_risk=True, max_pods_affected_perc=100,
+                  max_pods_affected=10)
+
+
+def test_a_chaos_mesh_spec_is_refused_for_runs_until_the_graph_drives_that_backend() -> None:
+    """Rendered and validated, but execute/monitor/recover drive Litmus only: a run must not
+    apply a Litmus engine for a spec that asked for Chaos Mesh."""
+    s = spec(action=Fault.POD_NETWORK_LATENCY, parameters=Parameters(duration_s=30, network_latency_ms=100),
+             chaos_engine="chaos-mesh")
+    chaos_mesh.render(s, run_id="r1")  # Chaos Mesh can do it
+    refused = [v.reason for v in violations(s, shop(), _any_policy()) if v.rule == "engine"]
+    assert refused and "not wired into the run graph" in refused[0]
+    assert not [v for v in violations(s.model_copy(update={"chaos_engine": "litmus"}), shop(), _any_policy())
+                if v.rule == "engine"]
