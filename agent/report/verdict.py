@@ -40,6 +40,7 @@ EXIT_CODES: dict[Verdict, int] = {
 
 # A stop a person asked for: Ctrl-C or SIGTERM in the running process, `abort RUN`, the engine
 # deleted by hand (the first cause in the run's reason, worded by agent.run.phases).
+STOPPED_BEFORE_CHAOS = "interrupted by the user"  # graphs.nodes.execute, a stop asked during the baseline
 ASKED = ("aborted by the user", "stopped from outside the monitor", "the ChaosEngine was deleted outside the agent")
 
 
@@ -47,6 +48,8 @@ def of_ending(outcome: str | None, reason: str | None) -> Verdict | None:
     """The verdict an ending gives by itself; None for a completed run, whose data decides it."""
     if outcome == "aborted":
         return "stopped" if reason is not None and reason.startswith(ASKED) else "aborted"
+    if outcome == "failed" and reason is not None and reason.startswith(STOPPED_BEFORE_CHAOS):
+        return "stopped"  # a person's Ctrl-C during the baseline: stopped, not an error
     endings: dict[str, Verdict] = {"refused": "refused", "rejected": "rejected", "dry_run": "dry_run", "failed": "failed",
                                    "inconclusive": "inconclusive"}  # the fault had no observable effect (graphs.nodes.verify)
     return endings.get(outcome or "")

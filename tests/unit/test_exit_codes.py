@@ -19,6 +19,7 @@ from agent.run.phases import ENGINE_DELETED, STOPPED_OUTSIDE
     ("aborted", "front-end error rate 62% > 5%; the stop could not be confirmed", "aborted"),
     ("aborted", "metrics lost for 31 s (grace 30 s)", "aborted"),
     ("aborted", "aborted by the user (Ctrl-C) at T+12 s", "stopped"),
+    ("failed", "interrupted by the user (Ctrl-C) before any chaos; nothing was applied", "stopped"),  # during the baseline
     ("aborted", STOPPED_OUTSIDE, "stopped"),
     ("aborted", ENGINE_DELETED, "stopped"),
     ("aborted", f"front-end error rate 62% > 5%; {ENGINE_DELETED}", "aborted"),  # the breach came first
