@@ -13,8 +13,8 @@ from agent.errors import ChaosAdvisorError
 from agent.models import Sample
 from agent.web.console import Live, WebConsole
 
-INTERVAL_S = 1.0  # between reads: live updates within a second of the run recording them
-MAX_EVENTS = 3600  # one stream's length (an hour at 1 s); the browser's EventSource reconnects
+INTERVAL_S = 0.5  # between reads: live updates within half a second of the run recording them (bench: web_live_latency.py)
+MAX_EVENTS = 7200  # one stream's length (an hour at 0.5 s); the browser's EventSource reconnects
 MAX_SAMPLES = 300  # samples in one event (the first one after a reconnect carries the history)
 
 
