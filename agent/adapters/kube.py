@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from kubernetes import client, config
+from kubernetes import client
 
 from agent.adapters import kube_objects as objects
-from agent.adapters.kube_calls import RetryPolicy, call
+from agent.adapters.kube_calls import RetryPolicy, api_client, call
 from agent.adapters.kube_cleanup import EngineCleanup
 from agent.adapters.kube_json import (
     ChaosEngineJson,
@@ -40,7 +40,6 @@ from agent.engines.chaos_mesh import GROUP as MESH_GROUP
 from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.errors import (
     ClusterError,
-    ClusterUnreachable,
     Conflict,
     DryRunFailed,
     Forbidden,
@@ -75,22 +74,8 @@ def connect(
 ) -> KubeCluster:
     """A cluster adapter for ``host`` (the twin), else the kubeconfig, else in-cluster config.
     ``sleep`` waits between retries (tests pass a recorder instead of waiting)."""
-    cfg = client.Configuration()
-    if host:
-        cfg.host = host
-    else:
-        try:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
-        except (config.ConfigException, OSError, TypeError) as e:
-            try:
-                config.load_incluster_config(client_configuration=cfg)
-            except config.ConfigException:
-                raise ClusterUnreachable(
-                    f"no cluster: kubeconfig {kubeconfig!r} failed ({e}) and not in a pod; "
-                    "set k8s.kubeconfig / k8s.context, or use --twin"
-                ) from None
-    cfg.retries = 0  # urllib3 retries nothing itself: every retry is below, bounded and logged
-    return KubeCluster(client.ApiClient(cfg), retry=retry or RetryPolicy(), sleep=sleep)
+    api = api_client(host=host, kubeconfig=kubeconfig, context=context)
+    return KubeCluster(api, retry=retry or RetryPolicy(), sleep=sleep)
 
 
 class KubeCluster(EngineCleanup):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from tenacity import (
     RetryCallState,
@@ -134,3 +135,24 @@ def _message(e: ApiException) -> str:
         return str(json.loads(e.body or "{}").get("message") or e.reason)
     except ValueError:
         return str(e.reason)
+
+
+def api_client(*, host: str | None, kubeconfig: str | None, context: str | None) -> client.ApiClient:
+    """The agent's identity: ``host`` (the twin), else the kubeconfig's context, else the
+    in-cluster config. urllib3 retries nothing itself: every retry is :func:`call`'s, bounded and logged."""
+    cfg = client.Configuration()
+    if host:
+        cfg.host = host
+    else:
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+        except (config.ConfigException, OSError, TypeError) as e:
+            try:
+                config.load_incluster_config(client_configuration=cfg)
+            except config.ConfigException:
+                raise ClusterUnreachable(
+                    f"no cluster: kubeconfig {kubeconfig!r} failed ({e}) and not in a pod; "
+                    "set k8s.kubeconfig / k8s.context, or use --twin"
+                ) from None
+    cfg.retries = 0
+    return client.ApiClient(cfg)

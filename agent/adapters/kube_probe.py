@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 
-from agent.adapters.kube_calls import RetryPolicy, call
-from agent.errors import ClusterError, ClusterUnreachable, NotFound
+from agent.adapters.kube_calls import RetryPolicy, api_client, call
+from agent.errors import ClusterError, NotFound
 
 
 class KubeProbe:
@@ -58,19 +58,4 @@ class KubeProbe:
 def connect_probe(*, host: str | None, kubeconfig: str | None, context: str | None, retry: RetryPolicy) -> KubeProbe:
     """A probe of ``host`` (the twin), else the kubeconfig's context, else the in-cluster config:
     the same identity as :func:`agent.adapters.kube.connect`."""
-    cfg = client.Configuration()
-    if host:
-        cfg.host = host
-    else:
-        try:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
-        except (config.ConfigException, OSError, TypeError) as e:
-            try:
-                config.load_incluster_config(client_configuration=cfg)
-            except config.ConfigException:
-                raise ClusterUnreachable(
-                    f"no cluster: kubeconfig {kubeconfig!r} failed ({e}) and not in a pod; "
-                    "set k8s.kubeconfig / k8s.context, or use --twin"
-                ) from None
-    cfg.retries = 0
-    return KubeProbe(client.ApiClient(cfg), retry=retry)
+    return KubeProbe(api_client(host=host, kubeconfig=kubeconfig, context=context), retry=retry)
