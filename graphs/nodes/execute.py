@@ -16,6 +16,7 @@ from agent.inventory.discovery import discover
 from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
 from agent.models.verify import PodsBefore
 from agent.ports import Deps
+from agent.report.verdict import STOPPED_BEFORE_CHAOS
 from agent.run import control
 from agent.run.confounders import scene
 from agent.run.effect import target_pods
@@ -117,7 +118,7 @@ def _apply(
             )
         who = deps.stop_requested()
         if who is not None:  # asked to stop during the baseline: never start the chaos
-            raise ChaosAdvisorError(f"interrupted by the user ({who}) before any chaos; nothing was applied")
+            raise ChaosAdvisorError(f"{STOPPED_BEFORE_CHAOS} ({who}) before any chaos; nothing was applied")
         deps.cluster.apply_engine(manifest, dry_run=True)
         events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
         if state.get("dry_run"):
