@@ -139,12 +139,12 @@ def decide(graph: RunGraph, deps: Deps, view: RunView, *, approve: int | None, r
     if approve is None and not reject:
         if not sys.stdin.isatty():
             console.print(f"Run {view.run_id} waits for approval. Continue from any terminal with:\n"
-                          f"{_next_commands(view.run_id, n)}", highlight=False)
+                          f"{_next_commands(view.run_id, n)}", highlight=False, soft_wrap=True)
             paused(view.run_id, out)
         answer = ask(n)
         if answer is None:
             console.print(f"Left paused: nothing was applied. Continue later with:\n{_next_commands(view.run_id, n)}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)  # a command to copy is never broken across lines
             paused(view.run_id, out)
         approve, reject = (None, True) if answer == 0 else (answer, False)
     finish(resume_here(graph, deps, view.run_id, decision(deps, approve=approve), final=up_front), out)

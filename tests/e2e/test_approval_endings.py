@@ -60,7 +60,7 @@ class Terminal:
 
     def __init__(self, workdir: Path, *args: str) -> None:
         self.master, slave = os.openpty()
-        env = os.environ | {"CHAOS_ADVISOR_TWIN__SPEED": "1000000", "COLUMNS": "200", "TERM": "dumb"}
+        env = os.environ | {"CHAOS_ADVISOR_TWIN__SPEED": "1000000", "COLUMNS": "40", "LINES": "25", "TERM": "dumb"}  # narrow
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "agent", *args, "--config", str(workdir / "stack.yaml")],
             cwd=workdir, env=env, stdin=slave, stdout=slave, stderr=slave,

@@ -192,8 +192,13 @@ def test_a_watched_series_vanishing_mid_chaos_aborts_after_the_grace_and_is_neve
     samples = FileRunStore(tmp_path / "runs").samples("blind002")
     last_seen = max(s.at for s in samples if s.tick >= 1 and s.services["front-end"].error_rate_pct is not None)
     grace = base.settings.monitor.metrics_grace_s
-    waited = (datetime.fromisoformat(str(lost["at"])) - last_seen).total_seconds()
-    assert grace < waited <= grace + 2 * base.settings.monitor.poll_interval_s, timeline  # the grace, on the twin's clock
+    lost_at = datetime.fromisoformat(str(lost["at"]))
+    assert (lost_at - last_seen).total_seconds() > grace, timeline  # not before the grace, on the twin's clock...
+    # ...and at the first tick past it: every tick read before the aborting one was within the grace
+    # (how much virtual time one tick takes depends on the machine's load, so no fixed upper bound)
+    aborting = max(s.tick for s in samples if s.at < lost_at)
+    earlier = [s.at for s in samples if last_seen < s.at and s.tick < aborting]
+    assert all((at - last_seen).total_seconds() <= grace for at in earlier), timeline
     k = kinds(state)
     assert k.index("metrics_lost") < k.index("abort_requested")
     assert "recovered" not in k and "recovery_timeout" in k, timeline  # gone is not back
