@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
@@ -38,6 +38,7 @@ from agent.models.journey import JourneyLog
 
 if TYPE_CHECKING:
     from agent.config import Policy, Settings
+    from agent.engines.backend import ChaosBackend
     from agent.engines.litmus import ChaosEngineManifest
     from agent.report.record import Narrative, RunRecord
 
@@ -259,7 +260,6 @@ class PolicySource(Protocol):
 
     def current(self) -> Policy:
         """The policy at this moment; raises ConfigError when stack.yaml cannot be read now."""
-        ...
 
 
 def no_stop() -> str | None:
@@ -289,11 +289,11 @@ class Deps:
     recovering: bool = False  # `recover` resumes the run: apply no new chaos, only watch or finish
     policy_source: PolicySource | None = None  # None: settings.policy, as loaded (tests, Studio)
     wall_now: Callable[[], datetime] = utc_now  # real time, injected so tests can move it
-    # Who asked this process to stop its run (Ctrl-C, SIGTERM), or None: the monitor then stops
-    # the engine as on a breach and the run ends with its report.
+    # Who asked to stop (Ctrl-C, SIGTERM), or None: the monitor stops the engine as on a breach.
     stop_requested: Callable[[], str | None] = no_stop
     call_source: CallSource | None = None  # k8s.monitoring.prometheus.calls_query, when configured
     journey: Journey | None = None  # the user-journey probe (journey.enabled; on by default with --twin)
+    engines: dict[str, ChaosBackend] = field(default_factory=dict)  # besides Litmus, by name (agent.wire.chaos)
 
     def policy(self) -> Policy:
         """The policy in force now (see :class:`PolicySource`)."""

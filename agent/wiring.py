@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,8 @@ from rich.console import Console
 from agent.config import Settings
 from agent.config.files import check_manifests, make_dirs, remove_dirs
 from agent.errors import ConfigError
-from agent.ports import Deps, Designer, Narrator, Notifier
+from agent.ports import Deps, Narrator, Notifier
+from agent.wire.designers import build_designer  # with the custom templates; tests import it from here
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -73,18 +75,6 @@ def build_audit(settings: Settings, store: RunStore) -> AuditLog:
     from agent.adapters.audit_file import FileAuditLog
 
     return FileAuditLog(settings.path(settings.paths.state_dir) / "audit.jsonl")
-
-
-def build_designer(settings: Settings) -> Designer:
-    """The LLM designer (the planner its fallback) when ``llm.enabled``; else the planner."""
-    from agent.design.planner import PlannerDesigner
-
-    planner = PlannerDesigner(actions=settings.policy.actions, weakness_likelihood=settings.planner.weakness_likelihood)
-    if not settings.llm.enabled:
-        return planner
-    from agent.adapters.llm_designer import LLMDesigner
-
-    return LLMDesigner(settings.llm, fallback=planner, policy=settings.policy)
 
 
 def build_narrator(settings: Settings) -> Narrator | None:
@@ -147,9 +137,10 @@ def open_deps(
     ``realtime`` paces the twin's virtual clock at ``twin.speed``; tests pass False.
     """
     from agent.run.switch import LivePolicy
+    from agent.wire.chaos import with_engines
 
     with open_store(settings) as store, _open_deps(settings, binding, store, console=console, realtime=realtime) as deps:
-        yield replace(deps, policy_source=LivePolicy(settings, store))
+        yield with_engines(replace(deps, policy_source=LivePolicy(settings, store)), twin=binding.twin)
 
 
 @contextmanager
@@ -176,40 +167,20 @@ def _open_deps(
             narrator=build_narrator(settings), call_source=calls,
         ), twin_url=None)
         return
+    from agent.wire.twin import twin_deps
     from twin import TwinServer
 
     manifests = prepare_twin(settings, binding)
+    on_twin = partial(twin_deps, settings, notifier=notifier, designer=designer, narrator=build_narrator(settings),
+                      store=store, audit=audit, realtime=realtime)
     if settings.twin.url:  # a twin serving elsewhere outlives this process, as a cluster would
-        yield _twin_deps(settings, settings.twin.url.rstrip("/"), notifier, designer, store, audit, realtime=realtime)
+        with on_twin(settings.twin.url.rstrip("/")) as deps:
+            yield deps
         return
-    with TwinServer(twin_state_path(settings, binding), manifests=manifests, seed=settings.twin.seed) as twin:
-        yield _twin_deps(settings, twin.url, notifier, designer, store, audit, realtime=realtime)
-
-
-def _twin_deps(
-    settings: Settings, url: str, notifier: Notifier, designer: Designer, store: RunStore, audit: AuditLog,
-    *, realtime: bool,
-) -> Deps:
-    from agent.adapters.kube import connect
-    from agent.adapters.twin import TwinClock, TwinMetrics
-    from agent.run.audited import AuditedCluster
-    from agent.wire.journey import with_journey
-
-    twin_clock = TwinClock(url, speed=settings.twin.speed if realtime else None)
-    return with_journey(Deps(
-        settings=settings,
-        notifier=notifier,
-        designer=designer,
-        narrator=build_narrator(settings),
-        store=store,
-        audit=audit,
-        cluster=AuditedCluster(
-            connect(host=url, kubeconfig=None, context=None, retry=retry_policy(settings)), audit, twin_clock
-        ),
-        metrics=TwinMetrics(url),
-        clock=twin_clock,
-        metrics_source=f"the Sock Shop twin's signals ({url})",
-    ), twin_url=url)
+    mesh = settings.engines.default == "chaos-mesh"  # the in-process twin has Chaos Mesh when it is the default
+    state = twin_state_path(settings, binding)
+    with TwinServer(state, manifests=manifests, seed=settings.twin.seed, chaos_mesh=mesh) as twin, on_twin(twin.url) as deps:
+        yield deps
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

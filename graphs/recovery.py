@@ -11,8 +11,8 @@ the shared lease while it works) is left alone:
   failed, and a missing report is written. With ``stop`` the engine is stopped first;
 - ended: nothing.
 
-Then, on each cluster, every ChaosEngine of the agent's (labelled managed-by chaos-advisor,
-named ``ca-<run>``) in the policy's namespaces that is still running and that no resumed or live
+Then, on each cluster, every ChaosEngine or Chaos Mesh object of the agent's (labelled managed-by
+chaos-advisor, named ``ca-<run>``; each driven through its engine, ``agent.run.chaos``) in the policy's namespaces that is still running and that no resumed or live
 run watches is stopped: at once when its run ended or waits, and when the run is unknown here
 (another agent's?) only once it outlived its planned duration. Last, the agent's engines that
 ended longer than ``policy.engine_retention`` ago are deleted with their chaos pods and
@@ -34,6 +34,7 @@ from agent.engines.litmus import engine_name
 from agent.errors import ChaosAdvisorError
 from agent.models import AuditAction, AuditEntry, EngineInfo
 from agent.ports import Deps
+from agent.run import chaos
 from agent.run.audited import STARTED
 from agent.run.retention import RunPhase, sweep
 from graphs import runner
@@ -84,7 +85,7 @@ def _cluster(
     graph: RunGraph, deps: Deps, mine: list[runner.RunView], known: dict[str, runner.RunView], *, dry_run: bool, stop: bool
 ) -> list[Finding]:
     resumed = {v.run_id for v in mine if v.interrupted}
-    engines = [e for ns in deps.settings.policy.namespaces for e in deps.cluster.list_engines(ns)]  # listed once
+    engines = [e for ns in deps.settings.policy.namespaces for e in chaos.listed(deps, ns)]  # listed once
     findings = _orphans(deps, engines, known, resumed, dry_run=dry_run)
     by_name = {e.name: e for e in engines}
     for v in mine:
@@ -102,7 +103,7 @@ def _retention(
     acted: an engine it just stopped or a run it resumed waits for the next one)."""
     runs: dict[str, RunPhase] = {r: "live" if v.next or r in resumed else "ended" for r, v in known.items()}
     swept = sweep(deps.cluster, engines, runs, now=deps.clock.now(),
-                  retention_s=deps.settings.policy.engine_retention, dry_run=dry_run)
+                  retention_s=deps.settings.policy.engine_retention, dry_run=dry_run, other=lambda e: chaos.delete(deps, e))
     return [Finding(s.run_id, s.found, s.action) for s in swept]
 
 
@@ -143,13 +144,13 @@ def _resume(
     if cut:
         found += f"; cut off mid-write: {', '.join(cut)} started, no answer on record"
     if engine is not None:
-        found += f"; engine {engine.namespace}/{engine.name} {'active' if engine.active else 'ended'}"
+        found += f"; {_what(engine)} {'active' if engine.active else 'ended'}"
     if dry_run:
         plan = "would stop its engine, then finish the run" if stop and engine and engine.active else (
             "would resume it: watch its engine again" if engine else "would resume it without applying anything")
         return Finding(v.run_id, found, plan)
     if stop and engine is not None and engine.active:
-        deps.cluster.stop_engine(engine.namespace, engine.name)
+        chaos.stop(deps, engine)
     cfg = runner.config(v.run_id, deps)
     graph.update_state(cfg, {"events": [event(deps, "resumed", f"after the agent stopped before {', '.join(v.next)}")]})
     _audit(deps, v.run_id, "run_recovered", found)
@@ -190,20 +191,25 @@ def _orphans(
             overdue = _overdue(deps, e)
             if overdue is None or overdue <= 0:
                 ends = "its planned end is unknown" if overdue is None else f"within its planned duration ({-overdue:.0f} s of grace left)"
-                out.append(Finding(e.run_id, f"engine {e.namespace}/{e.name} still active; {why}",
+                out.append(Finding(e.run_id, f"{_what(e)} still active; {why}",
                                    f"left alone: {ends}; another agent may be watching it"))
                 continue
             why += f", and it outlived its planned duration by {overdue + deps.settings.monitor.overrun_grace_s:.0f} s"
         else:
             why = ("its run is waiting for approval" if run.waiting is not None
                    else f"its run ended ({run.state.get('outcome')})")
-        found = f"engine {e.namespace}/{e.name} still active; {why}"
+        found = f"{_what(e)} still active; {why}"
         if dry_run:
             out.append(Finding(e.run_id, found, "would stop it"))
             continue
-        deps.cluster.stop_engine(e.namespace, e.name)
-        out.append(Finding(e.run_id, found, "stopped it (engineState: stop)"))
+        done = chaos.stop(deps, e)
+        out.append(Finding(e.run_id, found, "stopped it (engineState: stop)" if e.engine == "litmus" else f"stopped it: {done}"))
     return out
+
+
+def _what(e: EngineInfo) -> str:
+    """``engine ns/name`` (a Litmus ChaosEngine) or ``<Chaos Mesh kind> ns/name``."""
+    return f"{'engine' if e.engine == 'litmus' else e.kind} {e.namespace}/{e.name}"
 
 
 def _overdue(deps: Deps, e: EngineInfo) -> float | None:

@@ -72,7 +72,7 @@ def start(
         "run_id": run_id,
         "count": count,
         "cluster": cluster,
-        "preset": preset.model_dump(mode="json") if preset else None,
+        "preset": preset.model_dump(mode="json", exclude_unset=True) if preset else None,  # unset: engines.default
         "dry_run": dry_run,
     }
     if graph.get_state(config(run_id)).values:  # a reused id would merge two runs and adopt an engine

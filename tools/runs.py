@@ -14,9 +14,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.engines.litmus import engine_name
 from agent.models import Decision, EngineRef, EngineStatus, ExperimentSpec
 from agent.ports import Deps
+from agent.run.chaos import derived
 
 
 class RunSummary(BaseModel):
@@ -93,5 +93,4 @@ def chosen(deps: Deps, run: RunSummary) -> tuple[EngineRef, ExperimentSpec] | No
     spec = deps.store.candidates(run.run_id)[d.choice - 1].spec
     if run.engine is not None:
         return run.engine, spec
-    derived = EngineRef(name=engine_name(run.run_id), namespace=spec.target_selector.namespace, uid="", created=False)
-    return derived, spec
+    return derived(run.run_id, spec), spec

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from agent.errors import ClusterError, MetricsUnavailable
 from agent.models import EngineRef, EngineStatus, Sample
 from agent.ports import Deps
+from agent.run.chaos import status as chaos_status
 from tools.runs import RunControl, RunSummary, chosen
 
 
@@ -69,7 +70,7 @@ def status_tool(runs: RunControl) -> BaseTool:
 
 def _engine(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | None:
     try:
-        return deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+        return chaos_status(deps, ref, experiment)
     except ClusterError:
         return None  # not applied (yet), or the cluster is away: the checkpoint still answers
 

@@ -14,7 +14,19 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
-from twin import access, crud, errors, exposition, frontend, litmus_install, openapi, refusals, resources
+from twin import (
+    access,
+    crud,
+    errors,
+    exposition,
+    frontend,
+    kube_state,
+    litmus_install,
+    litmus_launch,
+    openapi,
+    refusals,
+    resources,
+)
 from twin.errors import ApiError
 from twin.model import signals
 from twin.operator import reconcile
@@ -39,6 +51,7 @@ class Request:
     speed: float | None = None  # the answering server's virtual seconds per real second
     operator: bool = True  # False while the emulated Litmus operator is down (pause_operator)
     without: frozenset[str] = frozenset()  # pieces the twin was started without (litmus_install)
+    wall_s: float | None = None  # wall clock at arrival (epoch s): cAdvisor's sample timestamps
 
 
 @dataclass(frozen=True)
@@ -96,11 +109,13 @@ def _route(state: State, request: Request) -> tuple[Response, bool]:
         return Response(200, "ok", "text/plain"), False
     if parts[:2] == ["twin", "v1"]:
         return _twin(state, request, parts[2:])
+    if tuple(parts) == kube_state.PATH and request.method == "GET":
+        return Response(200, kube_state.scrape(state), exposition.CONTENT_TYPE), False
     if parts[:1] == ["metrics"] and request.method == "GET":
-        scraped = exposition.scrape(state, parts[1:], speed=request.speed)
+        scraped = exposition.scrape(state, parts[1:], speed=request.speed, wall_s=request.wall_s)
         if scraped is None:
             raise errors.path_not_found()
-        return Response(200, scraped[0], exposition.CONTENT_TYPE), scraped[1]
+        return Response(200, scraped.body, scraped.content_type), scraped.changed
     if parts[:2] == ["openapi", "v3"]:
         document = openapi.root() if len(parts) == 2 else openapi.group_version(
             "/".join(parts[2:]))
@@ -228,6 +243,12 @@ def _twin(state: State, request: Request, rest: list[str]) -> tuple[Response, bo
         return Response(200, {"broken": state.broken_engines}), False
     if rest == ["events"] and request.method == "GET":
         return Response(200, {"time": state.now, "events": _events(state, request.query)}), False
+    if rest == ["litmus", "launch"]:  # the runner's and experiment pod's start-up (twin.litmus_launch)
+        setting = request.method == "POST"
+        try:
+            return Response(200, litmus_launch.configure(state, _json_body(request) if setting else None)), setting
+        except ValueError as e:
+            raise errors.bad_request(str(e)) from e
     raise errors.path_not_found()
 
 

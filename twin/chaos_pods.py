@@ -1,10 +1,10 @@
 """The pods Litmus makes for a run, all labelled ``chaosUID=<engine uid>`` (what a cleanup check lists).
 
 - the chaos-runner pod ``<engine>-runner`` (chaos-operator ``getChaosRunnerLabels``: ``app``,
-  ``chaosUID``, ``app.kubernetes.io/component: chaos-runner``), owned by the engine, made when the
-  engine starts;
+  ``chaosUID``, ``app.kubernetes.io/component: chaos-runner``), owned by the engine, made Pending when
+  the engine starts, Running once started (``twin.litmus_launch`` has the timing);
 - the experiment job's pod (``run.experiment_pod``; the ChaosExperiment's labels, ``job-name``,
-  ``chaosUID``), made with it;
+  ``chaosUID``), made Pending by the running runner, Running when litmus-go starts;
 - litmus-go's helper pods, one per node of the target pods, for the faults that act from inside the
   target's network or process namespaces (every pod-level fault but pod-delete): made at the
   injection, deleted when the chaos is reverted.
@@ -38,7 +38,7 @@ def broken(state: State, engine: KObj) -> bool:
 
 
 def _pod(state: State, run: FaultRun, name: str, labels: dict[str, str], t: float, *,
-         node: str, owner: KObj | None = None) -> None:
+         node: str, owner: KObj | None = None, phase: str = "Running") -> None:
     # uids and names from the seed and the engine, not the state's generator: the pods Litmus makes
     # must not shift the names the seeded cluster gives its own pods later.
     uid = str(uuid.UUID(int=random.Random(f"{state.seed}/chaos-pod/{run.engine_uid}/{name}").getrandbits(128), version=4))
@@ -55,26 +55,45 @@ def _pod(state: State, run: FaultRun, name: str, labels: dict[str, str], t: floa
         "apiVersion": "v1", "kind": "Pod", "metadata": meta,
         "spec": {"containers": [{"name": container, "image": IMAGE}], "restartPolicy": "Never",
                  "nodeName": node, "serviceAccountName": "litmus-admin"},
-        "status": _status("Running", t),
+        "status": _status(phase, t),
     }
 
 
 def _status(phase: str, t: float) -> KObj:
     running = phase == "Running"
+    if phase == "Pending":  # scheduled, its container not started yet
+        return {"phase": phase, "conditions": [{"type": "PodScheduled", "status": "True",
+                                                "lastTransitionTime": rfc3339(t)}]}
     return {"phase": phase, "startTime": rfc3339(t),
             "conditions": [{"type": "Ready", "status": "True" if running else "False",
                             "lastTransitionTime": rfc3339(t)}]}
 
 
-def start(state: State, engine: KObj, run: FaultRun, t: float) -> None:
-    """The runner and experiment pods of a run that starts at t."""
+def _node(state: State, run: FaultRun) -> str:
     # off a node-drain's target (upstream advises node affinity for its pods there)
-    node = min((n["metadata"]["name"] for n in state.bucket(NODE_KEY).values() if n["metadata"]["name"] != run.node),
+    return min((n["metadata"]["name"] for n in state.bucket(NODE_KEY).values() if n["metadata"]["name"] != run.node),
                default="")
+
+
+def start(state: State, engine: KObj, run: FaultRun, t: float) -> None:
+    """The runner pod of a run whose engine the operator reconciles at t: Pending."""
     _pod(state, run, f"{run.engine}-runner", {"app": run.engine, "app.kubernetes.io/component": "chaos-runner"},
-         t, node=node, owner=engine)
+         t, node=_node(state, run), owner=engine, phase="Pending")
+
+
+def job(state: State, run: FaultRun, t: float) -> None:
+    """The experiment Job's pod, created by the runner at t: Pending."""
     _pod(state, run, run.experiment_pod, {"name": run.experiment, "job-name": run.experiment_pod.rsplit("-", 1)[0],
-                                          "app.kubernetes.io/component": "experiment-job"}, t, node=node)
+                                          "app.kubernetes.io/component": "experiment-job"}, t, node=_node(state, run),
+         phase="Pending")
+
+
+def running(state: State, run: FaultRun, name: str, t: float) -> None:
+    """A pod of the run whose container started at t (nothing when it is gone)."""
+    pod = state.bucket(POD_KEY).get(okey(run.namespace, name))
+    if pod is not None:
+        pod["status"] = _status("Running", t)
+        pod["metadata"]["resourceVersion"] = state.bump()
 
 
 def helpers(state: State, run: FaultRun, t: float) -> None:
@@ -114,3 +133,11 @@ def finish(state: State, engine: KObj | None, run: FaultRun, t: float, *, aborte
         else:
             state.bucket(POD_KEY).pop(key, None)
             state.bump()
+
+
+def remove_all(state: State, engine_uid: str) -> None:
+    """Delete every pod labelled ``chaosUID=<engine_uid>`` (the operator's forceRemoveChaosResources)."""
+    pods = state.bucket(POD_KEY)
+    for key in [k for k, p in pods.items() if (p["metadata"].get("labels") or {}).get("chaosUID") == engine_uid]:
+        pods.pop(key)
+        state.bump()

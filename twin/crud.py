@@ -20,7 +20,7 @@ from typing import Any
 
 from twin import builtin, errors, refusals
 from twin.errors import Cause
-from twin.operator import stop
+from twin.litmus_end import delete as delete_engine
 from twin.owners import pinned_owner_index
 from twin.patch import apply_patch
 from twin.pod_status import render_pod
@@ -248,15 +248,14 @@ def replace_object(state: State, resource: Resource, namespace: str | None, name
 def delete_object(state: State, resource: Resource, namespace: str | None, name: str, *,
                   dry_run: bool, preconditions: dict[str, str] | None = None) -> KObj:
     """DELETE: 200 with the object; 404 when absent, 409 when ``preconditions`` (uid,
-    resourceVersion) name another object. A running ChaosEngine is stopped first, as the
-    operator's finalizer does; a pod's runtime goes with it."""
+    resourceVersion) name another object. A ChaosEngine goes through what the operator's finalizer
+    does first (``twin.litmus_end.delete``); a pod's runtime goes with it."""
     current = _stored(state, resource, namespace, name)
     refusals.check_preconditions(resource.plural, resource.group, current, preconditions or {})
     if dry_run:
         return copy.deepcopy(current)
-    if resource.key == ENGINE_KEY and (current.get("status") or {}).get(
-            "engineStatus") == "initialized":
-        stop(state, current, state.now)
+    if resource.key == ENGINE_KEY:
+        delete_engine(state, current, state.now)
     state.bucket(resource.key).pop(_key(resource, namespace, name))
     if resource.key == POD_KEY:
         state.pods.pop(_key(resource, namespace, name), None)

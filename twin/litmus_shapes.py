@@ -78,10 +78,11 @@ class EngineExperimentStatus(TypedDict):
 
 
 class ChaosEngineStatus(TypedDict):
-    """A ChaosEngine's status as the operator writes it."""
+    """A ChaosEngine's status as the operator writes it; ``experiments`` only once the chaos-runner
+    runs (the operator's Go nil is null, which the API server prunes: ``twin.litmus_launch``)."""
 
     engineStatus: EngineStatus
-    experiments: list[EngineExperimentStatus]
+    experiments: NotRequired[list[EngineExperimentStatus]]
 
 
 # ChaosResult status: what litmus-go writes

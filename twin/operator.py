@@ -3,8 +3,8 @@
 `reconcile(state, until)` first acts on engines whose desired state changed (start an active
 engine, abort one patched to stop), then performs every scheduled step of every run due by
 `until`, in time order and each at its own time, so advancing the clock by 600 s at once
-gives exactly what ten 60 s advances give. A run's steps are fixed when it starts: inject at
-t0 (= start + RAMP_TIME), repeat kills every CHAOS_INTERVAL while before t0 +
+gives exactly what ten 60 s advances give. A run's steps are fixed when it starts: the runner's
+and the experiment pod's start-up (`litmus_launch`), inject at t0 (= litmus-go's start + RAMP_TIME), repeat kills every CHAOS_INTERVAL while before t0 +
 TOTAL_CHAOS_DURATION (pod-delete, container-kill), revert at the end, complete after the
 closing RAMP_TIME. node-drain is the exception: litmus-go counts its duration only once the
 application passes a status check after the drain, so its revert and completion are scheduled
@@ -14,19 +14,17 @@ or is aborted.
 
 from __future__ import annotations
 
-from twin import chaos_mesh, chaos_pods, probes
+from twin import chaos_mesh, chaos_pods, litmus_launch, probes
 from twin.faults import SIMULATIONS, act, drain, status_check
+from twin.litmus_end import complete, current_run, fail, stop
 from twin.litmus_shapes import EngineExperiment
 from twin.records import (
     ENGINE_KEY,
     EXPERIMENT_KEY,
     engine_of,
-    finish_result,
+    init_finalizer,
     mark_targets,
-    set_finalizer,
-    start_result,
     touch,
-    write_engine_status,
 )
 from twin.state import FaultRun, KObj, State, Step, Target, okey, rfc3339, stable_suffix
 from twin.targets import FaultError, drain_node, number, select_targets
@@ -63,12 +61,6 @@ def _next_due(state: State, until: float) -> tuple[FaultRun, Step] | None:
     return best
 
 
-def current_run(state: State, engine: KObj) -> FaultRun | None:
-    """The engine's run in progress, if any."""
-    runs = [r for r in state.runs_of(engine["metadata"]["uid"]) if r.phase == "running"]
-    return runs[-1] if runs else None
-
-
 def _sync_engines(state: State) -> bool:
     changed = False
     for _, engine in sorted(state.bucket(ENGINE_KEY).items()):
@@ -78,18 +70,17 @@ def _sync_engines(state: State) -> bool:
         if desired == "active" and (current != "initialized" or run is None):
             if run is not None:  # status rewritten by a client mid-run: the old run ends
                 run.phase, run.steps, run.stopped_at = "stopped", [], state.now
-            _start(state, engine, state.now)
-            changed = True
+            changed |= _launch(state, engine, state.now)
         elif desired == "stop" and current == "initialized":
             stop(state, engine, state.now)
             changed = True
     return changed
 
 
-def _params(experiment: KObj | None, entry: EngineExperiment) -> dict[str, str]:
+def _params(experiment: KObj, entry: EngineExperiment) -> dict[str, str]:
     """ChaosExperiment env defaults, overridden by the engine's
     experiments[].spec.components.env (litmus-go reads the merged values)."""
-    defaults = ((experiment or {}).get("spec") or {}).get("definition", {}).get("env") or []
+    defaults = (experiment.get("spec") or {}).get("definition", {}).get("env") or []
     spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
     overrides = ((spec or {}).get("components") or {}).get("env") or []
     params = {str(e["name"]): str(e.get("value") or "") for e in defaults if "name" in e}
@@ -97,27 +88,50 @@ def _params(experiment: KObj | None, entry: EngineExperiment) -> dict[str, str]:
     return params
 
 
-def _fault_of(experiment: KObj | None, name: str) -> str:
+def _fault_of(experiment: KObj, name: str) -> str:
     """The litmus-go fault a ChaosExperiment runs (`./experiments -name <fault>`)."""
-    args = " ".join(((experiment or {}).get("spec") or {}).get("definition", {}).get("args") or [])
+    args = " ".join((experiment.get("spec") or {}).get("definition", {}).get("args") or [])
     words = args.split()
     if "-name" in words and words.index("-name") + 1 < len(words):
         return words[words.index("-name") + 1]
     return name
 
 
-def _start(state: State, engine: KObj, t: float) -> None:
+def _launch(state: State, engine: KObj, t: float) -> bool:
+    """Start the engine's run, or hold it while its ChaosExperiment is missing; whether it changed.
+
+    The operator builds the runner pod only after a Get of ``experiments[0]``'s ChaosExperiment
+    (chaos-operator 3.18.0 chaosengine_controller.go:171-175 newGoRunnerPodForCR); when that fails
+    it creates nothing and requeues with backoff (:599-602), after initEngine (:528-553) has set
+    ``engineStatus: initialized`` and the finalizer. So: no runner, no experiments[] status, no
+    ChaosResult, until the ChaosExperiment is installed; then the run starts.
+    """
+    meta, spec = engine["metadata"], engine.setdefault("spec", {})
+    entry: EngineExperiment = (spec.get("experiments") or [{}])[0]
+    experiment = state.bucket(EXPERIMENT_KEY).get(okey(meta["namespace"], str(entry.get("name", ""))))
+    if experiment is not None:
+        _start(state, engine, experiment, t)
+        return True
+    before = (engine.get("status"), spec.get("engineState"), meta.get("finalizers"))
+    engine["status"], spec["engineState"] = {"engineStatus": "initialized"}, "active"
+    init_finalizer(engine)
+    if (engine["status"], spec["engineState"], meta.get("finalizers")) == before:
+        return False
+    touch(state, engine)
+    return True
+
+
+def _start(state: State, engine: KObj, experiment: KObj, t: float) -> None:
     meta, spec = engine["metadata"], engine.setdefault("spec", {})
     spec["engineState"] = "active"
     entry: EngineExperiment = (spec.get("experiments") or [{}])[0]
     name = str(entry.get("name", ""))
-    experiment = state.bucket(EXPERIMENT_KEY).get(okey(meta["namespace"], name))
     params = _params(experiment, entry)
-    inject_at = t + number(params, "RAMP_TIME")
+    inject_at = t + litmus_launch.launch_s(state) + number(params, "RAMP_TIME")
     run = FaultRun(
         engine_uid=meta["uid"], namespace=meta["namespace"], engine=meta["name"],
         experiment=name, fault=_fault_of(experiment, name), result=f"{meta['name']}-{name}",
-        started_at=t, inject_at=inject_at,
+        started_at=t + litmus_launch.launch_s(state), inject_at=inject_at,  # started: litmus-go's start
         end_at=inject_at + number(params, "TOTAL_CHAOS_DURATION", 30), params=params,
         # chaos-runner names the Job <experiment>-<6 random> (experimentHelper.go NewExperimentDetails);
         # the Job controller names its pod <job>-<5 random>: engine status experimentPod is the pod
@@ -126,28 +140,21 @@ def _start(state: State, engine: KObj, t: float) -> None:
     )
     run.broken = chaos_pods.broken(state, engine)
     state.runs.append(run)
-    set_finalizer(engine, True)
+    init_finalizer(engine)
     run.log(t, f"engine {meta['name']} initialized: {run.fault}, chaos from "
                f"{rfc3339(inject_at)} for {run.end_at - inject_at:.0f}s")
     try:
         _prepare(state, engine, run, experiment)
+        litmus_launch.schedule(state, run, t)
     except FaultError as error:
-        chaos_pods.start(state, engine, run, t)
-        start_result(state, run, experiment)
-        _fail(state, run, t, error, status="ChaosExperiment Not Found" if experiment is None
-              else "Completed")
-        return
+        litmus_launch.schedule(state, run, t, error)
     chaos_pods.start(state, engine, run, t)  # once a drain's node is known: they run elsewhere
-    write_engine_status(state, engine, run, engine_status="initialized", status="Running",
-                        verdict="Awaited", t=t)
-    start_result(state, run, experiment)
+    engine["status"] = {"engineStatus": "initialized"}  # experiments[]: the runner's to write
+    touch(state, engine)
 
 
-def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj | None) -> None:
+def _prepare(state: State, engine: KObj, run: FaultRun, experiment: KObj) -> None:
     """Check the run can proceed, pick targets, and schedule its steps."""
-    if experiment is None:
-        raise FaultError("GENERIC_ERROR", f"unable to get ChaosExperiment name: "
-                                          f"{run.experiment}, in namespace: {run.namespace}")
     if run.fault not in SIMULATIONS:
         raise FaultError("GENERIC_ERROR", f"fault {run.fault} is not emulated by the twin yet")
     if run.fault == "node-drain":
@@ -175,7 +182,9 @@ def _perform(state: State, run: FaultRun, step: Step) -> None:
         run.phase, run.steps, run.stopped_at = "stopped", [], step.t
         return
     try:
-        if step.action in ("inject", "kill"):
+        if step.action in ("runner", "launch", "fail"):
+            litmus_launch.perform(state, engine, run, step)
+        elif step.action in ("inject", "kill"):
             _inject(state, engine, run, step)
         elif step.action == "probe":
             probes.evaluate(state, run, engine, step)
@@ -188,9 +197,9 @@ def _perform(state: State, run: FaultRun, step: Step) -> None:
             chaos_pods.end_helpers(state, run)
             mark_targets(state, run, "reverted")
         else:
-            _complete(state, engine, run, step.t)
+            complete(state, engine, run, step.t)
     except FaultError as error:
-        _fail(state, run, step.t, error)
+        fail(state, run, step.t, error)
 
 
 def _inject(state: State, engine: KObj, run: FaultRun, step: Step) -> None:
@@ -230,48 +239,6 @@ def _await_application(state: State, engine: KObj, run: FaultRun, t: float) -> N
     run.steps = [Step(t=run.end_at, action="revert"),
                  Step(t=run.end_at + closing_ramp, action="complete")]
     probes.schedule(run, engine, since=t)
-
-
-def _complete(state: State, engine: KObj, run: FaultRun, t: float) -> None:
-    run.phase = "completed"
-    probes.finish(run, engine, ended=True)
-    verdict = finish_result(state, run, phase="Completed", verdict="Pass")
-    run.log(t, f"experiment completed: verdict {verdict}")
-    write_engine_status(state, engine, run, engine_status="completed", status="Completed",
-                        verdict=verdict, t=t)
-    chaos_pods.finish(state, engine, run, t, aborted=False)
-
-
-def _fail(state: State, run: FaultRun, t: float, error: FaultError, *,
-          status: str = "Completed") -> None:
-    if run.fault == "node-drain" and run.node and run.inject_at <= t:
-        drain(state, run, t, cordon=False)
-    run.phase, run.steps, run.stopped_at = "error", [], t
-    run.log(t, f"experiment failed: {error.reason}")
-    engine = engine_of(state, run)
-    chaos_pods.finish(state, engine, run, t, aborted=False)
-    verdict = finish_result(state, run, phase="Error", verdict="Error", error=(error.code, error.reason))
-    if engine is not None:
-        write_engine_status(state, engine, run, engine_status="completed", status=status,
-                            verdict=verdict, t=t)
-
-
-def stop(state: State, engine: KObj, t: float) -> None:
-    """Abort the engine's run at t (engineState stop, or engine deletion): revert the fault."""
-    run = current_run(state, engine)
-    if run is None:
-        engine["status"] = {**(engine.get("status") or {}), "engineStatus": "stopped"}
-        set_finalizer(engine, False)
-        touch(state, engine)
-        return
-    if run.fault == "node-drain" and run.inject_at <= t < run.end_at:
-        drain(state, run, t, cordon=False)
-    run.phase, run.steps, run.stopped_at = "stopped", [], t
-    run.log(t, "experiment aborted: engineState stop; fault reverted")
-    chaos_pods.finish(state, engine, run, t, aborted=True)
-    write_engine_status(state, engine, run, engine_status="stopped",
-                        status="Forcefully Aborted", verdict="Stopped", t=t)
-    finish_result(state, run, phase="Stopped", verdict="Stopped")
 
 
 def _log_recoveries(state: State, until: float) -> bool:

@@ -35,7 +35,7 @@ from twin.state import FaultRun, KObj, State, Step
 Probe = Mapping[str, Any]
 NOT_EVALUATED = "Either probe is not executed or not evaluated"
 EVALUATED = ("httpProbe", "promProbe")
-_ORDER = {"pre": 0, "inject": 1, "kill": 1, "during": 1, "check": 2, "revert": 2, "post": 3, "complete": 4}
+_ORDER = {"runner": -2, "launch": -1, "pre": 0, "inject": 1, "kill": 1, "during": 1, "check": 2, "revert": 2, "post": 3, "complete": 4}
 _FLOAT: dict[str, tuple[Callable[[float, float], bool], str]] = {
     ">=": (operator.ge, "greater than or equal to"), "<=": (operator.le, "lesser than or equal to"),
     ">": (operator.gt, "greater than"), "<": (operator.lt, "lesser than"), "==": (operator.eq, "equal to"),

@@ -54,20 +54,30 @@ def set_finalizer(engine: KObj, present: bool) -> None:
         engine["metadata"].pop("finalizers", None)
 
 
-def write_engine_status(state: State, engine: KObj, run: FaultRun, *,
-                        engine_status: EngineStatus, status: str, verdict: str, t: float) -> None:
-    """Set the engine's status for the run (one experiments[] entry, Litmus's wording)."""
+def init_finalizer(engine: KObj) -> None:
+    """initEngine: the finalizer is added only to an engine with no finalizers at all (chaos-operator
+    3.18.0 chaosengine_controller.go:538-541); a restart first drops the stale one (:516-518)."""
+    set_finalizer(engine, not [f for f in engine["metadata"].get("finalizers") or [] if f != FINALIZER])
+
+
+def write_engine_status(state: State, engine: KObj, run: FaultRun, *, engine_status: EngineStatus,
+                        status: str, verdict: str, t: float, pod: str | None = None) -> None:
+    """Set the engine's status for the run (one experiments[] entry, Litmus's wording); ``pod``:
+    experimentPod when it is not the run's pod ("Yet to be launched", "N/A")."""
     engine_status_object: ChaosEngineStatus = {
         "engineStatus": engine_status,
         "experiments": [{
             "name": run.experiment, "runner": f"{run.engine}-runner",
-            "experimentPod": run.experiment_pod, "status": status, "verdict": verdict,
+            "experimentPod": run.experiment_pod if pod is None else pod, "status": status, "verdict": verdict,
             "lastUpdateTime": rfc3339(t),
         }],
     }
     engine["status"] = engine_status_object
     if engine_status != "initialized":
         engine.setdefault("spec", {})["engineState"] = "stop"
+    if engine_status == "stopped":
+        # Only reconcileForDelete removes it (chaos-operator 3.18.0 chaosengine_controller.go:352-354);
+        # a completed engine keeps it while its pods may be retained (:512-514, updateEngineForComplete :690-704).
         set_finalizer(engine, False)
     touch(state, engine)
 

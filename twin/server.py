@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from twin import stamped
 from twin.api import JSON, Request, Response, handle
 from twin.chaos_mesh import install as install_chaos_mesh
 from twin.failures import HOLD_LIMIT_S, Failures, Injected
@@ -58,14 +59,21 @@ class _Handler(PooledHandler):
             code, reason = (413, "RequestEntityTooLarge") if raw.isdigit() else (400, "BadRequest")
             self._send(_status(code, reason, f"Content-Length {raw[:20]!r}: expected 0..{MAX_BODY}"))
             return
+        try:  # a scrape asking for the twin's own time on its samples (twin.stamped)
+            shift = stamped.requested(self.command, url.path, query)
+        except ValueError as e:
+            self.close_connection = True  # a body, if any, was not read
+            self._send(_status(400, "BadRequest", str(e)))
+            return
         request = Request(
             method=self.command, path=url.path, query=query,
             content_type=self.headers.get("Content-Type") or JSON,
             accept=self.headers.get("Accept") or JSON,
             body=self.rfile.read(length) if length else b"",
-            speed=self.server.speed,
+            speed=self.server.speed if shift is None else None,  # stamped: counted in virtual seconds
             operator=self.server.operator,
             without=self.server.without,
+            wall_s=time.time() if shift is None else None,  # stamped: cAdvisor dates on the virtual clock
         )
         rule = self.server.failures.match(request.method, request.path,
                                           request.query.get("dryRun") == "All")
@@ -75,6 +83,8 @@ class _Handler(PooledHandler):
         try:
             with self.server.store.transaction() as tx:
                 response = handle(tx, request)
+                if shift is not None:
+                    response = stamped.apply(response, now_s=tx.state.now, shift_s=shift)
         except Exception:  # a bug: answer 500 like an API server would, and keep serving
             log.exception("twin failed on %s %s", self.command, self.path)
             response = _status(500, "InternalError", "internal error in the twin")

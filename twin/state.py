@@ -91,7 +91,7 @@ class Step(BaseModel):
     """A scheduled operator action of a fault run."""
 
     t: float
-    action: Literal["inject", "kill", "check", "revert", "complete", "probe"]
+    action: Literal["runner", "launch", "fail", "inject", "kill", "check", "revert", "complete", "probe"]
     note: str = Field("", description="check: why the status check fails; probe: <phase>:<probe name>")
 
 
@@ -177,12 +177,29 @@ class Histogram(BaseModel):
 
 
 class ServiceCounters(BaseModel):
-    """The cumulative series one service exposes, integrated up to virtual time `t`."""
+    """The cumulative series one service's processes expose, integrated up to virtual time `t`;
+    they start from 0 whenever a process starts (`process` changes), as in-memory counters do."""
 
     t: float
+    process: list[str] = Field(default_factory=list, description="'pod@start' of the processes counted")
     requests: dict[str, Histogram] = Field(
-        default_factory=dict, description="status_code -> histogram (created by the first request)")
-    cpu_seconds: dict[str, float] = Field(default_factory=dict, description="pod -> CPU seconds")
+        default_factory=dict, description="'200' (success) or '500' -> histogram (created by the first request)")
+    probes: dict[str, float] = Field(default_factory=dict, description="kubelet probe path -> requests")
+    scrapes: float = Field(0.0, description="scrapes of its /metrics it has served")
+    queued: float = Field(0.0, description="a broker's (rabbitmq's) messages waiting in its queue")
+
+
+class ContainerSeries(BaseModel):
+    """One container's cAdvisor series (or its pod cgroup's, `container` ''), keyed by `id`."""
+
+    namespace: str
+    pod: str
+    container: str
+    image: str = ""
+    cpu_seconds: float = 0.0
+    memory_bytes: float = 0.0
+    ended_at: float | None = Field(None, description="virtual time it was found gone")
+    last_ms: int | None = Field(None, description="its last sample's timestamp (epoch ms), once gone")
 
 
 class State(BaseModel):
@@ -200,7 +217,11 @@ class State(BaseModel):
     topology: Topology = Field(default_factory=Topology)
     counters: dict[str, ServiceCounters] = Field(
         default_factory=dict, description="'ns/service' -> exposed counters (see `exposition`)")
+    containers: dict[str, ContainerSeries] = Field(
+        default_factory=dict, description="cgroup id -> cAdvisor series (see `cadvisor`)")
     broken_engines: bool = Field(False, description="every engine only pretends (see `chaos_pods`)")
+    launch_s: tuple[float, float] = Field((0.0, 0.0), description="Litmus runner pod and experiment pod "
+                                          "start-up, virtual s (see `litmus_launch`); 0: at once")
 
     def bump(self) -> str:
         """Next resourceVersion: a global counter, bumped on every write."""

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from kubernetes import client
 
-from agent.adapters.kube import KubeCluster
 from agent.adapters.kube_calls import RetryPolicy, call
 from agent.adapters.kube_json import CreateOptions, ObjectMetaJson
 from agent.engines import chaos_mesh, litmus
-from agent.engines.backend import ChaosRef, ChaosStatus, EngineName, OwnedChaos, Phase, Rendered
+from agent.engines.backend import ChaosRef, ChaosStatus, EngineName, OwnedChaos, Rendered
 from agent.errors import ClusterError, Conflict, DryRunFailed, NotFound
-from agent.models import EngineStatus, ExperimentSpec, Inventory
+from agent.models import ExperimentSpec, Inventory
+from agent.run.litmus_backend import LitmusBackend
+
+__all__ = ["ChaosMeshBackend", "LitmusBackend"]  # LitmusBackend: agent.run.litmus_backend (ports only)
 
 MANAGED = f"app.kubernetes.io/managed-by={litmus.MANAGED_BY}"
 
@@ -51,11 +53,16 @@ class _StatusJson(TypedDict, total=False):
     experiment: _ExperimentJson
 
 
+class _SpecJson(TypedDict, total=False):
+    duration: str
+
+
 class ChaosMeshJson(TypedDict, total=False):
     """What is read of a Chaos Mesh object (not validated)."""
 
     kind: str
     metadata: ObjectMetaJson
+    spec: _SpecJson
     status: _StatusJson
 
 
@@ -123,7 +130,7 @@ class ChaosMeshBackend:
                 item.setdefault("kind", kind)
                 out.append(OwnedChaos(ref=_ref(item, created=False),
                                       resource_version=(item.get("metadata") or {}).get("resourceVersion", ""),
-                                      status=_status(item)))
+                                      status=_status(item), duration_s=_duration(item)))
         return out
 
     def cleanup(self, owned: OwnedChaos) -> bool:
@@ -156,6 +163,12 @@ def _plural(kind: str) -> str:
                            f"{', '.join(chaos_mesh.PLURALS)}") from None
 
 
+def _duration(body: ChaosMeshJson) -> int | None:
+    """``spec.duration`` in seconds, when it is the "<n>s" the agent writes (else not known)."""
+    text = (body.get("spec") or {}).get("duration", "")
+    return int(text[:-1]) if text.endswith("s") and text[:-1].isdigit() else None
+
+
 def _ref(body: ChaosMeshJson, *, created: bool) -> ChaosRef:
     meta = body.get("metadata") or {}
     return ChaosRef(engine="chaos-mesh", kind=body.get("kind", ""), namespace=meta.get("namespace", ""),
@@ -171,69 +184,3 @@ def _status(body: ChaosMeshJson) -> ChaosStatus:
               for e in r.get("events") or [] if e.get("type") == "Failed"]
     phase, detail = chaos_mesh.phase(conditions, experiment.get("desiredPhase"), failure=failed[-1] if failed else "")
     return ChaosStatus(engine="chaos-mesh", phase=phase, detail=detail)
-
-
-class LitmusBackend:
-    """LitmusChaos through the same port: a ChaosEngine rendered with the configured account."""
-
-    name: EngineName = "litmus"
-
-    def __init__(self, cluster: KubeCluster, *, service_account: str, cleanup: Literal["delete", "retain"],
-                 version: Literal["2.14", "3.x"] = "3.x") -> None:
-        self._cluster = cluster
-        self._account, self._cleanup, self._version = service_account, cleanup, version
-
-    def installed(self) -> bool:
-        return "chaosengines.litmuschaos.io" in self._cluster.snapshot([]).litmus.crds
-
-    def refusals(self, spec: ExperimentSpec) -> list[str]:
-        return []  # every fault of the registry is a Litmus fault
-
-    def render(self, spec: ExperimentSpec, *, run_id: str, inventory: Inventory) -> litmus.ChaosEngineManifest:
-        return litmus.render(spec, run_id=run_id, service_account=self._account, cleanup=self._cleanup,
-                             litmus_version=self._version)
-
-    def apply(self, obj: Rendered, *, dry_run: bool) -> ChaosRef:
-        if not isinstance(obj, litmus.ChaosEngineManifest):
-            raise ClusterError(f"the litmus engine applies ChaosEngines, not a {obj.kind}")
-        ref = self._cluster.apply_engine(obj, dry_run=dry_run)
-        return ChaosRef(engine="litmus", kind="ChaosEngine", namespace=ref.namespace, name=ref.name, uid=ref.uid,
-                        created=ref.created, created_at=ref.created_at, run_id=ref.run_id, experiment=obj.experiment)
-
-    def status(self, ref: ChaosRef) -> ChaosStatus:
-        return _litmus_status(self._cluster.engine_status(ref.namespace, ref.name, ref.experiment))
-
-    def stop(self, ref: ChaosRef) -> None:
-        self._cluster.stop_engine(ref.namespace, ref.name)
-
-    def list_owned(self, namespace: str) -> list[OwnedChaos]:
-        return [OwnedChaos(ref=ChaosRef(engine="litmus", kind="ChaosEngine", namespace=e.namespace, name=e.name,
-                                        uid=e.uid, created=False, created_at=e.created_at, run_id=e.run_id),
-                           resource_version=e.resource_version,
-                           status=ChaosStatus(engine="litmus", phase=_engine_phase(e.engine_status), detail=e.engine_state))
-                for e in self._cluster.list_engines(namespace) if e.managed]
-
-    def cleanup(self, owned: OwnedChaos) -> bool:
-        ref = owned.ref
-        for leftover in self._cluster.chaos_leftovers(ref.namespace, ref.name, ref.uid):
-            self._cluster.delete_leftover(leftover)
-        return self._cluster.delete_engine(ref.namespace, ref.name, uid=ref.uid, resource_version=owned.resource_version)
-
-
-def _engine_phase(engine_status: str | None) -> Phase:
-    return {"completed": "completed", "stopped": "stopped", "initialized": "running"}.get(engine_status or "", "pending")  # type: ignore[return-value]
-
-
-def _litmus_status(s: EngineStatus) -> ChaosStatus:
-    """A ChaosEngine and its ChaosResult, as one neutral phase."""
-    phase: Phase
-    if s.engine_status == "stopped" or s.phase == "Stopped":
-        phase = "stopped"
-    elif s.phase == "Error" or s.verdict == "Error":
-        phase = "failed"
-    elif s.finished:
-        phase = "completed"
-    else:
-        phase = "running" if s.engine_status == "initialized" else "pending"
-    detail = ", ".join(x for x in (s.engine_status, s.phase, s.verdict) if x)
-    return ChaosStatus(engine="litmus", phase=phase, detail=detail)

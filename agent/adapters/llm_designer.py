@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ from agent.adapters.openai_errors import cause, usage_of
 from agent.config import LLM, Policy
 from agent.design.planner import score_spec
 from agent.design.risk import assessed_risk
+from agent.design.templates import held_to, prompt_lines
 from agent.engines.catalog import CATALOG
 from agent.errors import ChaosAdvisorError, LLMOutputInvalid
 from agent.inventory.summary import clean, count_tokens, summarise
@@ -55,6 +57,7 @@ from agent.models import (
     Proposal,
     TargetSelector,
 )
+from agent.models.template import ExperimentTemplate
 from agent.ports import Designer
 from prompts import render
 
@@ -95,16 +98,17 @@ class _Answer:
     usage: LLMUsage
 
 
-def build_prompt(inventory: Inventory, *, policy: Policy, count: int, max_tokens: int) -> DesignPrompt:
+def build_prompt(inventory: Inventory, *, policy: Policy, count: int, max_tokens: int,
+                 templates: Sequence[ExperimentTemplate] = ()) -> DesignPrompt:
     """The design prompt; the inventory summary gets whatever ``max_tokens`` leaves over after the
     instructions and the response schema."""
-    system, actions = render("design_system"), allowed_actions(policy)
+    system, actions = render("design_system"), allowed_actions(policy) + prompt_lines(templates, policy)
 
     def user(summary: str) -> str:
         return render("design", inventory=summary, count=count, actions=actions,
                       max_duration_s=policy.max_duration_s)
 
-    schema = count_tokens(json.dumps(strict_schema()))
+    schema = count_tokens(json.dumps(strict_schema([t.name for t in templates])))
     overhead = count_tokens(system) + count_tokens(user("")) + schema
     budget = int(max_tokens * HEADROOM) - overhead
     summary = summarise(inventory, budget_tokens=max(MIN_SUMMARY_TOKENS, budget))
@@ -134,17 +138,19 @@ class LLMDesigner:
 
     name = "llm"
 
-    def __init__(self, settings: LLM, *, fallback: Designer, policy: Policy) -> None:
+    def __init__(self, settings: LLM, *, fallback: Designer, policy: Policy,
+                 templates: Sequence[ExperimentTemplate] = ()) -> None:
         self._settings = settings
         self._fallback = fallback
         self._policy = policy
+        self._templates = {t.name: t for t in templates}  # custom templates the model may follow
 
     def propose(self, inventory: Inventory, count: int) -> Proposal:
         usage = LLMUsage()
         if self._settings.api_key is None:
             return self._fall_back(inventory, count, "has no API key (set llm.api_key or OPENAI_API_KEY)", usage)
         prompt = build_prompt(inventory, policy=self._policy, count=count,
-                              max_tokens=self._settings.max_prompt_tokens)
+                              max_tokens=self._settings.max_prompt_tokens, templates=list(self._templates.values()))
         messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
         model, problem = self._model(), ""
         for _attempt in range(2):
@@ -154,7 +160,7 @@ class LLMDesigner:
                 return self._fall_back(inventory, count, str(e), usage)
             usage = usage.plus(answer.usage)
             try:
-                specs = _specs(answer, inventory)
+                specs = _specs(answer, inventory, self._templates)
             except LLMOutputInvalid as e:
                 problem = str(e)
                 messages += [AIMessage(answer.text), HumanMessage(render("design_retry", errors=problem))]
@@ -186,7 +192,7 @@ class LLMDesigner:
         s = self._settings
         chat = ChatOpenAI(model=s.model, temperature=s.temperature, base_url=s.base_url,
                           api_key=s.api_key, timeout=s.timeout_s, max_retries=0)
-        return chat.with_structured_output(strict_schema(), method="json_schema", include_raw=True)
+        return chat.with_structured_output(strict_schema(list(self._templates)), method="json_schema", include_raw=True)
 
     def _ask(self, model: Runnable[list[BaseMessage], Any], messages: list[BaseMessage]) -> _Answer:
         """One request; endpoint failures become _EndpointFailed with a readable cause."""
@@ -212,7 +218,7 @@ def _with_reasons(rationale: str, reasons: list[str]) -> str:
 # --- model output -> specs -----------------------------------------------------------------------
 
 
-def _specs(answer: _Answer, inventory: Inventory) -> list[ExperimentSpec]:
+def _specs(answer: _Answer, inventory: Inventory, templates: dict[str, ExperimentTemplate] | None = None) -> list[ExperimentSpec]:
     """The answer as ExperimentSpecs, or LLMOutputInvalid listing what to fix."""
     if answer.parse_error or answer.parsed is None:
         raise LLMOutputInvalid(answer.parse_error or "the answer was empty")
@@ -225,9 +231,11 @@ def _specs(answer: _Answer, inventory: Inventory) -> list[ExperimentSpec]:
     specs, errors = [], []
     for i, item in enumerate(design.experiments):
         try:
-            specs.append(to_spec(item, inventory))
+            specs.append(held_to(to_spec(item, inventory), item.template, templates or {}, inventory))
         except ValidationError as e:
             errors.append(_describe(e, f"experiments[{i}]."))
+        except ValueError as e:  # held to its template (agent.design.templates)
+            errors.append(f"experiments[{i}].template: {e}")
     if errors:
         raise LLMOutputInvalid("\n".join(errors))
     return specs

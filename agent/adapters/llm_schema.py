@@ -7,6 +7,7 @@ The model names a fault and a service; it never names a namespace, labels or a w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import openai
@@ -103,6 +104,8 @@ class LLMExperiment(_Strict):
     expected_impact: str
     rationale: str
     hypothesis: LLMHypothesis
+    # Offered only when custom templates are loaded (strict_schema(templates)); absent = null.
+    template: str | None = Field(None, description="the custom template this experiment follows, or null")
 
 
 class LLMDesign(_Strict):
@@ -111,15 +114,23 @@ class LLMDesign(_Strict):
     experiments: list[LLMExperiment]
 
 
-def strict_schema() -> JsonObject:
+def strict_schema(templates: Sequence[str] = ()) -> JsonObject:
     """``LLMDesign`` as an OpenAI ``json_schema`` response format (strict; the keys of
     :class:`ResponseFormat`), built by the openai client's own converter, which inlines ``$ref``
-    siblings and closes every object."""
+    siblings and closes every object. ``templates``: the custom templates' names, offered as
+    ``template`` (an enum or null); with none, the field is left out."""
     function = openai.pydantic_function_tool(
         LLMDesign, name="experiment_design", description="Proposed chaos experiments"
     )["function"]
-    return {"name": function["name"], "description": function.get("description", ""),
-            "schema": _untitled(function["parameters"]), "strict": True}
+    schema = _untitled(function["parameters"])
+    item = schema["$defs"]["LLMExperiment"]
+    if templates:
+        item["properties"]["template"] = {"anyOf": [{"type": "string", "enum": list(templates)}, {"type": "null"}],
+                                          "description": item["properties"]["template"]["description"]}
+    else:
+        del item["properties"]["template"]
+        item["required"].remove("template")
+    return {"name": function["name"], "description": function.get("description", ""), "schema": schema, "strict": True}
 
 
 def _untitled(node: Any, *, names: bool = False) -> Any:

@@ -7,7 +7,8 @@ query. A read asks its queries concurrently (``MAX_CONCURRENT`` at a time, one c
 under one deadline of ``timeout_s``: 14 services x 4 signals take one timeout, not 56 in a row,
 so a slow Prometheus cannot stretch a monitor tick far past its poll interval. Prometheus answers values as strings; an empty result (no series matched) or NaN (e.g.
 ``histogram_quantile`` without traffic in the window) means "not measured" (None), never 0.
-``ready_replicas`` and ``replicas`` stay None: that is the Kubernetes API's business.
+``ready_replicas`` and ``replicas`` come from kube-state-metrics when configured
+(:mod:`agent.adapters.prometheus_ready`), else stay None for the Kubernetes API to fill in.
 
 Errors, all :class:`~agent.errors.MetricsUnavailable` with the cause (nothing from requests or
 prometheus_api_client leaks)::
@@ -26,6 +27,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import datetime
 
 import requests
@@ -33,14 +35,30 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from agent.adapters.prometheus_ready import FIELDS, as_count, ready_templates
 from agent.config import Prometheus
 from agent.errors import ConfigError, MetricsUnavailable
 from agent.models import Signals
 from agent.models.history import MetricsRange
+from agent.ports import Clock
 
 FIELD = "k8s.monitoring.prometheus.queries"
 DIGITS = {"error_rate_pct": 3, "latency_p95_ms": 2, "cpu_millicores": 1, "memory_mib": 1}
 MAX_CONCURRENT = 16  # queries in flight at once: enough for a namespace, gentle on Prometheus
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The run's clock on Prometheus's time axis, for a Prometheus that stores another clock's
+    samples (the twin's, stamped by ``twin.stamped``): queries ask at ``clock.now() - shift_s``."""
+
+    clock: Clock
+    shift_s: float = 0.0  # Prometheus time = the run's time - shift_s
+    step_s: float | None = None  # range step in the run's seconds (its sample spacing); None: the scrape interval
+
+    def at(self, when: datetime) -> float:
+        """``when`` (the run's clock) in Prometheus's epoch seconds."""
+        return when.timestamp() - self.shift_s
 
 
 class PrometheusMetrics:
@@ -49,12 +67,14 @@ class PrometheusMetrics:
     Args:
         settings: ``k8s.monitoring.prometheus``; the templates are checked here, so a typo in a
             placeholder is a ConfigError at start, not a blind monitor later.
+        timeline: Ask at the run's time rather than Prometheus's now (None: a cluster, where they agree).
     """
 
-    def __init__(self, settings: Prometheus) -> None:
+    def __init__(self, settings: Prometheus, *, timeline: Timeline | None = None) -> None:
         self.url = settings.url.rstrip("/")
+        self.timeline = timeline
         self._settings = settings
-        self._templates: dict[str, str] = settings.queries.model_dump()
+        self._templates: dict[str, str] = settings.queries.model_dump() | ready_templates(settings)
         for name, template in self._templates.items():
             try:
                 self._fill(template, "ns", "svc")
@@ -95,8 +115,9 @@ class PrometheusMetrics:
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(MAX_CONCURRENT, thread_name_prefix="prometheus")
+        at = None if self.timeline is None else {"time": f"{self.timeline.at(self.timeline.clock.now()):.3f}"}
         asked: dict[tuple[str, str], Future[float | None]] = {
-            (service, name): self._pool.submit(self._query, name, namespace, service)
+            (service, name): self._pool.submit(self._query, name, namespace, service, at)
             for service in services for name in self._templates
         }
         deadline = time.monotonic() + self._settings.timeout_s + 1.0  # each query's own timeout, plus connecting
@@ -113,8 +134,9 @@ class PrometheusMetrics:
         finally:
             for future in asked.values():
                 future.cancel()  # the first failure fails the read: do not start the rest
-        out = {service: Signals(**{name: values[(service, name)] for name in self._templates}) for service in services}
-        if not any(v is not None for s in out.values() for v in s.model_dump().values()):
+        out = {service: Signals(**{name: as_count(name, values[(service, name)]) for name in self._templates})
+               for service in services}
+        if not any(v is not None for s in out.values() for v in s.model_dump(exclude=set(FIELDS)).values()):
             raise MetricsUnavailable(
                 f"Prometheus at {self.url} matched no series for {', '.join(services)} in {namespace}; "
                 f"check that it scrapes them and that k8s.monitoring.prometheus.preset "
@@ -123,11 +145,11 @@ class PrometheusMetrics:
             )
         return out
 
-    def _query(self, name: str, namespace: str, service: str) -> float | None:
+    def _query(self, name: str, namespace: str, service: str, at: dict[str, str] | None = None) -> float | None:
         query = self._fill(self._templates[name], namespace, service)
         where = f"Prometheus at {self.url}, {FIELD}.{name} for {namespace}/{service}"
         try:
-            result = self._client.custom_query(query)
+            result = self._client.custom_query(query, params=at)
         except PrometheusApiClientException as e:
             fix = "; fix the template in stack.yaml" if "Status Code 4" in str(e) else ""
             raise MetricsUnavailable(f"{where}: {e}{fix}") from e

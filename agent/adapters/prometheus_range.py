@@ -5,7 +5,8 @@ The step is the scrape interval Prometheus runs with (``/api/v1/status/config``:
 ``scrape_interval`` of its jobs, else the global one, else Prometheus's default of 1m): a finer step
 would only repeat samples and claim a resolution the data lacks. Values are read as the instant
 reads are (same templates, same ``window``; NaN or no series is None). Times are the run's clock,
-which is the wall clock on a cluster, as Prometheus's are.
+which is the wall clock on a cluster, as Prometheus's are; with a ``timeline`` (the twin's virtual
+clock) they are moved onto Prometheus's axis and back, and the step is the timeline's.
 
 Errors are :class:`~agent.errors.MetricsUnavailable` (the report then keeps the monitor's samples).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 import yaml
@@ -56,15 +57,18 @@ def scrape_interval_s(metrics: PrometheusMetrics) -> float:
 def read_range(metrics: PrometheusMetrics, namespace: str, services: list[str], start: datetime,
                end: datetime) -> MetricsRange:
     """Every signal of ``services`` from ``start`` to ``end`` at the scrape interval."""
-    step = scrape_interval_s(metrics)
+    line = metrics.timeline
+    step = line.step_s if line is not None and line.step_s else scrape_interval_s(metrics)
+    shift = line.shift_s if line is not None else 0.0
     if (end - start).total_seconds() / step > MAX_POINTS:
         raise MetricsUnavailable(f"Prometheus at {metrics.url}: the run spans more than {MAX_POINTS} scrapes; "
                                  "recovery is timed from the monitor's samples")
     values: dict[float, dict[str, dict[str, float | None]]] = {}
     for service in services:
         for name in metrics._templates:
-            for at, value in _series(metrics, name, namespace, service, start, end, step):
-                values.setdefault(at, {}).setdefault(service, {})[name] = value
+            for at, value in _series(metrics, name, namespace, service, start - timedelta(seconds=shift),
+                                     end - timedelta(seconds=shift), step):
+                values.setdefault(at + shift, {}).setdefault(service, {})[name] = value
     samples = [Sample(tick=0, at=datetime.fromtimestamp(at, UTC),
                       services={s: Signals(**row.get(s, {})) for s in services})
                for at, row in sorted(values.items())]

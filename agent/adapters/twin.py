@@ -1,5 +1,12 @@
 """Metrics and Clock ports over the Sock Shop twin's own endpoints (``/twin/v1/...``).
 
+:class:`TwinMetrics` reads the twin's model (``/twin/v1/signals``), but returns only what a real
+install can measure (``agent.models.measure``): error rate and p95 for the services that export
+request metrics, as their histograms would show them (nothing while no pod of the service is
+Ready; the Java services' success-only recording); CPU and memory (cAdvisor) for every service;
+never replica readiness, which comes from the Kubernetes API as on a cluster
+(``agent.run.watch.with_readiness``).
+
 The twin's clock is virtual: :meth:`TwinClock.sleep` advances it, waiting only
 ``seconds / speed`` of real time, so a 60 s experiment takes about a second at speed 60.
 When the twin stops answering, the run's clock goes on without it (see :class:`TwinClock`).
@@ -11,10 +18,13 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from agent.config import Settings
 from agent.errors import ClusterUnreachable, MetricsUnavailable
 from agent.models import Signals
+from agent.models.measure import RequestMetrics, request_metrics
 
 TIMEOUT_S = 10
 
@@ -29,14 +39,36 @@ def _request(url: str, body: dict[str, float] | None = None) -> dict[str, object
     return parsed
 
 
-class TwinMetrics:
-    """Implements :class:`agent.ports.Metrics` from ``GET /twin/v1/signals``."""
+def stack_exports(settings: Settings) -> dict[str, RequestMetrics]:
+    """What each service of stack.yaml exports (``k8s.target_services`` and ``k8s.dependencies``):
+    the twin serves the stack those describe."""
+    k8s = settings.k8s
+    called = {d.target for d in k8s.dependencies if d.sync}
+    return {t.name: request_metrics(runtime=t.type, store=t.store, served=t.tier == "edge" or t.name in called)
+            for t in k8s.target_services}
 
-    def __init__(self, url: str) -> None:
+
+class TwinMetrics:
+    """Implements :class:`agent.ports.Metrics` from ``GET /twin/v1/signals``, measured as a real
+    install would (``exports``: each service's request metrics; a service not listed has none)."""
+
+    def __init__(self, url: str, *, exports: Mapping[str, RequestMetrics]) -> None:
         self._url = url.rstrip("/")
+        self._exports = dict(exports)
 
     def describe(self, namespace: str, service: str, signal: str) -> str:
-        return f"twin GET /twin/v1/signals?namespace={namespace} -> services.{service}.{signal}"
+        field = f"twin model GET /twin/v1/signals?namespace={namespace} -> services.{service}.{signal}"
+        if signal in ("cpu_millicores", "memory_mib"):
+            return f"{field} (cAdvisor on a cluster)"
+        if signal in ("ready_replicas", "replicas"):
+            return f"the Kubernetes API: {service}'s workload status (not the metrics)"
+        kind = self._exports.get(service, "none")
+        if kind == "none":
+            return (f"not exported by Sock Shop: {service} has no request metrics (a store, a queue or a service "
+                    f"no request reaches); judge it by its readiness and its callers")
+        recorded = ("successes only (0% while any request succeeds, none when none does)" if kind == "successes"
+                    else "every answered request")
+        return f"{field}, as its request_duration_seconds would show it: {recorded}; none while no pod is Ready"
 
     def read(self, namespace: str, services: list[str]) -> dict[str, Signals]:
         try:
@@ -46,23 +78,31 @@ class TwinMetrics:
         found = data.get("services")
         if not isinstance(found, dict):
             raise MetricsUnavailable(f"twin signals at {self._url}: no 'services' in the answer")
-        out = {name: _signals(found[name]) for name in services if name in found}
+        out = {name: _measured(found[name], self._exports.get(name, "none")) for name in services if name in found}
         if not out:
             raise MetricsUnavailable(f"twin has no signals for {', '.join(services)} in {namespace}")
         return out
 
 
-def _signals(raw: object) -> Signals:
+def _number(raw: dict[object, object], key: str) -> float | None:
+    value = raw.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise MetricsUnavailable(f"twin signal {key} is not a number: {value!r}")
+    return None if value is None else float(value)
+
+
+def _measured(raw: object, kind: RequestMetrics) -> Signals:
+    """One service's model values as its metrics would show them (see the module docstring)."""
     if not isinstance(raw, dict):
         raise MetricsUnavailable(f"twin signal is not an object: {raw!r}")
-    return Signals(
-        error_rate_pct=raw.get("error_rate_pct"),
-        latency_p95_ms=raw.get("latency_p95_ms"),
-        cpu_millicores=raw.get("cpu_millicores"),
-        memory_mib=raw.get("memory_mib"),
-        ready_replicas=raw.get("ready_replicas"),
-        replicas=raw.get("replicas"),
-    )
+    error, p95 = _number(raw, "error_rate_pct"), _number(raw, "latency_p95_ms")
+    serving = _number(raw, "ready_replicas") != 0  # no Ready pod: no request reaches it, nothing records
+    if kind == "none" or not serving:
+        error = p95 = None
+    elif kind == "successes" and error is not None:  # failures never recorded: 0 % while any succeeds
+        error, p95 = (None, None) if error >= 100 else (0.0, p95)  # none succeeds: 0/0
+    return Signals(error_rate_pct=error, latency_p95_ms=p95, cpu_millicores=_number(raw, "cpu_millicores"),
+                   memory_mib=_number(raw, "memory_mib"))
 
 
 class TwinClock:

@@ -92,7 +92,7 @@ def suggest(
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
     from agent.cli.output import Suggestions, emit
     from agent.config.files import make_dirs, remove_dirs
-    from agent.design.propose import design, save
+    from agent.design.propose import DefaultEngine, design, save
     from agent.design.view import print_candidates
     from agent.errors import ChaosAdvisorError
     from agent.inventory.checks import require_allowed, require_usable
@@ -110,7 +110,7 @@ def suggest(
         with nothing_left_on_failure(settings), open_deps(settings, binding, console=console) as deps:
             inv = discover(deps)
             require_usable(inv, settings)
-            result = design(inv, deps.designer, deps.policy(), count=count)
+            result = design(inv, DefaultEngine(deps.designer, deps.settings.engines.default), deps.policy(), count=count)
     except BaseException:
         remove_dirs(made)
         raise
@@ -146,6 +146,8 @@ def twin(
     manifests: ManifestsOpt = None,
     speed: Annotated[float | None, typer.Option("--speed", help="Advance the virtual clock at this many x real time.")] = None,
     without: WithoutOpt = None,
+    chaos_mesh: Annotated[bool, typer.Option("--chaos-mesh", help="Install Chaos Mesh 2.8 too (its CRDs; the twin "
+                                             "emulates its controller).")] = False,
 ) -> None:
     """Serve the Sock Shop twin's Kubernetes API until Ctrl-C (kubectl --server URL works).
 
@@ -162,7 +164,8 @@ def twin(
     paths = prepare_twin(settings, binding)
     lacking = [str(p) for p in without or []]
     state = without_state(twin_state_path(settings, binding), lacking)
-    with TwinServer(state, manifests=paths, port=port, seed=settings.twin.seed, speed=speed, without=lacking) as server:
+    with TwinServer(state, manifests=paths, port=port, seed=settings.twin.seed, speed=speed, without=lacking,
+                     chaos_mesh=chaos_mesh) as server:
         console.print(f"Sock Shop twin at {server.url}" + (f" without {', '.join(sorted(set(lacking)))}" if lacking else "")
                       + f"\n  kubectl --server {server.url} get pods -n sock-shop")
         try:

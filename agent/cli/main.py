@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from agent.cli import audit as cli_audit
+from agent.cli import catalog as cli_catalog
 from agent.cli import chat as cli_chat
 from agent.cli import design as cli_design
 from agent.cli import doctor as cli_doctor
@@ -21,6 +22,7 @@ from agent.cli import manifests as cli_manifests
 from agent.cli import recover as cli_recover
 from agent.cli import runs as cli_runs
 from agent.cli import slack as cli_slack
+from agent.cli import templates as cli_templates
 from agent.cli import web as cli_web
 from agent.cli.common import console, group_settings
 from agent.cli.exits import EPILOG, ERROR, USAGE
@@ -41,6 +43,7 @@ app.command()(cli_init.init)
 app.command()(cli_design.inventory)
 app.command()(cli_design.suggest)
 app.command()(cli_runs.schema)  # --dialect native|seed
+app.command()(cli_catalog.catalog)
 app.command("run-graph")(cli_runs.run_graph)
 app.command()(cli_runs.run)
 app.command()(cli_runs.resume)
@@ -54,6 +57,7 @@ app.command()(cli_freeze.freeze)
 app.command()(cli_freeze.unfreeze)
 app.command()(cli_design.twin)
 app.command()(cli_doctor.doctor)
+app.command()(cli_templates.templates)
 app.command()(cli_manifests.manifests)
 app.command()(cli_chat.chat)
 app.add_typer(cli_slack.app, name="slack")

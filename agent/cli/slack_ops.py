@@ -101,9 +101,9 @@ class GraphOps:
                 return None  # not asked for in Slack
 
     def abort(self, run_id: str, *, who: str) -> str:
-        from agent.engines.litmus import engine_name
         from agent.models import Decision, EngineRef
         from agent.run.abort import abort
+        from agent.run.chaos import derived
         from agent.wiring import ClusterBinding, open_checkpointer
         from graphs import runner
         from graphs.builder import build
@@ -117,8 +117,7 @@ class GraphOps:
         with self._open_run(ClusterBinding.model_validate(state.get("cluster") or {})) as (_, deps):
             spec = deps.store.candidates(run_id)[decision.choice - 1].spec
             engine = state.get("engine")
-            ref = EngineRef.model_validate(engine) if engine else EngineRef(
-                name=engine_name(run_id), namespace=spec.target_selector.namespace, uid="", created=False)
+            ref = EngineRef.model_validate(engine) if engine else derived(run_id, spec)
             done = abort(deps, run_id, ref, spec.action.value, who=who, channel="slack", timeout_s=ABORT_TIMEOUT_S)
         return _esc(f"Run `{run_id}`: " + (f"patched {done.engine}: engineState: stop; " if done.patched else "") + done.detail)
 

@@ -15,11 +15,12 @@ from agent.cli.listing import RunSummary as RunSummary  # re-exported: callers i
 from agent.cli.listing import list_runs as list_runs
 from agent.cli.output import Format, emit
 from agent.config import Settings
-from agent.engines.litmus import engine_name
 from agent.errors import ApprovalError, ClusterError, ClusterUnreachable, MetricsUnavailable
 from agent.models import Candidate, CleanupResult, Decision, EffectResult, EngineRef, EngineStatus, Sample
 from agent.ports import Deps
 from agent.report.verified import status_rows, stored
+from agent.run.chaos import derived
+from agent.run.chaos import status as chaos_status
 from agent.wiring import ClusterBinding, build_audit, open_checkpointer, open_deps, open_store
 
 
@@ -78,7 +79,7 @@ def _engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[
     if engine:
         return EngineRef.model_validate(engine), spec.action.value
     # Approved but no engine recorded: it may have been applied just before a crash.
-    return EngineRef(name=engine_name(run_id), namespace=spec.target_selector.namespace, uid="", created=False), spec.action.value
+    return derived(run_id, spec), spec.action.value
 
 
 def _shown_engine(settings: Settings, state: dict[str, object], run_id: str) -> tuple[EngineRef | None, str | None]:
@@ -191,7 +192,7 @@ def _engine_seen(live: EngineStatus | ClusterError, recorded: object) -> tuple[E
 def _live_status(deps: Deps, ref: EngineRef, experiment: str) -> EngineStatus | ClusterError:
     """The engine's status now, or the error that kept it from being read."""
     try:
-        return deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+        return chaos_status(deps, ref, experiment)
     except ClusterError as e:
         return e
 

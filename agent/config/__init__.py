@@ -10,6 +10,7 @@ Import from here (``from agent.config import Settings, load_settings``); inside:
   ``HIGH_RISK_FAULTS``;
 - :mod:`agent.config.settings`: the :class:`Settings` root and the environment it reads;
 - :mod:`agent.config.loader`: :func:`load_settings`, reading the file and explaining what is wrong;
+- :mod:`agent.config.templates`: the ``design`` section and the custom experiment templates' folder;
 - :mod:`agent.config.files`: bounded reads of the files a person names (stack.yaml, spec files,
   ``--manifests``) and the directories the settings name, made whole or not at all.
 """

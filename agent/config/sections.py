@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from agent.config.presets import PresetName, with_preset_labels
+from agent.config.twin import Twin as Twin  # the twin section has its own module
 from agent.errors import ConfigError
 from agent.models import Criticality, Dependency, Fault, Tier
 from agent.models.faults import default_actions, high_risk_faults
@@ -82,6 +83,9 @@ class Prometheus(Section):
                                  "application series; default: the preset's (cAdvisor's is always namespace)")
     window: str = Field("1m", description="rate() window of the queries")
     timeout_s: float = Field(5.0, gt=0, description="per query; a slow Prometheus counts as missing")
+    kube_state_metrics: bool = Field(
+        False, description="read ready/desired replicas from kube-state-metrics (agent.adapters.prometheus_ready); "
+        "off: from the Kubernetes API only, which stays the fallback for a target without those series")
     queries: PromQueries = PromQueries()
     calls_query: str | None = Field(
         None, description="PromQL whose series each name a caller and a callee (a service mesh's request metric, "
@@ -274,15 +278,6 @@ class Checkpoint(Section):
     sqlite_path: str = ".chaos-advisor/checkpoints.sqlite"
     keep_last: int = Field(10, ge=2, description="checkpoints kept per run; older ones are pruned")
     postgres_url: SecretStr | None = None
-
-
-class Twin(Section):
-    speed: float = Field(60.0, gt=0, description="virtual seconds per real second in demos")
-    seed: int = 42
-    url: str | None = Field(
-        None, description="attach --twin runs to a twin already serving here (python -m agent twin) "
-        "instead of starting one in-process; env CHAOS_ADVISOR_TWIN__URL"
-    )
 
 
 class Paths(Section):

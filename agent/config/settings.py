@@ -17,6 +17,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from agent.config.engines import Engines
 from agent.config.journey import Journey
 from agent.config.planner import Planner
 from agent.config.sections import (
@@ -31,6 +32,7 @@ from agent.config.sections import (
     Twin,
     Web,
 )
+from agent.config.templates import DesignSettings
 
 
 class Settings(BaseSettings):
@@ -45,9 +47,11 @@ class Settings(BaseSettings):
     policy: Policy = Policy()
     monitor: MonitorSettings = MonitorSettings()
     litmus: Litmus = Litmus()
+    engines: Engines = Engines()
     slack: Slack = Slack()
     llm: LLM = LLM()
     planner: Planner = Planner()
+    design: DesignSettings = DesignSettings()
     checkpoint: Checkpoint = Checkpoint()
     twin: Twin = Twin()
     paths: Paths = Paths()

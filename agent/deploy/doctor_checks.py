@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from agent.config import PromQueries
 from agent.deploy.doctor import Check
 from agent.deploy.doctor_presets import preset_checks
+from agent.deploy.doctor_ready import readiness_checks
+from agent.design import measurable
 from agent.errors import ChaosAdvisorError, Forbidden
 from agent.inventory.discovery import discover
 from agent.models import Inventory, Signals
@@ -30,6 +32,7 @@ CRDS = ("chaosengines.litmuschaos.io", "chaosexperiments.litmuschaos.io", "chaos
 TAGS = {"3.x": "3.18.0", "2.14": "2.14.0"}
 RAW = "https://raw.githubusercontent.com/litmuschaos"
 SIGNALS = tuple(PromQueries.model_fields)  # the monitor reads one query per signal and target
+REQUEST_SIGNALS = ("error_rate_pct", "latency_p95_ms")  # from request_duration_seconds: not every target exports it
 
 
 def cluster_checks(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[PresetReader] = ()) -> list[Check]:
@@ -49,6 +52,7 @@ def cluster_checks(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[Pr
                          detail="skipped: the Litmus CRDs are missing") for ns in namespaces]
     checks += [account_check(probe, deps, ns) for ns in namespaces]
     checks += metrics_checks(inv, deps, twin=twin)
+    checks += readiness_checks(inv, deps)
     checks += preset_checks(inv, presets, selected=deps.settings.k8s.monitoring.prometheus.preset)
     checks.append(pods_check(inv))
     return checks
@@ -163,15 +167,20 @@ def metrics_checks(inv: Inventory, deps: Deps, *, twin: bool) -> list[Check]:
                    "(docs/real-cluster.md, make k8s-install-prometheus)")
             out.append(Check(name=name, status="fail", title=title, detail=str(e), fix=fix))
             continue
-        out.append(_series_check(name, title, deps, namespace, names, read, twin=twin))
+        silent = [n for n in names if measurable.kind(inv, n) == "none"]
+        out.append(_series_check(name, title, deps, namespace, names, read, twin=twin, silent=silent))
     return out
 
 
 def _series_check(name: str, title: str, deps: Deps, namespace: str, names: list[str],
-                  read: dict[str, Signals], *, twin: bool) -> Check:
+                  read: dict[str, Signals], *, twin: bool, silent: list[str]) -> Check:
+    """``silent``: targets that export no request metrics by design (data stores, queues, services
+    nothing calls: :mod:`agent.models.measure`); their missing error rate and p95 is expected."""
     def has(service: str, signal: str) -> bool:
         found = read.get(service)
-        return found is not None and getattr(found, signal) is not None
+        if found is None:
+            return False
+        return getattr(found, signal) is not None or (service in silent and signal in REQUEST_SIGNALS)
 
     blind = [s for s in names if not any(has(s, sig) for sig in SIGNALS)]
     empty = [sig for sig in SIGNALS if not any(has(s, sig) for s in names)]
@@ -190,7 +199,12 @@ def _series_check(name: str, title: str, deps: Deps, namespace: str, names: list
         return Check(name=name, status="warn", title=title, detail=detail,
                      fix="an abort condition on these signals of those services can never fire: watch another "
                          "signal of theirs, or a caller that exports it (e.g. front-end)")
-    return Check(name=name, status="ok", title=title, detail=f"{len(SIGNALS)} signals for every target")
+    if not silent:
+        return Check(name=name, status="ok", title=title, detail=f"{len(SIGNALS)} signals for every target")
+    served = len(names) - len(silent)
+    return Check(name=name, status="ok", title=title, detail=(
+        f"CPU and memory for every target; error rate and p95 for the {served} that export request metrics; "
+        f"none, by design, for {', '.join(silent)}: judged by readiness and their callers"))
 
 
 def pods_check(inv: Inventory) -> Check:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.design import predict
 from agent.design.facts import Facts
 from agent.design.impact import INJECTION_S, NO_EVIDENCE, Impact, injection, restart
+from agent.design.measurable import abort_service
 from agent.engines.catalog import upstream_defaults
 from agent.models import (
     AbortThreshold,
@@ -32,7 +34,7 @@ EDGE_ERROR_ABORT_PCT = 50.0
 # above that bucket, so a 10 s limit could never fire (the policy refuses it).
 EDGE_LATENCY_ABORT_MS = 5_000.0
 MAX_NAMED = 6  # services named in one sentence; the rest are counted
-MAX_AFFECTED = 100  # a hypothesis lists at most this many services (the spec's bound)
+MAX_AFFECTED = predict.MAX_AFFECTED
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,8 @@ def _idea(
     summary: str, hypothesis: Hypothesis, latency_abort: bool = False,
 ) -> Idea:
     reason = _edge_errors_expected(f, hypothesis)
-    abort = AbortThreshold(
-        service=f.edge, error_rate_pct=EDGE_ERROR_ABORT_PCT if reason else SEED_EDGE_ERROR_ABORT_PCT,
+    abort = AbortThreshold(  # on a signal that exists: the edge, or the nearest caller counting failures
+        service=abort_service(f.inv, f.name, f.edge), error_rate_pct=EDGE_ERROR_ABORT_PCT if reason else SEED_EDGE_ERROR_ABORT_PCT,
         latency_p95_ms=EDGE_LATENCY_ABORT_MS if latency_abort else None, reason=reason,
     )
     spec = ExperimentSpec(
@@ -68,26 +70,16 @@ def _idea(
 
 def _edge_errors_expected(f: Facts, hypothesis: Hypothesis) -> str:
     """Why the edge's abort limit is above the seed's 5%, or "" when the hypothesis expects no more there."""
-    peak = max((e.peak for e in hypothesis.expected if e.signal == "error_rate_pct"), default=0.0)
-    if peak <= SEED_EDGE_ERROR_ABORT_PCT or not (f.target.entry or f.name == f.edge or f.edge in f.affected):
+    seen = [e for e in hypothesis.expected if e.signal == "error_rate_pct"  # at_least: errors of unknown size
+            and (e.peak > SEED_EDGE_ERROR_ABORT_PCT or (e.op == "at_least" and e.peak > 0))]
+    if not seen or not (f.target.entry or f.name == f.edge or f.edge in f.affected):
         return ""
-    return (f"above the default {SEED_EDGE_ERROR_ABORT_PCT:g}%: the hypothesis "
-            f"expects errors at {f.name} (up to {peak:g}%) that users see at {f.edge}, so at "
-            f"{SEED_EDGE_ERROR_ABORT_PCT:g}% the run would stop before it shows whether they recover")
-
-
-def _restart_hypothesis(f: Facts, down: float, cause: str, *, single: bool) -> Hypothesis:
-    expected = [ExpectedSignal(service=f.name, signal="error_rate_pct", peak=100.0 if single else 0.0)]
-    lost = " and starts empty (no persistent volume)" if f.loses_data else ""
-    return Hypothesis(
-        statement=(
-            f"{cause} makes {f.name} unavailable for ~{down:.0f} s{lost}: {f.users_see}" if single
-            else f"{cause} is absorbed by the other replicas of {f.name}; no errors, users notice nothing"
-        ),
-        affected_services=([f.name, *f.affected] if single else [f.name])[:MAX_AFFECTED],
-        expected=expected,
-        recovery_s=down,
-    )
+    e = max(seen, key=lambda x: x.peak)
+    source = f" from {e.of}" if e.of else ""
+    expects = f"errors{source} at {e.service} ({'up to' if e.op == 'near' else 'at least'} {e.peak:g}%)"
+    return (f"above the default {SEED_EDGE_ERROR_ABORT_PCT:g}%: the hypothesis expects {expects} that users "
+            f"see at {f.edge}, so at {SEED_EDGE_ERROR_ABORT_PCT:g}% the run would stop before it shows whether "
+            f"they recover")
 
 
 def pod_delete(f: Facts, e: FaultEntry) -> Idea:
@@ -98,7 +90,7 @@ def pod_delete(f: Facts, e: FaultEntry) -> Idea:
         description=f"Delete one {f.name} pod once and watch it and its callers recover.",
         params=Parameters(duration_s=30, chaos_interval_s=30, force=False), risk=risk,
         summary=f"{f.name} down ~{f.down_s} s with {f.workload.replicas} replica(s); errors at {_names(f.reach)}",
-        hypothesis=_restart_hypothesis(f, f.down_s, "Deleting a pod", single=single),
+        hypothesis=predict.restart(f, f.down_s, "Deleting a pod", single=single),
     )
 
 
@@ -110,7 +102,7 @@ def container_kill(f: Facts, e: FaultEntry) -> Idea:
         params=Parameters(duration_s=20, chaos_interval_s=20, signal="SIGKILL"),
         risk="high" if f.target.store else "medium",
         summary=f"{f.name} restarts in place (~{f.down_s} s); errors at {_names(f.reach)}",
-        hypothesis=_restart_hypothesis(f, f.down_s, "Killing the container", single=single),
+        hypothesis=predict.restart(f, f.down_s, "Killing the container", single=single),
     )
 
 
@@ -145,7 +137,7 @@ def memory_hog(f: Facts, e: FaultEntry) -> Idea | None:
         impact = restart(f, every_replica=True)
         impact = Impact(impact.criticality, impact.reach, impact.likelihood, impact.seconds,
                         (*impact.why, f"{consume} MB against a {limit} MiB limit: an OOM kill, not slowness"))
-        hyp = _restart_hypothesis(f, f.down_s, "An OOM kill", single=f.workload.replicas == 1)
+        hyp = predict.restart(f, f.down_s, "An OOM kill", single=f.workload.replicas == 1)
         summary = f"{f.name} OOM-killed and restarted: down ~{f.down_s} s"
     else:
         impact = injection(f, f"{consume} MB fits under the {limit} MiB limit: memory pressure only")
@@ -173,19 +165,18 @@ def network_latency(f: Facts, e: FaultEntry) -> Idea | None:
         f, e.fault, impact, title=f"{f.name} network latency {ms} ms",
         description=f"Add {ms} ms to {f.name}'s network for {INJECTION_S} s; do callers time out or queue?",
         params=Parameters(duration_s=INJECTION_S, network_latency_ms=ms, jitter_ms=0), risk="medium",
-        summary=f"p95 of {f.name} and its callers ({_names(f.callers)}) up by ~{ms} ms", latency_abort=True,
+        summary=f"p95 of {f.name}'s callers ({_names(f.callers)}) up by ~{ms} ms", latency_abort=True,
         hypothesis=Hypothesis(
-            statement=f"{f.name} and its callers slow down by ~{ms} ms; callers with timeouts below that fail, "
-                      f"and users wait at {f.edge}",
+            statement=f"calls to {f.name} take ~{ms} ms longer, which its callers measure (its own p95 times "
+                      f"only its handler); callers with timeouts below that fail, and users wait at {f.edge}",
             affected_services=[f.name, *f.reach][:MAX_AFFECTED],
-            expected=[ExpectedSignal(service=s, signal="latency_p95_ms", peak=float(ms))
-                      for s in [f.name, *f.callers][:MAX_AFFECTED]],
+            expected=predict.slow_callers(f, float(ms)),
             recovery_s=INJECTION_S + 5,
         ),
     )
 
 
-def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str) -> Idea | None:
+def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str, *, gentle: bool) -> Idea | None:
     if not f.callers:
         return None
     impact = injection(f, f"{pct}% of packets {verb}: callers ({_names(f.callers)}) must retry or fail")
@@ -195,9 +186,12 @@ def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str) -> Id
         params=Parameters.model_validate({"duration_s": INJECTION_S, field: pct}), risk="medium",
         summary=f"errors or retries at {f.name}'s callers ({_names(f.callers)})",
         hypothesis=Hypothesis(
-            statement=f"about {pct}% of calls to {f.name} fail or retry; users see slow or failed requests at {f.edge}",
+            statement=(f"{verb} packets are discarded by TCP; users notice nothing at {f.edge}" if gentle else
+                       f"about {pct}% of {f.name}'s packets are {verb}: TCP retransmits them, so its callers "
+                       f"wait at least {predict.RETRANSMIT_MS:g} ms on many calls (or time out); users see slow "
+                       f"or failed requests at {f.edge}"),
             affected_services=[f.name, *f.reach][:MAX_AFFECTED],
-            expected=[ExpectedSignal(service=f.name, signal="error_rate_pct", peak=float(pct))],
+            expected=[] if gentle else predict.retransmits(f),
             recovery_s=INJECTION_S + 5,
         ),
     )
@@ -206,7 +200,7 @@ def _packet_fault(f: Facts, fault: Fault, field: str, pct: int, verb: str) -> Id
 def packet(f: Facts, e: FaultEntry) -> Idea | None:
     """Loss, corruption, duplication: ``e.planner.pct`` % of the packets, set in ``e.strength``."""
     assert e.planner is not None and e.strength is not None, f"{e.name}: the packet shape needs a strength"
-    return _packet_fault(f, e.fault, e.strength, e.planner.pct, e.planner.verb)
+    return _packet_fault(f, e.fault, e.strength, e.planner.pct, e.planner.verb, gentle=e.gentle)
 
 
 def dns_error(f: Facts, e: FaultEntry) -> Idea | None:
@@ -220,9 +214,9 @@ def dns_error(f: Facts, e: FaultEntry) -> Idea | None:
         summary=f"{f.name} cannot reach {_names(f.callees)}: errors at {f.name} and its callers",
         hypothesis=Hypothesis(
             statement=f"{f.name} fails the requests that need {_names(f.callees)}, unless it caches lookups: "
-                      f"{f.users_see}",
+                      f"{f.users_see}{predict.where(seen := predict.errors(f, serving=True, peak=100.0), f.name)}",
             affected_services=[f.name, *f.reach][:MAX_AFFECTED],
-            expected=[ExpectedSignal(service=f.name, signal="error_rate_pct", peak=100.0)],
+            expected=seen,
             recovery_s=INJECTION_S + 5,
         ),
     )

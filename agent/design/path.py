@@ -15,7 +15,12 @@ from agent.models import ExperimentSpec, Inventory
 def predicted_path(spec: ExperimentSpec, inventory: Inventory) -> list[str]:
     """The target, then its synchronous callers nearest first, ending at the services users call
     (those nobody calls), e.g. ``["carts-db", "carts", "orders", "front-end"]``."""
-    order = [spec.target_selector.service]
+    return path_from(spec.target_selector.service, inventory)
+
+
+def path_from(service: str, inventory: Inventory) -> list[str]:
+    """:func:`predicted_path` of a fault on ``service``."""
+    order = [service]
     for name in order:  # breadth-first over callers: grows while it walks
         order += [c for c in inventory.callers(name) if c not in order]
     inner = [n for n in order[1:] if inventory.callers(n)]

@@ -17,14 +17,16 @@ candidates are exploratory" (a hardened system gets no invented weakness).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from agent.config.planner import WEAKNESS_LIKELIHOOD
 from agent.design.facts import Facts
 from agent.design.ideas import Idea, builders, fault_order
 from agent.design.impact import reach_reasons
+from agent.design.templates import template_ideas, variety
 from agent.inventory.graph import Reach, entry_points, reach
 from agent.models import Candidate, ExperimentSpec, Fault, Inventory, Proposal, Target
+from agent.models.template import ExperimentTemplate
 
 
 class PlannerDesigner:
@@ -33,8 +35,9 @@ class PlannerDesigner:
     name = "planner"
 
     def __init__(self, *, actions: Iterable[Fault] | None = None, edge_service: str | None = None,
-                 weakness_likelihood: float = WEAKNESS_LIKELIHOOD) -> None:
+                 weakness_likelihood: float = WEAKNESS_LIKELIHOOD, templates: Sequence[ExperimentTemplate] = ()) -> None:
         self._actions = set(actions) if actions is not None else set(builders())
+        self._templates = list(templates)  # custom experiment templates (agent.design.templates)
         self._edge = edge_service
         self.threshold = weakness_likelihood
 
@@ -59,6 +62,7 @@ class PlannerDesigner:
             for fault, make in builders().items():
                 if fault in self._actions and (idea := make(facts)) is not None:
                     out.append(idea)
+            out += template_ideas(facts, self._templates, self._actions)
         return out
 
     def rank(self, inventory: Inventory, count: int) -> list[Candidate]:
@@ -103,14 +107,14 @@ def _pick(ideas: list[Idea], count: int) -> list[Idea]:
     of each target not yet hit; then the best of the rest. Returned best first."""
     ordered = sorted(ideas, key=_key)
     chosen: list[Idea] = []
-    faults: set[Fault] = set()
+    faults: set[str] = set()  # faults and templates shown
     targets: set[str] = set()
     for idea in ordered:
         if len(chosen) >= count:
             break
-        if idea.spec.action not in faults and idea.spec.target_selector.service not in targets:
+        if variety(idea) not in faults and idea.spec.target_selector.service not in targets:
             chosen.append(idea)
-            faults.add(idea.spec.action)
+            faults.add(variety(idea))
             targets.add(idea.spec.target_selector.service)
     chosen += [i for i in ordered if i not in chosen][: max(0, count - len(chosen))]
     return sorted(chosen, key=_key)

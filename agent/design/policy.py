@@ -47,10 +47,10 @@ def violations(spec: ExperimentSpec, inventory: Inventory, policy: Policy) -> li
         found.append(Violation("parameters", f"{', '.join(unused)} do(es) not apply to {spec.action.value}; remove them"))
     if spec.chaos_engine == "chaos-mesh":  # every fault of the registry is a Litmus one
         found += [Violation("chaos_engine", f"chaos-mesh cannot run it: {why}") for why in chaos_mesh.refusals(spec)]
-        # The Chaos Mesh backend renders, validates and drives objects (agent.engines.backend), but the
-        # run graph (execute, monitor, recover) drives only Litmus so far: refuse rather than run it as Litmus.
-        found.append(Violation("engine", "runs drive only litmus so far (the chaos-mesh backend is not "
-                               "wired into the run graph yet); set chaos_engine: litmus"))
+        if "chaos-mesh" not in inventory.litmus.engines:
+            found.append(Violation("chaos_engine", "chaos-mesh is not installed on this cluster (no "
+                                   "podchaos.chaos-mesh.org CRD; inventory lists the engines); install Chaos Mesh "
+                                   "2.8 or use chaos_engine: litmus"))
     found += _abort_violations(spec, inventory, policy)
     target, matched, target_found = _target_violations(spec, inventory)
     found += target_found

@@ -131,3 +131,18 @@ def _short(value: object) -> str:
     """The bad value, cut to a readable length (a 4 KB description is not worth repeating)."""
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+class DefaultEngine:
+    """A designer whose specs that name no ``chaos_engine`` get ``engines.default`` (stack.yaml), before
+    the policy sees them: so the policy checks, and the saved file names, the engine that will run it."""
+
+    def __init__(self, inner: Designer, engine: str) -> None:
+        self._inner, self._engine, self.name = inner, engine, inner.name
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        p = self._inner.propose(inventory, count)
+        return p.model_copy(update={"candidates": [
+            c if "chaos_engine" in c.spec.model_fields_set
+            else c.model_copy(update={"spec": c.spec.model_copy(update={"chaos_engine": self._engine})})
+            for c in p.candidates]})

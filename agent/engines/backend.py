@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.models import ExperimentSpec, Inventory
+from agent.models import EngineInfo, EngineRef, EngineStatus, ExperimentSpec, Inventory
 
 EngineName = Literal["litmus", "chaos-mesh"]
 ENGINES: tuple[EngineName, ...] = ("litmus", "chaos-mesh")
@@ -64,6 +64,7 @@ class ChaosStatus(BaseModel):
     engine: EngineName
     phase: Phase
     detail: str = ""
+    litmus: EngineStatus | None = None  # Litmus: the engine and its ChaosResult as read (verdict, probes)
 
     @property
     def finished(self) -> bool:
@@ -79,6 +80,7 @@ class OwnedChaos(BaseModel):
     ref: ChaosRef
     resource_version: str
     status: ChaosStatus
+    duration_s: int | None = None  # its planned duration (Chaos Mesh spec.duration), when known
 
 
 class ChaosBackend(Protocol):
@@ -126,3 +128,42 @@ def engine_of(spec: ExperimentSpec, backends: dict[EngineName, ChaosBackend]) ->
     except KeyError:
         have = ", ".join(backends) or "none"
         raise ValueError(f"chaos_engine {spec.chaos_engine!r} is not enabled on this cluster (enabled: {have})") from None
+
+
+# How a neutral phase reads in the run's engine fields (the monitor's phase machine, the report,
+# retention): (engineStatus, ChaosResult phase, verdict) as Litmus would write them.
+_AS_LITMUS: dict[Phase, tuple[str, str | None, str | None]] = {
+    "pending": ("initialized", None, None), "running": ("initialized", "Running", "Awaited"),
+    "completed": ("completed", "Completed", "Pass"), "stopped": ("stopped", "Stopped", "Stopped"),
+    "failed": ("completed", "Error", "Error"),
+}
+
+
+def engine_status(status: ChaosStatus) -> EngineStatus:
+    """``status`` in the run's engine fields: Litmus's own; another engine's phase mapped (its
+    ``verdict`` Pass only says the engine finished the fault: the run's verdict is the agent's)."""
+    if status.litmus is not None:
+        return status.litmus
+    engine_status_, phase, verdict = _AS_LITMUS[status.phase]
+    return EngineStatus(engine_state="stop" if status.phase == "stopped" else "active",
+                        engine_status=engine_status_, experiment_status=status.detail, phase=phase, verdict=verdict)
+
+
+def ref_of(ref: EngineRef | EngineInfo, *, experiment: str = "") -> ChaosRef:
+    """The port's reference to a run's object (as the state or a listing holds it)."""
+    return ChaosRef(engine=ref.engine, kind=ref.kind, namespace=ref.namespace, name=ref.name, uid=ref.uid,
+                    created_at=ref.created_at, run_id=ref.run_id, experiment=experiment)
+
+
+def engine_ref(ref: ChaosRef) -> EngineRef:
+    """What the run's state keeps of an applied object."""
+    return EngineRef(engine=ref.engine, kind=ref.kind, namespace=ref.namespace, name=ref.name, uid=ref.uid,
+                     created=ref.created, created_at=ref.created_at, run_id=ref.run_id)
+
+
+def engine_info(owned: OwnedChaos) -> EngineInfo:
+    """An owned object as ``recover`` and retention read a listed engine."""
+    ref, status = owned.ref, engine_status(owned.status)
+    return EngineInfo(engine=ref.engine, kind=ref.kind, name=ref.name, namespace=ref.namespace, uid=ref.uid,
+                      created_at=ref.created_at, engine_state=status.engine_state, engine_status=status.engine_status,
+                      managed=True, duration_s=owned.duration_s, resource_version=owned.resource_version)

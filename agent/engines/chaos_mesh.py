@@ -80,13 +80,24 @@ def mapping(fault: Fault) -> ChaosMeshMap:
 
 
 def refusals(spec: ExperimentSpec) -> list[str]:
-    """Why Chaos Mesh cannot run ``spec`` as written ([] when it can)."""
+    """Why Chaos Mesh cannot run ``spec`` as written ([] when it can; a no-fault control injects nothing)."""
+    if spec.action.entry.control:
+        return []
     try:
         mapping(spec.action)
     except ValueError as e:
         return [f"{spec.action.value}: {e}; use chaos_engine: litmus"]
     return [f"{name}: {why}; remove it or use chaos_engine: litmus"
-            for name, why in NOT_TAKEN.items() if getattr(spec.parameters, name) is not None]
+            for name, why in NOT_TAKEN.items() if not _as_chaos_mesh_does(spec.parameters, name)]
+
+
+def _as_chaos_mesh_does(p: Parameters, name: str) -> bool:
+    """Whether ``name`` is unset, or set to what Chaos Mesh does anyway: an interval at least the
+    duration kills once (the planner's "once"), and SIGKILL is the signal it sends."""
+    value = getattr(p, name)
+    if name == "chaos_interval_s":
+        return value is None or value >= p.duration_s
+    return value is None or (name == "signal" and value == "SIGKILL")
 
 
 def render(spec: ExperimentSpec, *, run_id: str, inventory: Inventory | None = None) -> ChaosMeshObject:

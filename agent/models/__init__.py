@@ -13,6 +13,7 @@ from __future__ import annotations
 from agent.models.base import (  # noqa: F401
     Criticality,
     Frozen,
+    PredictedSignal,
     RiskLevel,
     Tier,
     WorkloadKind,
@@ -97,6 +98,7 @@ __all__ = [
     "Outcome",
     "Parameters",
     "Pod",
+    "PredictedSignal",
     "Probe",
     "Proposal",
     "Rejection",

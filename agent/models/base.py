@@ -11,6 +11,9 @@ Criticality = Literal["low", "medium", "high"]
 RiskLevel = Literal["low", "medium", "high"]
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
 SignalName = Literal["error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib"]
+# What a hypothesis may predict: the SLO signals, and ready replicas as the Kubernetes API reports
+# them (a data store exports no request metrics; its readiness and its callers show its failure).
+PredictedSignal = SignalName | Literal["ready_replicas"]
 
 
 class Frozen(BaseModel):

@@ -40,9 +40,16 @@ class Decision(Frozen):
 # --- execution and monitoring ----------------------------------------------------------------------
 
 
-class EngineRef(Frozen):
-    """Where an applied ChaosEngine lives; ``created`` is False when it already existed."""
+ChaosEngineName = Literal["litmus", "chaos-mesh"]
 
+
+class EngineRef(Frozen):
+    """Where an applied chaos object lives (a Litmus ChaosEngine or a Chaos Mesh PodChaos, ...);
+    ``created`` is False when it already existed. ``engine`` is recorded so a resumed run, ``abort``
+    and ``recover`` drive the same backend (older checkpoints lack it: they were Litmus)."""
+
+    engine: ChaosEngineName = "litmus"
+    kind: str = "ChaosEngine"
     name: str
     namespace: str
     uid: str
@@ -52,8 +59,11 @@ class EngineRef(Frozen):
 
 
 class EngineInfo(Frozen):
-    """A ChaosEngine as listed in a namespace (``recover`` looks for the agent's own)."""
+    """A chaos object as listed in a namespace (``recover`` looks for the agent's own): a Litmus
+    ChaosEngine, or a Chaos Mesh object (``engine_status`` then its neutral phase)."""
 
+    engine: ChaosEngineName = "litmus"
+    kind: str = "ChaosEngine"
     name: str
     namespace: str
     uid: str = ""

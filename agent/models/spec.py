@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
-from agent.models.base import Frozen, RiskLevel, SignalName
+from agent.models.base import Frozen, PredictedSignal, RiskLevel, SignalName
 from agent.models.faults import Fault, aliases
 
 MAX_DURATION_S = 7 * 86_400  # a week: the longest duration or interval a spec may name at all; the policy caps far lower
@@ -93,12 +93,20 @@ class Parameters(Frozen):
         return [name for name in type(self).model_fields if getattr(self, name) not in (None, 0)]
 
 
+Expectation = Literal["near", "at_least", "at_most"]
+
+
 class ExpectedSignal(Frozen):
-    """A prediction: ``service``'s ``signal`` should peak near ``peak`` (its unit: %, ms, m, MiB)."""
+    """A prediction: ``service``'s ``signal`` should peak near ``peak`` (its unit: %, ms, m, MiB,
+    replicas); with ``op`` ``at_least`` peak at or above it, with ``at_most`` fall to it or below
+    (ready replicas). ``of``: the service whose failure it shows, when that one cannot be measured
+    itself and ``service`` is the nearest caller that counts it (``agent.design.measurable``)."""
 
     service: Name
-    signal: SignalName
+    signal: PredictedSignal
     peak: Number = Field(ge=0)
+    op: Expectation = "near"
+    of: Name | None = None
 
 
 class Hypothesis(Frozen):

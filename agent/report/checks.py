@@ -19,7 +19,7 @@ from agent.run.band import Band, Range, band_of, baseline_window
 
 STEADY_SIGNALS = ("error_rate_pct", "latency_p95_ms")  # what users feel
 LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
-UNIT = {"error_rate_pct": "%", "latency_p95_ms": "ms", "cpu_millicores": "m", "memory_mib": "MiB"}
+UNIT = {"error_rate_pct": "%", "latency_p95_ms": "ms", "cpu_millicores": "m", "memory_mib": "MiB", "ready_replicas": ""}
 
 
 def watched(record: RunRecord) -> list[str]:
@@ -159,11 +159,14 @@ def hypothesis(record: RunRecord) -> list[Check]:
         label, unit = f"{e.service} {LABELS[e.signal]}", UNITS[e.signal]
         verdict: CheckVerdict = {"confirmed": "passed", "refuted": "failed"}.get(f.verdict, "not measured")  # type: ignore[assignment]
         out.append(Check(
-            id=f"hypothesis.{e.service}.{e.signal}", name=f"{label} peaks near {n(e.peak)}{unit}",
+            id=f"hypothesis.{e.service}.{e.signal}",
+            name=f"{label} {({'near': 'peaks near', 'at_least': 'peaks at or above'}).get(e.op, 'falls to or below')} "
+                 f"{n(e.peak)}{unit}",
             service=e.service, signal=e.signal, query=record.queries.get(f"{e.service}.{e.signal}", record.source),
             window=_window(record, series), baseline=_baseline(record, band.ranges.get(e.service, {}).get(e.signal)),
-            threshold=Threshold(op="near", value=e.peak, low=_round(max(e.peak - tol, 0.0)), high=_round(e.peak + tol),
-                                unit=UNIT[e.signal]),
+            threshold=(Threshold(op="near", value=e.peak, low=_round(max(e.peak - tol, 0.0)), high=_round(e.peak + tol),
+                                 unit=UNIT[e.signal]) if e.op == "near"
+                       else Threshold(op=">=" if e.op == "at_least" else "<=", value=e.peak, unit=UNIT[e.signal])),
             observed=_round(f.observed_peak), observed_at_s=offset(record, f.at) if f.at else None,
             samples=_points(record, series), verdict=verdict, message=f.sentence(record.start),
         ))

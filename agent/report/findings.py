@@ -18,9 +18,13 @@ Verdict = Literal["confirmed", "refuted", "not measured", "inconclusive"]  # inc
 
 # How close an observed peak must come to the predicted one (absolute floor per signal, and
 # 25 % of the prediction): the planner predicts orders of magnitude, not decimals.
-TOLERANCE = {"error_rate_pct": 10.0, "latency_p95_ms": 100.0, "cpu_millicores": 50.0, "memory_mib": 50.0}
-UNITS = {"error_rate_pct": "%", "latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB"}
-LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
+TOLERANCE = {"error_rate_pct": 10.0, "latency_p95_ms": 100.0, "cpu_millicores": 50.0, "memory_mib": 50.0,
+             "ready_replicas": 0.0}
+UNITS = {"error_rate_pct": "%", "latency_p95_ms": " ms", "cpu_millicores": "m", "memory_mib": " MiB",
+         "ready_replicas": ""}
+LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory",
+          "ready_replicas": "ready replicas"}
+PREDICTS = {"near": "predicted peak", "at_least": "predicted at least", "at_most": "predicted to fall to at most"}
 
 
 @dataclass(frozen=True)
@@ -36,15 +40,15 @@ class SignalFinding:
     def sentence(self, start: datetime | None) -> str:
         e = self.expected
         unit, label = UNITS[e.signal], LABELS[e.signal]
+        # A failure that cannot be measured at its service is read at the caller that shows it.
+        what = f"{e.of}, measured at {e.service} {label}" if e.of else f"{e.service} {label}"
+        predicted = f"{PREDICTS[e.op]} {n(e.peak)}{unit}"
         if self.observed_peak is None:
-            return (f"{e.service} {label}: predicted peak {n(e.peak)}{unit}; not measured: {e.service} reported "
+            return (f"{what}: {predicted}; not measured: {e.service} reported "
                     f"no {label} during the run, so nothing confirms or refutes it")
         when = f" at T+{(self.at - start).total_seconds():.0f}s" if self.at and start else ""
         base = f" (baseline {n(self.baseline)}{unit})" if self.baseline is not None else ""
-        return (
-            f"{e.service} {label}: predicted peak {n(e.peak)}{unit}, observed {n(self.observed_peak)}{unit}"
-            f"{when}{base}: {self.verdict}"
-        )
+        return f"{what}: {predicted}, observed {n(self.observed_peak)}{unit}{when}{base}: {self.verdict}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class RecoveryFinding:
     resolution_s: float = 0.0  # the data's resolution: observed_s is known to ± this
     measured_from: str = "the kill"  # "the kill" or "the end of chaos"
     watched_s: float | None = None  # when not back: how long after measured_from it was watched
+    lag_s: float = 0.0  # the rate() window: a recovery shows in a rate up to this late
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,10 @@ def signal_findings(spec: ExperimentSpec, baseline: Sample | None, samples: list
         if not series:
             out.append(SignalFinding(e, base, None, None, "not measured"))
             continue
-        at, peak = max(series, key=lambda p: p[1])
-        close = abs(peak - e.peak) <= max(TOLERANCE[e.signal], 0.25 * e.peak)
-        out.append(SignalFinding(e, base, peak, at, "confirmed" if close else "refuted"))
+        at, peak = (min if e.op == "at_most" else max)(series, key=lambda p: p[1])  # at_most: the trough
+        held = {"near": abs(peak - e.peak) <= max(TOLERANCE[e.signal], 0.25 * e.peak),
+                "at_least": peak >= e.peak, "at_most": peak <= e.peak}[e.op]
+        out.append(SignalFinding(e, base, peak, at, "confirmed" if held else "refuted"))
     return out
 
 

@@ -41,8 +41,8 @@ def _meaning(verdict: str | None, failed: list[str]) -> str:
 
 def section(record: RunRecord) -> str:
     """``## Steady-state probes``: each probe, what it watched, its status, and what the verdict means."""
-    if record.spec is None or not record.injected:
-        return ""
+    if record.spec is None or not record.injected or record.spec.chaos_engine != "litmus":
+        return ""  # Chaos Mesh has no probes nor a verdict of its own: the findings are the agent's
     declared = {p.name: p for p in (record.manifest.probes if record.manifest else [])}
     seen = record.litmus.probes if record.litmus else []
     if not declared and not seen:

@@ -26,14 +26,27 @@ def _peak(samples: list[Sample], service: str, signal: str) -> float | None:
     return max(values) if values else None
 
 
-def _down_for(samples: list[Sample], service: str) -> float:
-    """Seconds the service spent above the outage line (from tick spacing)."""
+def _down_for(samples: list[Sample], service: str, line: float = OUTAGE_PCT) -> float:
+    """Seconds the service spent at or above the outage ``line`` (from tick spacing)."""
     window = chaos_window(samples)
     if len(window) < 2:
         return 0.0
     step = (window[-1].at - window[0].at).total_seconds() / (len(window) - 1)
-    down = [s for s in window if (s.services.get(service, Signals()).error_rate_pct or 0) >= OUTAGE_PCT]
+    down = [s for s in window if (s.services.get(service, Signals()).error_rate_pct or 0) >= line]
     return len(down) * step
+
+
+def _witness(spec: ExperimentSpec) -> tuple[str, float]:
+    """Where the target's errors were measured, and the line that counts as its outage there: its
+    own error rate (50 %), or, when it cannot show them (a store, a Java service, a pod that is
+    gone), the caller its hypothesis reads them at (``ExpectedSignal.of``), with the share
+    predicted there."""
+    name = spec.target_selector.service
+    seen = [e for e in (spec.hypothesis.expected if spec.hypothesis else [])
+            if e.of == name and e.signal == "error_rate_pct"]
+    if seen:
+        return seen[0].service, seen[0].peak if seen[0].op == "at_least" else OUTAGE_PCT
+    return name, OUTAGE_PCT
 
 
 def recommend(
@@ -48,12 +61,16 @@ def recommend(
     target = inventory.target(name) if inventory else None
     w = target.workload if target else None
     out: list[Recommendation] = []
-    peak = _peak(samples, name, "error_rate_pct")
-    down = _down_for(samples, name)
-    if w and w.replicas == 1 and peak is not None and peak >= OUTAGE_PCT:
+    at, line = _witness(spec)
+    whose = "its" if at == name else f"{at}'s"
+    peak = _peak(samples, at, "error_rate_pct")
+    down = _down_for(samples, at, line)
+    if w and w.replicas == 1 and peak is not None and peak >= line:
+        seen = (f"its error rate peaked at {n(peak)}% and stayed above {line:g}%" if at == name else
+                f"{at}, where its failures are measured, saw errors peak at {n(peak)}% and stay at or above {line:g}%")
         out.append(Recommendation(
             f"Run {name} with replicas >= 2 and add a PodDisruptionBudget (minAvailable: 1).",
-            f"{name} has 1 replica; its error rate peaked at {n(peak)}% and stayed above {OUTAGE_PCT:g}% for {duration(down, resolution_s(samples))}.",
+            f"{name} has 1 replica; {seen} for {duration(down, resolution_s(samples))}.",
         ))
     delays = [c.readiness.initial_delay_s for c in (w.containers if w else []) if c.readiness]
     if delays and max(delays) >= 60 and down >= max(delays) * 0.5:
@@ -65,7 +82,7 @@ def recommend(
     if w and not delays and target and not target.store and peak is not None and peak >= NOTABLE_PCT:
         out.append(Recommendation(
             f"Add a readiness probe to {name} (e.g. its /health endpoint).",
-            f"{name} has none, so it took traffic while starting: error rate peaked at {n(peak)}%.",
+            f"{name} has none, so it took traffic while starting: {whose} error rate peaked at {n(peak)}%.",
         ))
     advice = spec.action.entry.advice
     if advice is not None:

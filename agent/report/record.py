@@ -14,6 +14,7 @@ from agent.models import (
     CleanupResult,
     Decision,
     EffectResult,
+    EngineRef,
     EngineStatus,
     ExperimentSpec,
     Inventory,
@@ -75,6 +76,7 @@ class RunRecord:
     confounders: ConfounderResult | None = None  # what else changed the namespace (agent.run.confounders); None: not checked
     journey: JourneyLog | None = None  # the agent's own requests to the edge's pages; None: no probe ran
     history: MetricsRange | None = None  # the run read again at the scrape resolution (Prometheus); None: not kept
+    engine: EngineRef | None = None  # the chaos object the run applied (or found), and its engine
 
     @property
     def start(self) -> datetime | None:
@@ -135,7 +137,7 @@ def tldr(record: RunRecord) -> str:
     """One line in the seed's form, reused by notifications."""
     if record.spec is None or not record.injected:
         return f"Finding: run {record.run_id} {record.outcome}" + (f" ({record.reason})" if record.reason else "")
-    title = record.spec.title
+    title = record.spec.title + _via(record.engine)
     worst = max(
         (p for p in impacts(record) if p.signal == "error_rate_pct"), key=lambda p: p.peak, default=None
     )
@@ -157,9 +159,21 @@ def tldr(record: RunRecord) -> str:
     )
 
 
+def _via(engine: EngineRef | None) -> str:
+    """Which object carried the fault, when it is not Litmus's ChaosEngine (the default engine)."""
+    if engine is None or engine.engine == "litmus":
+        return ""
+    return f" (Chaos Mesh {engine.kind} {engine.namespace}/{engine.name})"
+
+
 def recovery_of(record: RunRecord) -> RecoveryFinding | None:
     """The hypothesis's recovery against the one measured from the signals (None: no hypothesis)."""
-    return finding(record.spec, record.events, record.baseline, record.timed) if record.spec else None
+    from agent.report.timing import rate_window, window_s  # timing reads records
+
+    if record.spec is None:
+        return None
+    window = rate_window(record)
+    return finding(record.spec, record.events, record.baseline, record.timed, lag_s=(window_s(window) or 0.0) if window else 0.0)
 
 
 def measured(record: RunRecord) -> Recovery | None:

@@ -12,8 +12,10 @@ has started, so this is an upper bound), to recovery; for a fault that lasts (CP
 
 Every duration has the resolution of its data: the widest gap between two samples from the last
 baseline sample on (the true instant of a change lies between two samples). A prediction is
-confirmed when the measured recovery, less that resolution, is within it plus 20 % (a prediction
-is an estimate, not a deadline).
+confirmed when the measured recovery, less that resolution and less the signals' rate() window
+(a rate falls back to its baseline up to one window after the errors stop), is within it plus
+20 % (a prediction is an estimate, not a deadline); refuted only when even that earliest possible
+recovery is later.
 """
 
 from __future__ import annotations
@@ -126,8 +128,10 @@ def resolution_s(samples: list[Sample]) -> float:
     return max(((b - a).total_seconds() for a, b in zip(ats, ats[1:], strict=False)), default=0.0)
 
 
-def finding(spec: ExperimentSpec, events: list[RunEvent], baseline: Sample | None, samples: list[Sample]) -> RecoveryFinding | None:
-    """The hypothesis's recovery against the measured one (see the module docstring)."""
+def finding(spec: ExperimentSpec, events: list[RunEvent], baseline: Sample | None, samples: list[Sample], *,
+            lag_s: float = 0.0) -> RecoveryFinding | None:
+    """The hypothesis's recovery against the measured one (see the module docstring); ``lag_s``:
+    the signals' rate() window (0: instant values)."""
     if spec.hypothesis is None:
         return None
     rec = measure(spec, events, baseline, samples)
@@ -135,13 +139,15 @@ def finding(spec: ExperimentSpec, events: list[RunEvent], baseline: Sample | Non
     verdict: Verdict
     watched: float | None = None
     if observed is not None:
-        verdict = "confirmed" if observed - res <= predicted * SLACK else "refuted"
+        verdict = "confirmed" if observed - res - lag_s <= predicted * SLACK else "refuted"
     elif not rec.measured or rec.reference is None or rec.last_at is None:
         verdict = "not measured"
     else:
         watched = max(0.0, (rec.last_at - rec.reference).total_seconds())
-        verdict = "refuted" if watched - res > predicted * SLACK else "not measured"  # the watch ended too soon to say
-    return RecoveryFinding(predicted, observed, verdict, resolution_s=res, measured_from=rec.from_text, watched_s=watched)
+        too_long = watched - res - lag_s > predicted * SLACK
+        verdict = "refuted" if too_long else "not measured"  # the watch ended too soon to say
+    return RecoveryFinding(predicted, observed, verdict, resolution_s=res, measured_from=rec.from_text,
+                           watched_s=watched, lag_s=lag_s)
 
 
 def duration(seconds: float, resolution: float) -> str:
@@ -161,7 +167,8 @@ def finding_line(f: RecoveryFinding) -> str:
     """The key finding on recovery, saying which interval the prediction was compared with."""
     head = f"recovery, from {f.measured_from} to every affected service back within its baseline band: predicted ≤ {f.predicted_s:.0f} s"
     if f.observed_s is not None:
-        return f"{head}, measured {duration(f.observed_s, f.resolution_s)}: {f.verdict}"
+        lag = f" (read through a {f.lag_s:g} s rate window: up to that late)" if f.lag_s else ""
+        return f"{head}, measured {duration(f.observed_s, f.resolution_s)}{lag}: {f.verdict}"
     if f.watched_s is not None:
         still = f"not back {duration(f.watched_s, f.resolution_s)} after {f.measured_from}, when the watch ended"
         return f"{head}; {still}: {f.verdict}"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import yaml
 
+from agent.design import measurable
 from agent.report import charts, probes, recovery, timing
 from agent.report import diagrams as mm
 from agent.report.findings import (
@@ -50,7 +51,8 @@ def summary(record: RunRecord) -> str:
         ("Started", ts(_injected_at(record) or record.start) if record.start else "never: nothing was applied"),
         ("Chaos duration", recovery.duration((end.at - record.start).total_seconds(), recovery.resolution_s(record.samples))
          if record.start and end else "not known"),
-        ("Litmus verdict", probes.verdict_line(record)),
+        ("Litmus verdict", probes.verdict_line(record)) if not record.engine or record.engine.engine == "litmus"
+        else ("Chaos object", f"Chaos Mesh {record.engine.kind} {record.engine.namespace}/{record.engine.name}"),
         ("Effect", effect_line(record.effect, record.start)),
         ("Confounders", confounders.line(record.confounders, record.start)),
         ("Cleanup", cleanup_line(record.cleanup, record.start)),
@@ -111,9 +113,23 @@ def key_findings(record: RunRecord) -> str:
         f"{', '.join(sorted(radius.observed)) or 'none'}"
         + (f"; not predicted: {', '.join(s + confounders.mark(record.confounders, s) for s in sorted(radius.unexpected))}"
            if radius.unexpected else "")
-        + (f"; predicted but unaffected: {', '.join(sorted(radius.spared))}" if radius.spared else "")
+        + _spared(record, radius.spared)
     )
     return "\n".join(out)
+
+
+def _spared(record: RunRecord, spared: set[str]) -> str:
+    """Predicted services that did not move, split by what their own metrics could show
+    (:mod:`agent.models.measure`): a store exports no request metrics, a Java service counts no
+    failures, so "unaffected" would claim what was never measurable."""
+    inv = record.inventory
+    kinds = {s: measurable.kind(inv, s) if inv is not None else "all" for s in spared}
+    parts = [(f"; predicted but unaffected: {', '.join(sorted(s for s, k in kinds.items() if k == 'all'))}", "all"),
+             (f"; not measurable by their own metrics (none exported): "
+              f"{', '.join(sorted(s for s, k in kinds.items() if k == 'none'))}", "none"),
+             (f"; their own error rate counts successes only, so cannot show failures: "
+              f"{', '.join(sorted(s for s, k in kinds.items() if k == 'successes'))}", "successes")]
+    return "".join(text for text, k in parts if k in kinds.values())
 
 
 def _recovery_rows(record: RunRecord) -> list[str]:

@@ -1,5 +1,5 @@
-"""Stop a run's chaos on a human's request: patch ``engineState: stop`` and wait for Litmus to say
-Stopped. One implementation for every channel (``python -m agent abort``, the chat's
+"""Stop a run's chaos on a human's request: through the run's engine (``agent.run.chaos``: Litmus's
+``engineState: stop``, Chaos Mesh's pause annotation) and wait for the engine to say it stopped. One implementation for every channel (``python -m agent abort``, the chat's
 ``abort_run`` tool): the request is audited with who asked and from where, the stop itself by
 the audited cluster. A safety action, so it needs no approval.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from agent.errors import ClusterError, NotFound
 from agent.models import AuditEntry, EngineRef, EngineStatus
 from agent.ports import Deps
+from agent.run import chaos
 
 POLL_S = 1.0  # seconds of the run's clock between status reads while waiting for Stopped
 
@@ -32,31 +33,32 @@ def abort(
     Stopped verdict; ClusterError if Litmus does not confirm in time."""
     where = f"{ref.namespace}/{ref.name}"
     try:
-        status: EngineStatus | None = deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+        status: EngineStatus | None = chaos.status(deps, ref, experiment)
     except NotFound:
         status = None
     running = status is not None and not status.finished
     result = "ok" if running else "no engine: nothing was running" if status is None else "already ended: nothing was running"
     deps.audit.record(AuditEntry(
         run_at=deps.clock.now(), run_id=run_id, who=who, channel=channel, action="abort_requested",
-        what=f"abort: ChaosEngine {where}", result=result,
+        what=f"abort: {ref.kind} {where}", result=result,
     ))
     if status is None:
         return Aborted(where, False, None, f"no engine {where}; nothing is running")
     if not running:
         return Aborted(where, False, status, f"engine {where} already ended ({status.engine_status}, verdict "
                                               f"{status.verdict}); nothing is running")
-    deps.cluster.stop_engine(ref.namespace, ref.name)
+    chaos.stop(deps, ref)
     waited = 0.0
     while True:
-        status = deps.cluster.engine_status(ref.namespace, ref.name, experiment)
+        status = chaos.status(deps, ref, experiment)
         if status.verdict == "Stopped" or status.finished:
-            return Aborted(where, True, status, f"engine {status.engine_status}, ChaosResult {status.phase} / "
-                                                 f"verdict {status.verdict}")
+            said = (f"ChaosResult {status.phase} / verdict {status.verdict}" if ref.engine == "litmus"
+                    else f"{ref.kind} {status.experiment_status}")
+            return Aborted(where, True, status, f"engine {status.engine_status}, {said} ({chaos.stopped_by(ref.engine)})")
         if waited >= timeout_s:
             raise ClusterError(
-                f"engine {where} was told to stop but its ChaosResult still says {status.phase}/"
-                f"{status.verdict} after {timeout_s:g} s; check the Litmus operator"
+                f"engine {where} was told to stop but still says {status.phase}/{status.verdict} after "
+                f"{timeout_s:g} s; check the {'Litmus operator' if ref.engine == 'litmus' else 'Chaos Mesh controller'}"
             )
         deps.clock.sleep(POLL_S)
         waited += POLL_S

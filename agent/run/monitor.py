@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from agent.models import AbortThreshold, Sample, Signals
+from agent.models import AbortThreshold, EngineStatus, Sample, Signals
 
 # A change this large against the baseline counts as a deviation (percentage points / ms).
 ERROR_DEVIATION_PP = 5.0
@@ -32,7 +32,8 @@ def breach(sample: Sample, threshold: AbortThreshold) -> str | None:
     return None
 
 
-LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory"}
+LABELS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95", "cpu_millicores": "CPU", "memory_mib": "memory",
+          "ready_replicas": "ready replicas"}  # the last one: predicted by hypotheses, from the Kubernetes API
 
 
 def fmt(signal: str, v: float | None) -> str:
@@ -104,3 +105,26 @@ def steady_state(samples: list[Sample]) -> Sample:
             values[f] = None if v is None else int(v)
         services[name] = Signals(**values)
     return Sample(tick=0, at=samples[-1].at, services=services)
+
+
+def overrun(status: EngineStatus, *, over: float, duration_s: int, engine: str) -> tuple[str, str]:
+    """(timeline note, abort reason) for an engine still active ``over`` s past its planned end.
+
+    A Litmus engine whose chaos-runner never ran stays ``initialized`` with neither an
+    ``experiments[]`` status (the runner writes it) nor a ChaosResult (litmus-go does): what the
+    operator leaves when it cannot build the runner pod, above all when the engine's ChaosExperiment
+    is not installed in its namespace (chaos-operator 3.18.0 chaosengine_controller.go:171-175,
+    retried with backoff for ever); with no status at all, no operator reconciled it. Either is
+    chaos that never started, not chaos that ran too long.
+    """
+    if status.engine_status is None:  # no status at all: no operator has reconciled it
+        why = (f"the chaos never started: {engine} has no status {over:.0f} s after its planned end "
+               "(is the chaos operator running? kubectl get pods -n litmus)")
+        return why, why
+    if status.experiment_status is None and status.phase is None:
+        why = (f"the chaos never started: {engine} still {status.engine_status} with no experiment "
+               f"status {over:.0f} s after its planned end (Litmus starts its chaos-runner only once the "
+               "engine's ChaosExperiment is found in its namespace; kubectl describe the engine for the operator's events)")
+        return why, why
+    return (f"still {status.engine_status or 'running'} {over:.0f} s after its planned end",
+            f"chaos outlived its planned duration of {duration_s} s by {over:.0f} s")

@@ -22,7 +22,7 @@ from typing import Literal
 from agent.config import MonitorSettings
 from agent.models import AbortThreshold, EngineStatus, EventKind, Sample
 from agent.run.band import Band
-from agent.run.monitor import breach, deviations
+from agent.run.monitor import breach, deviations, overrun
 
 Phase = Literal["running", "stopping", "recovering", "done"]
 ENGINE_DELETED = "the ChaosEngine was deleted outside the agent; its chaos ended with it"
@@ -218,8 +218,8 @@ def _guard(d: Decision, status: EngineStatus | None, *, now: datetime, plan: Pla
     over = _since(now, planned_end(d.before, plan))
     if status.finished or over <= m.overrun_grace_s:
         return d
-    d = d.then(None, Note("overrun", f"still {status.engine_status or 'running'} {over:.0f} s after its planned end"))
-    return _abort(d, f"chaos outlived its planned duration of {plan.duration_s} s by {over:.0f} s", now=now)
+    note, why = overrun(status, over=over, duration_s=plan.duration_s, engine=plan.engine)
+    return _abort(d.then(None, Note("overrun", note)), why, now=now)
 
 
 def _while_running(d: Decision, status: EngineStatus | None, *, now: datetime, plan: Plan) -> Decision:

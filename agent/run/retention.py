@@ -22,7 +22,7 @@ deletion is audited by :class:`agent.run.audited.AuditedCluster`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -66,20 +66,25 @@ def expired(engine: EngineInfo, run: RunPhase | None, *, now: datetime, retentio
 
 def sweep(
     cluster: Cluster, engines: list[EngineInfo], runs: Mapping[str, RunPhase], *,
-    now: datetime, retention_s: int, dry_run: bool,
+    now: datetime, retention_s: int, dry_run: bool, other: Callable[[EngineInfo], bool] | None = None,
 ) -> list[Swept]:
-    """Delete the engines of ``engines`` that :func:`expired` allows, with their leftovers."""
+    """Delete the engines of ``engines`` that :func:`expired` allows, with their leftovers; an object of
+    another engine than Litmus (Chaos Mesh: no leftovers) is deleted by ``other`` (its backend's cleanup)."""
     out = []
     for e in engines:
         why = expired(e, runs.get(e.run_id or ""), now=now, retention_s=retention_s)
         if why is None or e.run_id is None:
             continue
-        found = f"engine {e.namespace}/{e.name} {why}"
+        litmus = e.engine == "litmus"
+        found = f"{'engine' if litmus else e.kind} {e.namespace}/{e.name} {why}"
         if dry_run:
-            out.append(Swept(e.run_id, found, "would delete it with its chaos pods and ChaosResults"))
+            out.append(Swept(e.run_id, found, "would delete it" + (" with its chaos pods and ChaosResults" if litmus else "")))
             continue
         try:
-            out.append(Swept(e.run_id, found, _delete(cluster, e)))
+            if not litmus and other is None:
+                raise ChaosAdvisorError(f"no {e.engine} backend here to delete it with")
+            done = _delete(cluster, e) if litmus else "deleted it" if other and other(e) else "it was already gone"
+            out.append(Swept(e.run_id, found, done))
         except Conflict:
             out.append(Swept(e.run_id, found, "left alone: it changed since it was listed"))
         except ChaosAdvisorError as err:  # the next engine may still be swept

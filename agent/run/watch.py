@@ -50,7 +50,7 @@ def blind_text(gaps: list[Watched], describe: Callable[[str, str], str]) -> str:
 
 def with_readiness(read: dict[str, Signals], targets: list[Target], workloads: list[Workload]) -> dict[str, Signals]:
     """``read`` with each target's ready and desired replicas from its workload as the Kubernetes
-    API reports them, where the metrics left them unknown (Prometheus does: readiness is the API's)."""
+    API reports them, where the metrics left them unknown (Prometheus without kube-state-metrics does)."""
     found = {(w.kind, w.namespace, w.name): w for w in workloads}
     out = dict(read)
     for t in targets:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from agent.design.propose import DefaultEngine, save
 from agent.design.propose import design as run_design
-from agent.design.propose import save
 from agent.models import Candidate, ExperimentSpec, Inventory, Proposal
 from agent.ports import Deps
 from graphs.nodes.common import event, inventory
@@ -15,7 +15,8 @@ from graphs.state import RunState
 def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     preset = state.get("preset")
-    designer = Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer
+    designer = DefaultEngine(Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer,
+                             deps.settings.engines.default)
     result = run_design(inventory(deps, state), designer, deps.policy(), count=state.get("count", 3))
     # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
     saved, kept = (result.candidates, []) if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))
@@ -51,3 +52,4 @@ class Given:
 
     def propose(self, inventory: Inventory, count: int) -> Proposal:
         return Proposal(designer=self.name, candidates=[Candidate(rank=1, score=0.0, spec=self._spec)])
+

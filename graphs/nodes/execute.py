@@ -1,23 +1,27 @@
-"""execute: render the ChaosEngine, dry-run it server-side, apply it once.
+"""execute: render the spec's chaos object (a Litmus ChaosEngine, or a Chaos Mesh PodChaos,
+NetworkChaos or StressChaos: the spec's ``chaos_engine``), dry-run it server-side, apply it once,
+all through the run's :class:`~agent.engines.backend.ChaosBackend` (``agent.run.chaos``).
 
-Idempotent: the engine's name derives from the run id, so a re-run (after a crash between
-apply and checkpoint) finds the engine it created instead of creating a second one. Under
-``recover`` it never applies: a run whose engine never landed ends as failed.
+Idempotent: the object's name derives from the run id, so a re-run (after a crash between
+apply and checkpoint) finds the object it created instead of creating a second one. Under
+``recover`` it never applies: a run whose object never landed ends as failed.
 """
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
+from pydantic import BaseModel
 
-from agent.engines.litmus import RUN_LABEL, ChaosEngineManifest, render
+from agent.engines.backend import ChaosBackend, Rendered, engine_ref
+from agent.engines.litmus import RUN_LABEL, render
 from agent.engines.probes import Probe, PromQLSource, steady_state_probes
 from agent.errors import ChaosAdvisorError, ClusterError
 from agent.inventory.discovery import discover
-from agent.models import AuditEntry, ExperimentSpec, Inventory, Sample
+from agent.models import AuditEntry, EngineRef, ExperimentSpec, Inventory, Sample
 from agent.models.verify import PodsBefore
 from agent.ports import Deps
 from agent.report.verdict import STOPPED_BEFORE_CHAOS
-from agent.run import control
+from agent.run import chaos, control
 from agent.run.confounders import scene
 from agent.run.effect import target_pods
 from agent.run.gate import explain, refusals
@@ -38,26 +42,40 @@ def execute(state: RunState, runtime: Runtime[Deps]) -> RunState:
             return _control(deps, state, inv, spec)
         except ChaosAdvisorError as e:
             return {"outcome": "failed", "reason": str(e), "events": [event(deps, "failed", str(e))]}
-    litmus = deps.settings.litmus
-    manifest = render(
-        spec,
-        run_id=state["run_id"],
-        service_account=litmus.chaos_service_account,
-        cleanup=litmus.job_cleanup_policy,
-        litmus_version=litmus.version,
-        probes=_probes(deps, spec, inv),
-    )
-    deps.store.save(state["run_id"], "manifest", manifest)
-    if deps.journey is not None and not deps.recovering:  # the edge's pages, from the baseline on (narrate stops it)
-        deps.journey.start(state["run_id"])
     try:
-        return _apply(deps, state, inv, spec, manifest)
+        backend = chaos.backend(deps, spec.chaos_engine)
+        manifest = _render(deps, backend, spec, inv, state["run_id"])
+        if isinstance(manifest, BaseModel):  # both engines' objects are; kept for verify and the report
+            deps.store.save(state["run_id"], "manifest", manifest)
+        if deps.journey is not None and not deps.recovering:  # the edge's pages, from the baseline on (narrate stops it)
+            deps.journey.start(state["run_id"])
+        return _apply(deps, state, inv, spec, backend, manifest)
     except ChaosAdvisorError as e:
         return {
             "outcome": "failed",
             "reason": str(e),
             "events": [event(deps, "failed", str(e))],
         }
+
+
+def _render(deps: Deps, backend: ChaosBackend, spec: ExperimentSpec, inv: Inventory, run_id: str) -> Rendered:
+    """The backend's object; a Litmus engine also carries the steady-state probes (Litmus's own verdict)."""
+    if backend.name != "litmus":
+        try:
+            return backend.render(spec, run_id=run_id, inventory=inv)
+        except ValueError as e:  # the policy refuses these first; a spec that got here anyway is refused too
+            raise ChaosAdvisorError(f"{backend.name} cannot run {spec.action.value}: {e}; nothing was applied") from None
+    litmus = deps.settings.litmus
+    return render(spec, run_id=run_id, service_account=litmus.chaos_service_account, cleanup=litmus.job_cleanup_policy,
+                  litmus_version=litmus.version, probes=_probes(deps, spec, inv))
+
+
+def _existing(deps: Deps, backend: ChaosBackend, obj: Rendered) -> EngineRef | None:
+    """This run's object if it is there already (Litmus: by name, whoever owns it; others: among the
+    agent's own, by label; a foreign one of the same name then fails the create with a conflict)."""
+    if backend.name == "litmus":
+        return deps.cluster.find_engine(obj.namespace, obj.name)
+    return next((engine_ref(o.ref) for o in backend.list_owned(obj.namespace) if o.ref.name == obj.name), None)
 
 
 def _probes(deps: Deps, spec: ExperimentSpec, inv: Inventory) -> list[Probe]:
@@ -69,10 +87,10 @@ def _probes(deps: Deps, spec: ExperimentSpec, inv: Inventory) -> list[Probe]:
 
 
 def _apply(
-    deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec, manifest: ChaosEngineManifest
+    deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec, backend: ChaosBackend, manifest: Rendered
 ) -> RunState:
     events = []
-    existing = deps.cluster.find_engine(manifest.namespace, manifest.name)
+    existing = _existing(deps, backend, manifest)
     if existing is not None and existing.run_id != state["run_id"]:  # same name, not this run's: never adopt it
         raise ClusterError(
             f"an engine named {manifest.namespace}/{manifest.name} exists but is not this run's (its "
@@ -87,12 +105,12 @@ def _apply(
         events.append(event(deps, "engine_found", f"{manifest.namespace}/{manifest.name} already applied"))
     elif deps.recovering:  # the agent died after the approval and before any apply landed
         raise ChaosAdvisorError(
-            "the agent stopped after the approval and before the ChaosEngine was applied; recover "
+            f"the agent stopped after the approval and before the {manifest.kind} was applied; recover "
             "applies no new chaos (the approval was for then, not now): nothing was applied, start "
             "the experiment again if it is still wanted"
         )
     else:
-        _require_litmus(inv, spec)
+        _require(inv, spec)
         # Alone in its namespace (or blast radius) from the baseline on: another experiment's
         # chaos would pollute the baseline and confound the findings. Released when the run ends.
         busy = take(deps.store, state["run_id"], lock_keys(spec, inv, deps.policy().concurrency),
@@ -119,10 +137,10 @@ def _apply(
         who = deps.stop_requested()
         if who is not None:  # asked to stop during the baseline: never start the chaos
             raise ChaosAdvisorError(f"{STOPPED_BEFORE_CHAOS} ({who}) before any chaos; nothing was applied")
-        deps.cluster.apply_engine(manifest, dry_run=True)
-        events.append(event(deps, "dry_run", "server-side dry-run accepted the ChaosEngine"))
+        backend.apply(manifest, dry_run=True)
+        events.append(event(deps, "dry_run", f"server-side dry-run accepted the {manifest.kind}"))
         if state.get("dry_run"):
-            reason = "dry run: the server accepted the ChaosEngine; nothing was applied"
+            reason = f"dry run: the server accepted the {manifest.kind}; nothing was applied"
             return {"outcome": "dry_run", "reason": reason, "has_baseline": True, "events": events}
         # The last gate, against the policy and the pods as they are at this moment.
         fresh = discover(deps)
@@ -132,8 +150,11 @@ def _apply(
         # What the effect check (graphs.nodes.verify) compares with: uids and restart counts now.
         deps.store.save(state["run_id"], "pods_before", PodsBefore(pods=target_pods(fresh.pods, spec)))
         _save_scene(deps, state["run_id"], fresh, spec, manifest.name)
-        engine = deps.cluster.apply_engine(manifest, dry_run=False)  # its locks end with the run (narrate)
-        events.append(event(deps, "applied", f"ChaosEngine {manifest.namespace}/{manifest.name} created"))
+        engine = engine_ref(backend.apply(manifest, dry_run=False))  # its locks end with the run (narrate)
+        if not engine.created and engine.run_id != state["run_id"]:  # met an object of that name: not ours
+            raise ClusterError(f"a {manifest.kind} named {manifest.namespace}/{manifest.name} exists but is not this "
+                               f"run's (its {RUN_LABEL} label is {engine.run_id!r}); remove it or start a new run")
+        events.append(event(deps, "applied", f"{manifest.kind} {manifest.namespace}/{manifest.name} created"))
     now = deps.clock.now().isoformat()
     return {
         "engine": engine.model_dump(mode="json"),
@@ -184,11 +205,11 @@ class SteadyStateBreached(ChaosAdvisorError):
 
 
 def _refused(
-    deps: Deps, state: RunState, manifest: ChaosEngineManifest | None, reason: str, events: list[dict[str, object]],
+    deps: Deps, state: RunState, manifest: Rendered | None, reason: str, events: list[dict[str, object]],
     *, has_baseline: bool,
 ) -> RunState:
     """End the run as refused before any apply: audited, on the timeline, reported by narrate."""
-    what = f"ChaosEngine {manifest.namespace}/{manifest.name}" if manifest else control.NO_ENGINE
+    what = f"{manifest.kind} {manifest.namespace}/{manifest.name}" if manifest else control.NO_ENGINE
     deps.audit.record(AuditEntry(
         run_at=deps.clock.now(), run_id=state["run_id"], who="agent", action="apply_refused", what=what, result=reason,
     ))
@@ -221,8 +242,13 @@ def _baseline(deps: Deps, run_id: str, inv: Inventory, spec: ExperimentSpec) -> 
     return steady_state(samples)
 
 
-def _require_litmus(inv: Inventory, spec: ExperimentSpec) -> None:
+def _require(inv: Inventory, spec: ExperimentSpec) -> None:
     ns = spec.target_selector.namespace
+    if spec.chaos_engine == "chaos-mesh":
+        if "chaos-mesh" not in inv.litmus.engines:
+            raise ClusterError("Chaos Mesh is not installed (no podchaos.chaos-mesh.org CRD); install it (helm "
+                               "install chaos-mesh chaos-mesh/chaos-mesh --version 2.8.3), or use chaos_engine: litmus")
+        return
     if "chaosengines.litmuschaos.io" not in inv.litmus.crds:
         raise ClusterError(
             "LitmusChaos is not installed (no chaosengines.litmuschaos.io CRD); install the "
@@ -240,7 +266,7 @@ def _save_scene(deps: Deps, run_id: str, fresh: Inventory, spec: ExperimentSpec,
     """What the confounder check (graphs.nodes.verify) compares with: the whole namespace now."""
     ns = spec.target_selector.namespace
     try:
-        engines = deps.cluster.list_engines(ns)
+        engines = chaos.listed(deps, ns)
     except ClusterError:
         return  # the report then says the confounders were not checked
     deps.store.save(run_id, "scene_before", scene(fresh.pods, fresh.workloads, engines, namespace=ns, own=own))

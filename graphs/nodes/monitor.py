@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from agent.errors import ClusterError, MetricsUnavailable, NotFound
 from agent.models import EngineRef, ExperimentSpec, Sample
 from agent.ports import Deps
-from agent.run import control
+from agent.run import chaos, control
 from agent.run.band import band_of, baseline_window
 from agent.run.monitor import summary_line
 from agent.run.phases import (
@@ -137,7 +137,7 @@ def _engine(deps: Deps, state: RunState, spec: ExperimentSpec, phase: str, end: 
         return EngineRead(status=control.status(phase, now=deps.clock.now(), planned_end=end))
     engine = EngineRef.model_validate(state["engine"])
     try:
-        return EngineRead(status=deps.cluster.engine_status(engine.namespace, engine.name, spec.action.value))
+        return EngineRead(status=chaos.status(deps, engine, spec.action.value))
     except NotFound as e:  # an answer, not an outage: someone deleted the engine, and its chaos with it
         return EngineRead(gone=True, error=str(e))
     except ClusterError as e:  # judged by the phase machine; losing the engine does not hide the metrics
@@ -154,10 +154,10 @@ def _stop(deps: Deps, state: RunState) -> dict[str, object]:
         return event(deps, "abort_requested", control.NOTHING_TO_STOP)
     engine = EngineRef.model_validate(state["engine"])
     try:
-        deps.cluster.stop_engine(engine.namespace, engine.name)
+        done = chaos.stop(deps, engine)
     except ClusterError as e:  # the abort path must not crash: retried at the next tick
         return event(deps, "failed", f"stop failed, retrying next tick: {e}")
-    return event(deps, "abort_requested", "patched engineState: stop")
+    return event(deps, "abort_requested", done)
 
 
 def _progress(deps: Deps, state: RunState, spec: ExperimentSpec, sample: Sample | None, update: RunState) -> None:

@@ -15,6 +15,7 @@ from agent.models import (
     AuditEntry,
     CleanupResult,
     EffectResult,
+    EngineRef,
     EngineStatus,
     Inventory,
     LLMUsage,
@@ -75,7 +76,8 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
     spec = None
     if d is not None and d.choice is not None:
         spec = candidates(deps, state)[d.choice - 1].spec
-    status = state.get("engine_status")
+    litmus = spec is not None and spec.chaos_engine == "litmus"  # another engine has no ChaosEngine, verdict or probes
+    status = state.get("engine_status") if litmus else None
     run_id = state["run_id"]
     inv = _inventory(deps, run_id)
     executed = spec is not None and state.get("has_baseline", False)
@@ -89,7 +91,8 @@ def _record(deps: Deps, state: RunState) -> RunRecord:
         events=[RunEvent.model_validate(e) for e in state.get("events", [])],
         baseline=deps.store.load(run_id, "baseline", Sample) if executed else None,
         samples=samples,
-        manifest=_manifest(deps, run_id) if spec is not None else None,
+        manifest=_manifest(deps, run_id) if litmus else None,
+        engine=EngineRef.model_validate(state["engine"]) if state.get("engine") else None,
         verdict=EngineStatus.model_validate(status).verdict if status else None,
         litmus=EngineStatus.model_validate(status) if status else None,
         source=deps.metrics_source,

@@ -22,7 +22,6 @@ from datetime import datetime
 
 from langgraph.runtime import Runtime
 
-from agent.engines.litmus import ChaosEngineManifest
 from agent.errors import ChaosAdvisorError, ClusterError, MetricsUnavailable, NotFound
 from agent.models import (
     CleanupResult,
@@ -36,7 +35,7 @@ from agent.models import (
 )
 from agent.models.verify import ConfounderResult, PodsBefore, SceneBefore
 from agent.ports import Deps
-from agent.run import control
+from agent.run import chaos, control
 from agent.run.band import Band, band_of, baseline_window
 from agent.run.cleanup import CleanupReading, result
 from agent.run.confounders import find
@@ -64,7 +63,7 @@ def verify(state: RunState, runtime: Runtime[Deps]) -> RunState:
         if state.get("chaos_started_at"):
             _control(deps, state)
         return {}
-    engine = _engine(deps, state)
+    engine = _engine(deps, state, spec)
     if engine is None:
         return {}  # nothing was applied: nothing to verify
     run_id, inv = state["run_id"], inventory(deps, state)
@@ -92,14 +91,16 @@ def _control(deps: Deps, state: RunState) -> None:
     deps.store.save(state["run_id"], "effect", control.effect(window_s=window))
 
 
-def _engine(deps: Deps, state: RunState) -> EngineRef | None:
+def _engine(deps: Deps, state: RunState, spec: ExperimentSpec) -> EngineRef | None:
     if state.get("engine"):
         return EngineRef.model_validate(state["engine"])
     if not any(e.action == "engine_apply" for e in deps.audit.entries(state["run_id"])):
         return None  # no live apply was ever sent: nothing of this run can be on the cluster
     try:  # a run refused or failed after its apply has no engine in its state: find it by its name
-        manifest = deps.store.load(state["run_id"], "manifest", ChaosEngineManifest)
-        return deps.cluster.find_engine(manifest.namespace, manifest.name)
+        mine = chaos.derived(state["run_id"], spec)
+        if mine.engine == "litmus":
+            return deps.cluster.find_engine(mine.namespace, mine.name)
+        return mine if any(e.name == mine.name for e in chaos.listed(deps, mine.namespace)) else None
     except ChaosAdvisorError:
         return None  # never rendered, or the cluster cannot say: nothing of ours known to be there
 
@@ -163,7 +164,7 @@ def _confounders(deps: Deps, state: RunState, spec: ExperimentSpec, inv: Invento
     except ChaosAdvisorError:
         return None  # applied by an agent that did not list the namespace: not checked
     try:
-        now, engines = deps.cluster.snapshot([ns]), deps.cluster.list_engines(ns)
+        now, engines = deps.cluster.snapshot([ns]), chaos.listed(deps, ns)
     except ClusterError:
         return None
     return find(before, pods=now.pods, workloads=now.workloads, engines=engines, spec=spec, inv=inv,
@@ -184,10 +185,11 @@ def _reading(deps: Deps, spec: ExperimentSpec, engine: EngineRef, inv: Inventory
     ns, error, status, pods, workload = engine.namespace, None, None, [], None
     try:
         try:
-            status = deps.cluster.engine_status(ns, engine.name, spec.action.value)
+            status = chaos.status(deps, engine, spec.action.value)
         except NotFound:
             status = None  # gone, and its chaos with it
-        pods = deps.cluster.chaos_leftovers(ns, engine.name, engine.uid)
+        # Litmus's runner, experiment and helper pods; Chaos Mesh injects from its daemon: no pods of the run
+        pods = deps.cluster.chaos_leftovers(ns, engine.name, engine.uid) if engine.engine == "litmus" else []
         workload = _workload(deps.cluster.snapshot([spec.target_selector.namespace]).workloads, spec)
     except ClusterError as e:
         error = str(e)

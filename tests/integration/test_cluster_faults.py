@@ -111,7 +111,9 @@ def test_an_engine_outliving_its_planned_duration_is_stopped(deps: Deps, twin: T
     twin.pause_operator()  # the Litmus operator is down: the engine never reports an end
     state = run(deps, "flt00004")
     assert state["outcome"] == "aborted"
-    assert str(state["reason"]).startswith("chaos outlived its planned duration of 30 s by 12")  # grace 120 s, poll 5 s
+    # never reconciled, so it never started (agent.run.monitor.overrun); past the plan + grace 120 s, poll 5 s
+    assert str(state["reason"]).startswith("the chaos never started: sock-shop/")
+    assert "has no status 12" in str(state["reason"]) and "kubectl get pods -n litmus" in str(state["reason"])
     k = kinds(state)
     assert k.index("overrun") < k.index("abort_requested") < k.index("stop_unconfirmed")
     [engine] = deps.cluster.list_engines("sock-shop")

@@ -71,6 +71,13 @@ CALLS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("delete_namespaced_pod", ""): ("delete", "", "pods", "chaos"),
 }
 CHAOS_POD_LIST = ("list", "", "pods", "chaos")  # list_namespaced_pod by chaosUID, in each policy namespace
+MESH = "chaos-mesh.org"
+# agent/adapters/chaos_backends.py (ChaosMeshBackend): its calls name the plural through chaos_mesh.PLURALS
+MESH_METHODS = {"create_namespaced_custom_object": "create", "get_namespaced_custom_object": "get",
+                "list_namespaced_custom_object": "list", "patch_namespaced_custom_object": "patch",
+                "delete_namespaced_custom_object": "delete"}
+CALLS |= {(method, plural): (verb, MESH, plural, "chaos") for method, verb in MESH_METHODS.items()
+          for plural in ("podchaos", "networkchaos", "stresschaos")}
 
 
 @pytest.fixture
@@ -262,7 +269,8 @@ def test_the_call_table_is_what_the_kube_adapter_calls() -> None:
     typed = {(m, "") for m in re.findall(r"self\._(?:core|apps|ext|net)\.(\w+)", source)}
     custom = re.findall(r'self\._custom\.(\w+)\(\s*GROUP,\s*VERSION,\s*[\w.]+,\s*"(\w+)"', source)
     assert len(custom) == len(re.findall(r"self\._custom\.\w+", source)), "a custom call without a literal plural"
-    assert typed | set(custom) == set(CALLS), "update CALLS here and the grants in agent/deploy/manifests.py"
+    kube = {key for key, (_, group, _, _) in CALLS.items() if group != MESH}  # Chaos Mesh's: the test below
+    assert typed | set(custom) == kube, "update CALLS here and the grants in agent/deploy/rbac.py"
 
 
 def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) -> None:
@@ -272,7 +280,7 @@ def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) ->
         if WRITE_VERBS & set(rule["verbs"]):
             assert obj["kind"] == "Role" and obj["metadata"]["namespace"] in settings.policy.namespaces
             # outside Litmus's group only the chaos pods of an ended engine are deleted (retention sweep)
-            assert rule["apiGroups"] == [LITMUS] or (
+            assert rule["apiGroups"] in ([LITMUS], [MESH]) or (
                 rule["apiGroups"] == [""] and rule["resources"] == ["pods"] and WRITE_VERBS & set(rule["verbs"]) == {"delete"}
             ), rule
     used = {(verb, group, resource) for verb, group, resource, where in CALLS.values() if where != "all-namespaces"}
@@ -287,6 +295,17 @@ def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) ->
         for namespace in scopes[where]:
             assert grants(objects, verb, group, resource, namespace), (verb, group, resource, namespace)
         assert where == "cluster" or not grants(objects, verb, group, resource, "kube-system")
+
+
+def test_the_chaos_mesh_calls_are_the_ones_granted() -> None:
+    """ChaosMeshBackend's calls (the plural comes from chaos_mesh.PLURALS: every kind the agent renders)."""
+    from agent.engines import chaos_mesh
+
+    source = (ROOT / "agent/adapters/chaos_backends.py").read_text(encoding="utf-8")
+    called = set(re.findall(r"self\._custom\.(\w+)\(", source))
+    assert called == set(MESH_METHODS)
+    assert set(chaos_mesh.PLURALS.values()) == {"podchaos", "networkchaos", "stresschaos"}
+    assert re.findall(r"self\._ext\.(\w+)\(", source) == ["list_custom_resource_definition"]  # granted cluster-wide
 
 
 def test_the_rbac_grants_exactly_what_the_adapter_calls(settings: Settings) -> None:

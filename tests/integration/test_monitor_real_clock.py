@@ -19,7 +19,7 @@ from agent.adapters.audit_file import MemoryAuditLog
 from agent.adapters.clock import SystemClock
 from agent.adapters.kube import connect
 from agent.adapters.terminal import TerminalNotifier
-from agent.adapters.twin import TwinMetrics
+from agent.adapters.twin import TwinMetrics, stack_exports
 from agent.config import load_settings
 from agent.models import AuditEntry, Decision
 from agent.ports import Deps
@@ -58,7 +58,7 @@ def test_a_hung_api_is_noticed_and_the_stop_sent_within_the_grace_on_the_real_cl
     with TwinServer(tmp_path / "twin.json", speed=1.0) as twin:
         audit, clock = StopSeen(), SystemClock()
         deps = Deps(
-            settings=settings, clock=clock, audit=audit, metrics=TwinMetrics(twin.url),
+            settings=settings, clock=clock, audit=audit, metrics=TwinMetrics(twin.url, exports=stack_exports(settings)),
             cluster=AuditedCluster(connect(host=twin.url, kubeconfig=None, context=None, retry=retry_policy(settings)),
                                    audit, clock),
             notifier=TerminalNotifier(Console(file=io.StringIO())), designer=OneSpec(catalogue_delete(50, duration_s=120)),

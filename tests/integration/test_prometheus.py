@@ -37,8 +37,13 @@ from agent.config import Prometheus, Settings, load_settings
 from agent.engines.litmus import render
 from agent.errors import ConfigError, MetricsUnavailable
 from agent.models import (
+    AbortThreshold,
     Decision,
+    ExperimentSpec,
+    Fault,
+    Parameters,
     Signals,
+    TargetSelector,
 )
 from agent.ports import Deps
 from agent.run.files import FileRunStore
@@ -63,6 +68,8 @@ WINDOW_S = 5  # the adapter's rate() window, real seconds (10 scrapes)
 SERVICES = ["front-end", "catalogue", "carts", "orders", "payment", "shipping", "user", "queue-master",
             "catalogue-db", "session-db"]
 APP = ["front-end", "catalogue", "carts", "orders", "payment", "shipping", "user"]  # export requests
+JAVA = {"carts", "orders", "shipping"}  # simpleclient's HTTPMonitoringInterceptor
+GO = {"catalogue", "payment", "user"}  # weaveworks/common's middleware.Instrument
 
 
 @dataclass
@@ -121,11 +128,17 @@ def test_prometheus_sees_every_target_up(stack: Stack) -> None:
     startup = stack.prometheus.startup
     print(f"\nPrometheus: ready {startup.ready_s:.2f} s, first up==1 {startup.first_up_s:.2f} s, "
           f"all {stack.prometheus.targets} up {startup.all_up_s:.2f} s after start")
-    up = stack.prometheus.query("up")
-    assert len(up) == stack.prometheus.targets and all(s["value"][1] == "1" for s in up)  # type: ignore[index]
-    endpoints = [s["metric"] for s in up if s["metric"]["job"] == "kubernetes-service-endpoints"]  # type: ignore[index]
-    assert set(APP) <= {m["name"] for m in endpoints}  # type: ignore[index]
-    assert {m["kubernetes_namespace"] for m in endpoints} == {NS}  # type: ignore[index]
+    up = {str(s["metric"].get("name", s["metric"]["job"])): s["value"][1]  # type: ignore[union-attr,index]
+          for s in stack.prometheus.query("up")}
+    assert len(up) == stack.prometheus.targets
+    # queue-master's /metrics is Spring Boot's actuator JSON: Prometheus cannot parse it, as upstream
+    assert up.pop("queue-master") == "0" and set(up.values()) == {"1"}, up
+    assert set(APP) | {"rabbitmq"} <= set(up)
+    assert {str(s["metric"]["kubernetes_namespace"]) for s in  # type: ignore[index]
+            stack.prometheus.query('up{job="kubernetes-service-endpoints"}')} == {NS}
+    # the rabbitmq target is the kbudde/rabbitmq-exporter sidecar: rabbitmq_* series, no requests
+    assert [s["value"][1] for s in stack.prometheus.query('rabbitmq_up{name="rabbitmq"}')] == ["1"]  # type: ignore[index]
+    assert not stack.prometheus.query('request_duration_seconds_count{name=~"rabbitmq|queue-master|.*-db"}')
 
 
 def test_adapter_reads_the_twins_signals_within_tolerance(stack: Stack) -> None:
@@ -139,25 +152,86 @@ def test_adapter_reads_the_twins_signals_within_tolerance(stack: Stack) -> None:
         if name not in APP:  # no request_duration_seconds: not measured, not 0
             assert got.error_rate_pct is None and got.latency_p95_ms is None, name
             continue
-        assert got.error_rate_pct == pytest.approx(want["error_rate_pct"], abs=0.15), name
+        if name in JAVA:  # postHandle records successes only: a silent 0 %, whatever fails
+            assert got.error_rate_pct == 0.0 < want["error_rate_pct"], name
+        else:
+            assert got.error_rate_pct == pytest.approx(want["error_rate_pct"], abs=0.15), name
         # default buckets cannot say less than 0.95 * 5 ms (payment's p95 is ~3 ms)
-        assert got.latency_p95_ms == pytest.approx(max(want["latency_p95_ms"], 4.75), rel=0.08), name
+        expected = max(want["latency_p95_ms"], 4.75)
+        if name in GO:  # kubelet's /health probes (~0.67/s, ~1 ms) are in the adapter's p95, as upstream
+            assert got.latency_p95_ms is not None and 0.7 * expected < got.latency_p95_ms <= expected * 1.08, name
+            [served] = stack.prometheus.query(
+                "1000 * histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket"
+                f'{{name="{name}",route!~"health|metrics"}}[{WINDOW_S}s])))')
+            assert float(served["value"][1]) == pytest.approx(expected, rel=0.08), name  # type: ignore[index]
+        else:
+            assert got.latency_p95_ms == pytest.approx(expected, rel=0.08), name
 
 
-def test_pod_delete_raises_catalogues_error_rate(stack: Stack) -> None:
+def test_pod_delete_shows_at_the_caller_and_the_deleted_service_records_nothing(stack: Stack) -> None:
     stack.wait_healthy()
     manifest = render(catalogue_delete(duration_s=60), run_id="prom0001", service_account="litmus-admin",
                       cleanup="retain")
     stack.custom.create_namespaced_custom_object(*LITMUS, NS, "chaosengines", manifest.body())
-    before = stack.read()["catalogue"].error_rate_pct or 0.0
+    before = stack.read()["front-end"].error_rate_pct or 0.0
+    # a 2 s window: the deleted pod's last samples leave it long before the 6 s (182 virtual s) outage ends
+    short = PrometheusMetrics(stack.settings.model_copy(update={"window": "2s"}))
 
-    def risen() -> float | None:
-        now = stack.read()["catalogue"].error_rate_pct
-        return now if now is not None and now > 30 else None
+    def outage() -> dict[str, Signals] | None:
+        read = short.read(NS, ["front-end", "catalogue"])
+        edge, own = read["front-end"].error_rate_pct, read["catalogue"]
+        return read if edge is not None and edge > 10 and own.error_rate_pct is None else None
 
-    during = poll_until(risen, timeout_s=15, what="catalogue's error rate to pass 30 %")
-    assert before < 1 < during
+    # the caller records the failures; no process served catalogue's requests, so its own series
+    # stop (not measured), where the twin used to count 100 % server-side errors on a deleted pod
+    read = poll_until(outage, timeout_s=15, what="front-end's error rate past 10 % with catalogue's own gone")
+    assert before < 1 and read["catalogue"].latency_p95_ms is None
+    print(f"\ncatalogue pod-delete: front-end error {read['front-end'].error_rate_pct} %, catalogue {read['catalogue']}")
+    assert not stack.prometheus.query('request_duration_seconds_count{name="catalogue",route=~"catalogue.*"}')
     assert stack.signals()["catalogue"]["ready_replicas"] == 0  # the model agrees why
+
+
+def start_fault(stack: Stack, run_id: str, title: str, action: Fault, service: str, **parameters: int) -> None:
+    spec = ExperimentSpec(
+        title=title, description=title, action=action,
+        target_selector=TargetSelector(service=service, namespace=NS, labels={"name": service}),
+        parameters=Parameters(duration_s=120, chaos_interval_s=120, force=False, **parameters),
+        abort_threshold=AbortThreshold(service="front-end", error_rate_pct=50), expected_impact="-",
+        risk_level="low")
+    manifest = render(spec, run_id=run_id, service_account="litmus-admin", cleanup="retain")
+    stack.custom.create_namespaced_custom_object(*LITMUS, NS, "chaosengines", manifest.body())
+
+
+def test_network_latency_on_payment_shows_at_its_caller_not_in_its_own_p95(stack: Stack) -> None:
+    stack.wait_healthy()
+    start_fault(stack, "prom0003", "Payment latency", Fault.POD_NETWORK_LATENCY, "payment",
+                network_latency_ms=2000)
+
+    def slowed() -> dict[str, Signals] | None:
+        read = stack.read()
+        return read if (read["orders"].latency_p95_ms or 0) > 2000 else None
+
+    read = poll_until(slowed, timeout_s=20, what="orders' p95 past 2 s")
+    print(f"\npayment latency 2000 ms: orders p95 {read['orders'].latency_p95_ms} ms, "
+          f"payment p95 {read['payment'].latency_p95_ms} ms")
+    assert read["payment"].latency_p95_ms is not None and read["payment"].latency_p95_ms < 10  # the leaf's handler
+
+
+def test_a_killed_containers_memory_series_lingers_and_sum_counts_it_twice(stack: Stack) -> None:
+    stack.wait_healthy()
+    single = stack.read()["carts"].memory_mib
+    assert single is not None
+    start_fault(stack, "prom0004", "Carts container kill", Fault.CONTAINER_KILL, "carts")
+
+    def doubled() -> float | None:
+        memory = stack.read()["carts"].memory_mib
+        return memory if memory is not None and memory > 1.6 * single else None
+
+    memory = poll_until(doubled, timeout_s=20, what="carts' memory_mib to count the old container too")
+    ids = {str(s["metric"]["id"]) for s in stack.prometheus.query(  # type: ignore[index]
+        'container_memory_working_set_bytes{container="carts"}')}
+    print(f"\ncarts container-kill: memory_mib {single} -> {memory} ({len(ids)} container series)")
+    assert len(ids) == 2  # the killed cgroup (its last timestamp) and the new one
 
 
 class FollowClock:
@@ -351,13 +425,17 @@ def test_twin_serves_the_exposition_routes(stack: Stack) -> None:
         except urllib.error.HTTPError as e:
             return e.code, "", ""
 
+    stack.wait_healthy()
     code, kind, text = get(f"/metrics/{NS}/catalogue")
     assert (code, kind) == (200, "text/plain; version=0.0.4; charset=utf-8")
     assert 'request_duration_seconds_count{method="GET",route="catalogue",status_code="200",isWS="false"}' in text
     assert get(f"/metrics/{NS}/catalogue-db")[::2] == (200, "")  # a database exports nothing
+    code, kind, text = get(f"/metrics/{NS}/queue-master")  # Spring Boot's actuator, not Prometheus
+    assert (code, kind) == (200, "application/vnd.spring-boot.actuator.v1+json;charset=UTF-8")
+    assert json.loads(text)["uptime"] > 0
     assert get(f"/metrics/{NS}/nothing")[0] == 404 and get("/metrics/nowhere/catalogue")[0] == 404
     assert "container_cpu_usage_seconds_total{" in get("/metrics/cadvisor")[2]
-    assert f'kubernetes_namespace="{NS}",name="carts"' in get("/metrics")[2]
+    assert f'kubernetes_namespace="{NS}",name="front-end"' in get("/metrics")[2]
 
 
 def test_calls_seen_in_a_request_metric_with_a_caller_label_join_the_inventory(

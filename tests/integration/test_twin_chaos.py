@@ -185,10 +185,9 @@ def test_cpu_hog_is_capped_at_the_limit_and_slows_the_pod(twin, make_engine) -> 
 
 def test_missing_experiment_and_missing_targets_are_errors(twin, make_engine) -> None:
     twin.create_engine(make_engine("no-exp", "pod-deletion", "name=carts"))
-    assert _status(twin, "no-exp")["experiments"][0]["status"] == "ChaosExperiment Not Found"
-    failed = _result(twin, "no-exp", "pod-deletion")["status"]["experimentStatus"]
-    assert (failed["phase"], failed["verdict"]) == ("Error", "Error")
-    assert "pod-deletion" in failed["errorOutput"]["reason"]
+    # no runner without its ChaosExperiment (chaos-operator 3.18.0 chaosengine_controller.go:171-175):
+    # held initialized, no experiments[] and no ChaosResult (test_twin_litmus_lifecycle.py)
+    assert _status(twin, "no-exp") == {"engineStatus": "initialized"}
     # Litmus's own Sock Shop engines say statefulset; upstream DBs are Deployments
     twin.create_engine(make_engine("no-pods", "pod-delete", "name=carts-db",
                                    appkind="statefulset"))

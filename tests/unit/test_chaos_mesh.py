@@ -119,7 +119,7 @@ def test_fields_carry_the_parameters() -> None:
 def test_a_fault_chaos_mesh_cannot_do_is_refused_with_the_reason(fault: Fault, why: str) -> None:
     params = Parameters(duration_s=30, target_node="node-1") if fault == Fault.NODE_DRAIN else Parameters(duration_s=30)
     s = spec(action=fault, parameters=params, chaos_engine="chaos-mesh")
-    refused = [v for v in violations(s, shop(), _any_policy()) if v.rule == "chaos_engine"]
+    refused = [v for v in violations(s, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
     assert len(refused) == 1 and why in refused[0].reason and "use chaos_engine: litmus" in refused[0].reason
     with pytest.raises(ValueError, match=why):
         chaos_mesh.render(s, run_id="r1")
@@ -128,13 +128,19 @@ def test_a_fault_chaos_mesh_cannot_do_is_refused_with_the_reason(fault: Fault, w
 
 
 def test_a_parameter_chaos_mesh_has_no_field_for_is_refused() -> None:
-    s = spec(chaos_engine="chaos-mesh")  # the factory's pod-delete sets chaos_interval_s
-    reasons = [v.reason for v in violations(s, shop(), _any_policy()) if v.rule == "chaos_engine"]
+    once = spec(chaos_engine="chaos-mesh")  # the factory's pod-delete: an interval of its whole duration, one kill
+    assert once.parameters.chaos_interval_s is not None and once.parameters.chaos_interval_s >= once.parameters.duration_s
+    assert not [v for v in violations(once, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
+    s = once.model_copy(update={"parameters": once.parameters.model_copy(
+        update={"chaos_interval_s": once.parameters.duration_s // 2})})  # kills twice: needs a Schedule
+    reasons = [v.reason for v in violations(s, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
     assert reasons == ["chaos-mesh cannot run it: chaos_interval_s: a PodChaos kills once (repeating needs a "
                        "Schedule, which the agent does not make); remove it or use chaos_engine: litmus"]
     sigterm = spec(action=Fault.CONTAINER_KILL, parameters=Parameters(duration_s=30, signal="SIGTERM"),
                    chaos_engine="chaos-mesh")
-    assert any("SIGKILL" in v.reason for v in violations(sigterm, shop(), _any_policy()))
+    assert any("SIGKILL" in v.reason for v in violations(sigterm, _mesh_shop(), _any_policy()))
+    sigkill = sigterm.model_copy(update={"parameters": sigterm.parameters.model_copy(update={"signal": "SIGKILL"})})
+    assert not [v for v in violations(sigkill, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
 
 
 def test_the_spec_picks_its_backend() -> None:
@@ -165,13 +171,45 @@ def _any_policy() -> Any:
                   max_pods_affected=10)
 
 
-def test_a_chaos_mesh_spec_is_refused_for_runs_until_the_graph_drives_that_backend() -> None:
-    """Rendered and validated, but execute/monitor/recover drive Litmus only: a run must not
-    apply a Litmus engine for a spec that asked for Chaos Mesh."""
+def _mesh_shop() -> Any:
+    """The shop on a cluster that has Chaos Mesh's CRDs (inventory lists the engine)."""
+    inv = shop()
+    return inv.model_copy(update={"litmus": inv.litmus.model_copy(update={"chaos_mesh_crds": ["podchaos.chaos-mesh.org"]})})
+
+
+def test_a_chaos_mesh_spec_runs_where_chaos_mesh_is_installed_and_is_refused_where_it_is_not() -> None:
     s = spec(action=Fault.POD_NETWORK_LATENCY, parameters=Parameters(duration_s=30, network_latency_ms=100),
              chaos_engine="chaos-mesh")
-    chaos_mesh.render(s, run_id="r1")  # Chaos Mesh can do it
-    refused = [v.reason for v in violations(s, shop(), _any_policy()) if v.rule == "engine"]
-    assert refused and "not wired into the run graph" in refused[0]
+    assert not [v for v in violations(s, _mesh_shop(), _any_policy()) if v.rule in ("chaos_engine", "engine")]
+    refused = [v.reason for v in violations(s, shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert refused == ["chaos-mesh is not installed on this cluster (no podchaos.chaos-mesh.org CRD; inventory "
+                       "lists the engines); install Chaos Mesh 2.8 or use chaos_engine: litmus"]
     assert not [v for v in violations(s.model_copy(update={"chaos_engine": "litmus"}), shop(), _any_policy())
-                if v.rule == "engine"]
+                if v.rule == "chaos_engine"]
+
+
+def test_the_catalog_says_per_fault_which_engines_run_it_as_the_policy_does() -> None:
+    from agent.cli.catalog import rows
+
+    by_fault = {r.fault: r for r in rows()}
+    assert set(by_fault) == {f.value for f in Fault}
+    assert by_fault["pod-delete"].chaos_mesh == "PodChaos pod-kill" and by_fault["pod-delete"].engines == ("litmus", "chaos-mesh")
+    assert by_fault["disk-fill"].engines == ("litmus",) and "no disk fill" in by_fault["disk-fill"].chaos_mesh_gap
+    for r in rows():  # the table and the policy agree: a fault listed without Chaos Mesh is refused there, with its words
+        s = spec(action=Fault(r.fault), parameters=Parameters(duration_s=30, target_node="node-1")
+                 if r.fault == "node-drain" else Parameters(duration_s=30), chaos_engine="chaos-mesh")
+        reasons = chaos_mesh.refusals(s)
+        assert ("chaos-mesh" in r.engines) == (not reasons), (r.fault, reasons)
+        if reasons:
+            assert r.chaos_mesh_gap in reasons[0]
+
+
+@pytest.mark.parametrize(("phase", "state", "status", "finished"), [
+    ("pending", "active", "initialized", False), ("running", "active", "initialized", False),
+    ("completed", "active", "completed", True), ("stopped", "stop", "stopped", True), ("failed", "active", "completed", True),
+])
+def test_a_chaos_mesh_phase_reads_in_the_runs_engine_fields(phase: str, state: str, status: str, finished: bool) -> None:
+    from agent.engines.backend import ChaosStatus, engine_status
+
+    read = engine_status(ChaosStatus(engine="chaos-mesh", phase=phase, detail="why"))  # type: ignore[arg-type]
+    assert (read.engine_state, read.engine_status, read.finished, read.experiment_status) == (state, status, finished, "why")

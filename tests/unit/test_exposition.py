@@ -1,5 +1,6 @@
 """The twin's Prometheus exposition: text format, labels per client library, and counters that
-integrate the model over virtual time and never go backwards. Pure: a seeded state, no server."""
+integrate the model's server-side view over virtual time and never go backwards while a process
+lives. Pure: a seeded state, no server. What the series mean (test_exposition_fidelity.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ import re
 
 import pytest
 
-from twin import exposition
+from twin import exposition, traffic
 from twin.exposition import GO_BUCKETS, JAVA_BUCKETS, bucket_shares, integrate, request_rates
-from twin.model import signals
+from twin.model import served, signals
 from twin.operator import reconcile
 from twin.seed import DEFAULT_MANIFESTS, seed_state
 from twin.state import State, okey
 
 T0 = 1_800_000_000.0
 NS = "sock-shop"
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (\d+))?$")  # cAdvisor: + ms
 LABEL = re.compile(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"')
 
 
@@ -49,7 +50,8 @@ def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
             assert re.match(r"^# (HELP|TYPE) \w+ ", line), line
             continue
         match = SAMPLE.match(line)
-        assert match, f"not a sample line (or it carries a timestamp): {line!r}"
+        assert match, f"not a sample line: {line!r}"
+        assert (match.group(4) is None) == (not match.group(1).startswith("container_")), line
         labels = dict(LABEL.findall(match.group(2) or ""))
         out.append((match.group(1), labels, float(match.group(3))))
     return out
@@ -74,7 +76,7 @@ def test_bucket_shares_make_histogram_quantile_answer_the_p95(bounds: tuple[floa
 
 def test_request_rates_follow_the_call_graph(state: State) -> None:
     rates = request_rates(state.topology)
-    assert rates["front-end"] == exposition.ENTRY_RPS
+    assert rates["front-end"] == traffic.ENTRY_RPS
     assert rates["catalogue"] == pytest.approx(0.22 * 20)
     assert rates["payment"] == pytest.approx(0.11 * 20)  # every order pays
     assert rates["user"] == pytest.approx((0.22 + 0.11) * 20)  # front-end, and orders' links
@@ -93,7 +95,7 @@ def test_each_service_labels_requests_like_its_client_library(state: State) -> N
     assert {labels["method"] for _, labels, _ in node} <= {"get", "post", "delete"}  # lower-case
     assert {labels["le"] for _, labels, _ in java if "le" in labels} >= {"1.0", "7.5", "+Inf"}
     assert {labels["le"] for _, labels, _ in go if "le" in labels} >= {"1", "10", "+Inf"}
-    for quiet in ("catalogue-db", "session-db", "rabbitmq", "queue-master"):
+    for quiet in ("catalogue-db", "session-db", "queue-master"):  # rabbitmq: its exporter's series
         assert exposition.service_text(state, NS, quiet) == "", quiet
 
 
@@ -125,42 +127,50 @@ def test_all_metrics_labels_like_prometheus_and_declares_each_family_once(state:
     cpu = [labels for name, labels, _ in parsed if name == "container_cpu_usage_seconds_total"]
     pods = {p["metadata"]["name"] for key, p in state.bucket("core/v1/pods").items() if key.startswith(NS)}
     assert {labels["pod"] for labels in cpu if labels["namespace"] == NS} == pods
-    assert {labels["container"] for labels in cpu if labels["pod"].startswith("rabbitmq-")} == {"rabbitmq", ""}
+    assert {labels["container"] for labels in cpu if labels["pod"].startswith("rabbitmq-")} == {
+        "rabbitmq", "rabbitmq-exporter", ""}  # the kbudde/rabbitmq-exporter sidecar too
 
 
 def totals(state: State, service: str) -> tuple[float, float, float]:
-    """(requests, errors, CPU seconds) a service has exposed so far."""
+    """(requests, errors, CPU seconds) a service has exposed so far (its live containers' CPU)."""
     counters = state.counters[okey(NS, service)]
     requests = {status: h.buckets[-1] for status, h in counters.requests.items()}
-    return sum(requests.values()), requests.get("500", 0.0), sum(counters.cpu_seconds.values())
+    pods = {p["metadata"]["name"] for p in exposition._pods(state, NS, service)}
+    cpu = sum(c.cpu_seconds for c in state.containers.values()
+              if c.pod in pods and c.container and c.ended_at is None)
+    return sum(requests.values()), requests.get("500", 0.0), cpu
 
 
-def test_counters_integrate_the_model_and_never_go_backwards(state: State) -> None:
+def test_counters_integrate_what_each_process_served_and_never_go_backwards(state: State) -> None:
     integrate(state, NS, speed=None)
-    start = {name: totals(state, name) for name in ("front-end", "catalogue", "orders")}
-    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in start}
+    names = ("front-end", "catalogue", "orders")
+    start = {name: totals(state, name) for name in names}
+    expected = {name: [0.0, 0.0, 0.0] for name in names}  # requests, errors, CPU seconds
+    rates = request_rates(state.topology)
     key = next(k for k, p in state.bucket("core/v1/pods").items() if k.startswith(f"{NS}/catalogue-")
                and not k.startswith(f"{NS}/catalogue-db"))
     previous = dict(start)
     for step in range(30):
-        if step == 10:  # catalogue's pod restarts: NotReady for 100 s, every request fails
+        if step == 10:  # catalogue's pod restarts: NotReady for 100 s, nobody serves its requests
             state.pods[key] = state.pods[key].model_copy(
                 update={"ready_at": state.now + 100, "process_ready_at": state.now + 10})
         advance(state, 10)
-        model = signals(state, NS, state.now)
-        for name in start:
+        views, model = served(state, NS, state.now), signals(state, NS, state.now)
+        for name in names:
             now = totals(state, name)
             assert all(a >= b for a, b in zip(now, previous[name], strict=True)), (name, step)
             previous[name] = now
-            seen[name].append((model[name].error_rate_pct, model[name].cpu_millicores))
-    for name, (requests0, errors0, cpu0) in start.items():
-        requests, errors, cpu = totals(state, name)
-        assert requests - requests0 == pytest.approx(request_rates(state.topology)[name] * 300)
-        mean_error = sum(e for e, _ in seen[name]) / len(seen[name])
-        assert 100 * (errors - errors0) / (requests - requests0) == pytest.approx(mean_error, rel=1e-6)
-        mean_cpu = sum(c for _, c in seen[name]) / len(seen[name])
-        assert (cpu - cpu0) / 300 * 1000 == pytest.approx(mean_cpu, rel=1e-6)
-    assert max(e for e, _ in seen["catalogue"]) == 100.0  # the outage is in there
+            n = rates[name] * views[name].share * 10
+            failed = n * views[name].error_rate_pct / 100
+            java = name == "orders"  # records successes only
+            expected[name][0] += n - failed if java else n
+            expected[name][1] += 0.0 if java else failed
+            expected[name][2] += model[name].cpu_millicores / 1000 * 10
+    for name, before in start.items():
+        grown = [a - b for a, b in zip(totals(state, name), before, strict=True)]
+        assert grown == pytest.approx(expected[name], rel=1e-6, abs=1e-9), name
+    assert expected["catalogue"][0] == pytest.approx(rates["catalogue"] * 210)  # 9 steps unserved
+    assert expected["front-end"][1] > 0.2 * rates["front-end"] * 100  # its caller's errors instead
 
 
 def test_speed_divides_every_counter_so_rates_are_per_real_second(state: State) -> None:

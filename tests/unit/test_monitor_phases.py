@@ -200,11 +200,22 @@ def test_kubernetes_api_loss_counts_from_its_last_answer() -> None:
 
 
 def test_overrun_past_the_planned_end_and_its_grace_aborts() -> None:
-    assert tick(RUNNING, seen(180), s=180).steps == ()  # planned end 60 s + grace 120 s
-    d = tick(RUNNING, seen(181), s=181)
+    injecting = EngineRead(status=ACTIVE.model_copy(update={"experiment_status": "Running", "phase": "Running"}))
+    assert tick(RUNNING, seen(180), injecting, s=180).steps == ()  # planned end 60 s + grace 120 s
+    d = tick(RUNNING, seen(181), injecting, s=181)
     assert kinds(d) == ["overrun", "STOP"] and d.steps[0] == Note(
         "overrun", "still initialized 121 s after its planned end")
     assert d.after.reason == "chaos outlived its planned duration of 60 s by 121 s"
+
+
+def test_an_engine_whose_runner_never_started_is_said_to_have_never_started() -> None:
+    # initialized, no experiments[] status, no ChaosResult: what chaos-operator 3.18.0 leaves when the
+    # engine's ChaosExperiment is missing (chaosengine_controller.go:171-175)
+    d = tick(RUNNING, seen(181), s=181)
+    assert kinds(d) == ["overrun", "STOP"]
+    assert d.after.reason is not None and d.after.reason.startswith(
+        f"the chaos never started: {PLAN.engine} still initialized with no experiment status 121 s after its planned end")
+    assert "ChaosExperiment is found in its namespace" in d.after.reason and d.steps[0].detail == d.after.reason
 
 
 def test_a_finished_engine_is_no_overrun() -> None:

@@ -27,7 +27,9 @@ def test_single_replica_with_long_readiness_delay_beats_a_redundant_service() ->
     slow = deletes[order.index("slow")].spec
     assert "readiness delay 180 s" in slow.rationale and "single replica" in slow.rationale
     assert slow.hypothesis and slow.hypothesis.recovery_s == 183  # go start ~3 s + 180 s delay
-    assert slow.hypothesis.expected[0].peak == 100.0
+    # Its only pod gone, slow records nothing: its readiness falls and its caller (web) shows the errors.
+    assert [(e.service, e.signal, e.op, e.peak, e.of) for e in slow.hypothesis.expected] == [
+        ("slow", "ready_replicas", "at_most", 0.0, None), ("web", "error_rate_pct", "at_least", 2.0, "slow")]
     api = deletes[order.index("api")].spec
     assert "2 replicas should absorb one pod" in api.rationale
     assert api.hypothesis and api.hypothesis.affected_services == ["api"]

@@ -162,3 +162,15 @@ def test_the_monitor_notes_a_return_to_the_band_while_chaos_still_runs() -> None
     end = decide(done.after, Reading(Sample(tick=10, at=T0 + timedelta(seconds=64), services=CALM)), active, who=None,
                  now=T0 + timedelta(seconds=64), plan=plan)
     assert end.after.phase == "done" and end.steps == ()  # already noted during chaos: no second event
+
+
+def test_a_rate_window_lag_is_allowed_for_but_never_hides_a_recovery_beyond_it() -> None:
+    """Back at T+20s through a 10 s rate window: the errors may have stopped up to 10 s earlier,
+    so a 10 s prediction is not refuted; a 2 s one still is (20 - 2 - 10 > 2 x 1.2)."""
+    samples = run(Clock(), tick_s=2, until_s=60, off={"web": {"error_rate_pct": 45}}, off_for=(1, 20))
+    s = spec(hypothesis=hypothesis(10))
+    assert finding(s, events(ended_s=30), None, samples).verdict == "refuted"  # type: ignore[union-attr]
+    lagged = finding(s, events(ended_s=30), None, samples, lag_s=10)
+    assert lagged is not None and (lagged.observed_s, lagged.verdict, lagged.lag_s) == (20.0, "confirmed", 10)
+    assert finding(s.model_copy(update={"hypothesis": hypothesis(2)}), events(ended_s=30), None, samples,
+                   lag_s=10).verdict == "refuted"  # type: ignore[union-attr]
