@@ -43,6 +43,7 @@ class ClusterBinding(BaseModel):
 
     twin: bool = False
     manifests: list[str] | None = None  # None: the upstream Sock Shop manifests
+    cluster: str | None = None  # its name in stack.yaml's clusters: (None: the first, or the k8s section)
 
 
 def twin_state_path(settings: Settings, binding: ClusterBinding) -> Path:
@@ -136,9 +137,11 @@ def open_deps(
 
     ``realtime`` paces the twin's virtual clock at ``twin.speed``; tests pass False.
     """
+    from agent.config.clusters import settings_for
     from agent.run.switch import LivePolicy
     from agent.wire.chaos import with_engines
 
+    settings = settings_for(settings, binding.cluster)  # one cluster of clusters: (none listed: as it is)
     with open_store(settings) as store, _open_deps(settings, binding, store, console=console, realtime=realtime) as deps:
         yield with_engines(replace(deps, policy_source=LivePolicy(settings, store)), twin=binding.twin)
 
@@ -149,9 +152,11 @@ def _open_deps(
 ) -> Iterator[Deps]:
     from agent.adapters.kube import connect
     from agent.run.audited import AuditedCluster
+    from agent.wire.clusters import on_cluster
     from agent.wire.journey import with_journey
 
-    notifier, designer, audit = build_notifier(settings, store, console), build_designer(settings), build_audit(settings, store)
+    notifier, designer = build_notifier(settings, store, console), build_designer(settings)
+    audit = on_cluster(build_audit(settings, store), settings.cluster)  # every entry names the cluster
     if not binding.twin:
         from agent.adapters.clock import SystemClock
         from agent.adapters.prometheus import PrometheusCalls, PrometheusMetrics

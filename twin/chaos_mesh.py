@@ -1,8 +1,12 @@
 """Chaos Mesh (2.8) on the twin: its CRDs, and its controller emulated over virtual time.
 
 A twin started with Chaos Mesh (``TwinServer(chaos_mesh=True)``) has upstream's CRDs for PodChaos,
-NetworkChaos and StressChaos (``data/chaos-mesh``, v2.8.3), so the API server validates those
+NetworkChaos, StressChaos and DNSChaos (``data/chaos-mesh``, v2.8.3), so the API server validates those
 objects against their schema; the ``chaos-mesh.org`` group is served only while they are installed.
+The first install also adds what Helm's ``dnsServer.create`` (on by default) does for DNSChaos: the
+Service ``chaos-mesh/chaos-mesh-dns-server``. Without it a DNSChaos fails at injection, as upstream's
+controller does when it cannot get that Service. Its ``patterns`` reach the twin's DNS model as
+Litmus's TARGET_HOSTNAMES, each less a trailing ``.*`` (a name matches by its first label there).
 
 The controller does to pods what the Litmus operator does for the same fault: every kind/action
 maps to a fault of ``twin.faults.SIMULATIONS`` (``FAULTS``), and a run is a ``FaultRun`` like a
@@ -19,6 +23,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from twin.builtin_workloads import prepare_service
 from twin.faults import SIMULATIONS, act
 from twin.records import touch
 from twin.state import FaultRun, KObj, State, okey, rfc3339
@@ -29,21 +34,26 @@ from twin.workloads import stamp
 GROUP = "chaos-mesh.org"
 CRD_DIR = Path(__file__).parent / "data" / "chaos-mesh"
 CRD_KEY = "apiextensions.k8s.io/v1/customresourcedefinitions"
-KINDS = {"PodChaos": "podchaos", "NetworkChaos": "networkchaos", "StressChaos": "stresschaos"}
+KINDS = {"PodChaos": "podchaos", "NetworkChaos": "networkchaos", "StressChaos": "stresschaos",
+         "DNSChaos": "dnschaos"}
+DNS_NAMESPACE, DNS_SERVER = "chaos-mesh", "chaos-mesh-dns-server"  # Helm's release namespace, dnsServer.name
+SERVICE_KEY, NAMESPACE_KEY = "core/v1/services", "core/v1/namespaces"
 PAUSE = "experiment.chaos-mesh.org/pause"
 # (kind, spec.action or the stressor) -> the Litmus fault the twin simulates the same way
 FAULTS = {("PodChaos", "pod-kill"): "pod-delete", ("PodChaos", "container-kill"): "container-kill",
           ("NetworkChaos", "delay"): "pod-network-latency", ("NetworkChaos", "loss"): "pod-network-loss",
           ("NetworkChaos", "corrupt"): "pod-network-corruption",
           ("NetworkChaos", "duplicate"): "pod-network-duplication",
-          ("StressChaos", "cpu"): "pod-cpu-hog", ("StressChaos", "memory"): "pod-memory-hog"}
+          ("StressChaos", "cpu"): "pod-cpu-hog", ("StressChaos", "memory"): "pod-memory-hog",
+          ("DNSChaos", "error"): "pod-dns-error"}
 FOREVER_S = 10 * 365 * 86400.0  # no spec.duration: it runs until paused or deleted
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def install(state: State, t: float) -> bool:
-    """Install upstream's CRDs (``kubectl apply -f config/crd/bases``) once; whether any was new."""
+def install(state: State, t: float, *, dns_server: bool = True) -> bool:
+    """Install upstream's CRDs (``kubectl apply -f config/crd/bases``) once, and on the first install the DNS
+    server's Service unless ``dns_server`` is False; whether anything was new."""
     changed = False
     for crd in (doc for path in sorted(CRD_DIR.glob("*.yaml")) for doc in load_yaml_documents(path)):
         key = okey("", crd["metadata"]["name"])
@@ -52,7 +62,29 @@ def install(state: State, t: float) -> bool:
                              "conditions": [{"type": "Established", "status": "True"}]}
             state.bucket(CRD_KEY)[key] = stamp(state, crd, t)
             changed = True
+    if changed and dns_server and okey(DNS_NAMESPACE, DNS_SERVER) not in state.bucket(SERVICE_KEY):
+        _install_dns_server(state, t)
     return changed
+
+
+def _install_dns_server(state: State, t: float) -> None:
+    """The chaos-mesh namespace and the DNS server's Service as Helm's chart writes them (its pods are not run)."""
+    if okey("", DNS_NAMESPACE) not in state.bucket(NAMESPACE_KEY):
+        state.bucket(NAMESPACE_KEY)[okey("", DNS_NAMESPACE)] = stamp(state, {
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": DNS_NAMESPACE, "labels": {"kubernetes.io/metadata.name": DNS_NAMESPACE}},
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}, t)
+    chart = {"app.kubernetes.io/name": "chaos-mesh", "app.kubernetes.io/instance": "chaos-mesh"}
+    service: KObj = {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": DNS_SERVER, "namespace": DNS_NAMESPACE,
+        "labels": {**chart, "app.kubernetes.io/component": "dns-server"}},
+        "spec": {"selector": {**chart, "app.kubernetes.io/component": "chaos-dns-server"}, "ports": [
+            {"name": "dns", "port": 53, "targetPort": 5353, "protocol": "UDP"},
+            {"name": "dns-tcp", "port": 53, "targetPort": 5353, "protocol": "TCP"},
+            {"name": "metrics", "port": 9153, "protocol": "TCP"}, {"name": "grpc", "port": 9288, "protocol": "TCP"}]}}
+    rng = state.rng("cluster-ip")
+    prepare_service(service, lambda: f"10.96.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+    state.bucket(SERVICE_KEY)[okey(DNS_NAMESPACE, DNS_SERVER)] = stamp(state, service, t)
 
 
 def served(state: State) -> bool:
@@ -113,6 +145,8 @@ def _start(state: State, kind: str, obj: KObj) -> bool:
         namespace = (selector.get("namespaces") or [meta["namespace"]])[0]
         target_of = {"metadata": {"namespace": namespace}, "spec": {"appinfo": {"appns": namespace, "applabel": labels}}}
         run.targets = select_targets(state, target_of, run.params, f"targets/{meta['uid']}")
+        if kind == "DNSChaos" and okey(DNS_NAMESPACE, DNS_SERVER) not in state.bucket(SERVICE_KEY):
+            raise FaultError("GENERIC_ERROR", f'services "{DNS_SERVER}" not found')  # upstream's getService error
     except FaultError as error:
         run.phase, run.stopped_at = "error", t
         run.log(t, f"{meta['name']}: {error.reason}")
@@ -166,6 +200,8 @@ def _params(kind: str, spec: KObj) -> dict[str, str]:
                        ("duplicate", "NETWORK_PACKET_DUPLICATION_PERCENTAGE")):
         if (block := spec.get(field)) is not None:
             params[env] = str(block.get(field, "0"))
+    if patterns := spec.get("patterns"):  # DNSChaos; none: every name, as an empty TARGET_HOSTNAMES
+        params["TARGET_HOSTNAMES"] = ",".join(dict.fromkeys(str(p).removesuffix(".*") for p in patterns))
     stressors = spec.get("stressors") or {}
     if cpu := stressors.get("cpu"):
         params |= {"CPU_CORES": str(cpu.get("workers", 1)), "CPU_LOAD": str(cpu.get("load", 100))}

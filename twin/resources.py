@@ -105,7 +105,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(LITMUS, "v1alpha1", "chaosresults", "chaosresult", "ChaosResult", True,
              CUSTOM_VERBS),
     *(Resource(CHAOS_MESH, "v1alpha1", plural, plural, kind, True, CUSTOM_VERBS)
-      for kind, plural in (("PodChaos", "podchaos"), ("NetworkChaos", "networkchaos"), ("StressChaos", "stresschaos"))),
+      for kind, plural in (("PodChaos", "podchaos"), ("NetworkChaos", "networkchaos"), ("StressChaos", "stresschaos"),
+                           ("DNSChaos", "dnschaos"))),
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("apps", "v1"), (RBAC, "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),

@@ -146,14 +146,16 @@ class TwinServer:
         broken_engines: Every ChaosEngine reports Running and Pass but injects nothing
             (``twin.chaos_pods``; also ``POST /twin/v1/litmus/broken``).
         chaos_mesh: Install Chaos Mesh too (its CRDs; its controller is ``twin.chaos_mesh``).
+        chaos_mesh_dns: With Chaos Mesh, its DNS server's Service too (Helm ``dnsServer.create``, the
+            default); False: none, so DNSChaos fails as it does upstream without it.
     """
 
     def __init__(self, state_path: Path, manifests: Sequence[Path] | None = None, *,
                  port: int = 0, seed: int = 42, speed: float | None = None,
                  start_time: float | None = None, timeout_s: float = 10.0,
                  workers: int = 32, without: Iterable[str] = (), broken_engines: bool = False,
-                 chaos_mesh: bool = False) -> None:
-        self.chaos_mesh = chaos_mesh
+                 chaos_mesh: bool = False, chaos_mesh_dns: bool = True) -> None:
+        self.chaos_mesh, self.chaos_mesh_dns = chaos_mesh, chaos_mesh_dns
         self.without = check_pieces(without)
         self.broken_engines = broken_engines
         chosen = tuple(Path(m) for m in manifests) if manifests else DEFAULT_MANIFESTS
@@ -212,7 +214,7 @@ class TwinServer:
             return self.url
         with self._store.transaction() as tx:  # creates the state file now, so a second process finds it
             tx.dirty |= remove(tx.state, self.without)
-            tx.dirty |= self.chaos_mesh and install_chaos_mesh(tx.state, tx.state.now)
+            tx.dirty |= self.chaos_mesh and install_chaos_mesh(tx.state, tx.state.now, dns_server=self.chaos_mesh_dns)
             if self.broken_engines and not tx.state.broken_engines:
                 tx.state.broken_engines = tx.dirty = True
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self._store, self._speed,

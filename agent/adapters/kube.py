@@ -36,6 +36,7 @@ from agent.adapters.kube_json import (
     ServiceJson,
     WorkloadJson,
 )
+from agent.engines.chaos_mesh import DNS_NAMESPACE, DNS_SERVER, PLURALS
 from agent.engines.chaos_mesh import GROUP as MESH_GROUP
 from agent.engines.litmus import API_VERSION, MANAGED_BY, ChaosEngineManifest, result_name
 from agent.errors import (
@@ -129,7 +130,7 @@ class KubeCluster(EngineCleanup):
             pods=pods,
             litmus=LitmusInstall(
                 crds=(crds := self._crds())[GROUP], experiments={ns: self._experiments(ns) for ns in namespaces},
-                chaos_mesh_crds=crds[MESH_GROUP],
+                chaos_mesh_crds=crds[MESH_GROUP], chaos_mesh_dns_server=self._dns_server(crds[MESH_GROUP]),
             ),
         )
 
@@ -173,6 +174,21 @@ class KubeCluster(EngineCleanup):
             "list CustomResourceDefinitions",
         )
         return {g: sorted(c.metadata.name for c in crds.items if c.spec.group == g) for g in (GROUP, MESH_GROUP)}
+
+    def _dns_server(self, mesh_crds: list[str]) -> bool | None:
+        """Whether Chaos Mesh's DNS server Service exists (DNSChaos needs it); None when no DNSChaos CRD
+        needs it or the agent may not read it (``manifests`` grants that with engines.default: chaos-mesh)."""
+        if f"{PLURALS['DNSChaos']}.{MESH_GROUP}" not in mesh_crds:
+            return None
+        try:
+            self._call(lambda: self._core.read_namespaced_service(
+                DNS_SERVER, DNS_NAMESPACE, _request_timeout=self._timeout),
+                f"get Service {DNS_NAMESPACE}/{DNS_SERVER}")
+        except NotFound:
+            return False
+        except Forbidden:
+            return None
+        return True
 
     def _experiments(self, namespace: str) -> list[str]:
         try:

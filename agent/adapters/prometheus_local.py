@@ -113,9 +113,11 @@ class LocalPrometheus:
         root: Where its temporary directory (config, TSDB, log) is made.
     """
 
-    def __init__(self, binary: str, twin_url: str, clock: Clock, *, lookback_s: float, root: Path) -> None:
+    def __init__(self, binary: str, twin_url: str, clock: Clock, *, lookback_s: float, root: Path,
+                 scheme: str = "manifests-monitoring") -> None:
         self.url = f"http://127.0.0.1:{_free_port()}"
         self._binary, self._twin, self._clock, self._lookback_s = binary, twin_url.rstrip("/"), clock, lookback_s
+        self._scheme = scheme
         self._root = root
         self._dir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -135,7 +137,8 @@ class LocalPrometheus:
         """Write the config and start the process (returns at once; :meth:`wait_up` waits)."""
         # whole seconds: range queries ask at whole seconds (prometheus-api-client rounds), so ticks stay aligned
         self.shift_s = float(round(self._clock.now().timestamp() - time.time() + LAG_S))
-        config = scrape_config(self._twin, twin_services(self._twin), interval=INTERVAL, shift_s=self.shift_s)
+        config = scrape_config(self._twin, twin_services(self._twin), interval=INTERVAL, shift_s=self.shift_s,
+                               scheme=self._scheme)
         self._root.mkdir(parents=True, exist_ok=True)
         self._dir = Path(tempfile.mkdtemp(prefix="chaos-advisor-prometheus-", dir=self._root))
         (self._dir / "prometheus.yml").write_text(config)
@@ -240,6 +243,12 @@ class ScrapedMetrics:
         self._fresh()
         return self.metrics.read(namespace, services)
 
+    def ready(self) -> PrometheusMetrics:
+        """The queries once Prometheus is up, warm and freshly scraped (the doctor reads its presets so)."""
+        self._warm_up()
+        self._fresh()
+        return self.metrics
+
     def range(self, namespace: str, services: list[str], start: datetime, end: datetime) -> MetricsRange:
         self._started()
         return self.metrics.range(namespace, services, start, end)
@@ -278,7 +287,8 @@ def local_prometheus(binary: str, twin_url: str, clock: Clock, settings: Prometh
     """A private Prometheus over the twin for the block; ``settings``: the stack's queries (its
     ``url`` replaced); ``poll_s``: the monitor's tick, which sizes the lookback and the range step;
     ``root``: where its temporary directory goes (removed after; left behind only by a SIGKILL)."""
-    local = LocalPrometheus(binary, twin_url, clock, lookback_s=max(5 * poll_s, 10.0), root=root)
+    local = LocalPrometheus(binary, twin_url, clock, lookback_s=max(5 * poll_s, 10.0), root=root,
+                            scheme=settings.preset)  # labelled as the stack's preset expects
     window_s = WINDOW_TICKS * poll_s  # this Prometheus scrapes about once a tick: the stack's window is a cluster's
     try:
         # its timeline: at start

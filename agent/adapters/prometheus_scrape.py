@@ -80,18 +80,38 @@ def _endpoint(service: _Meta) -> dict[str, str]:
     }
 
 
+_KEEP: dict[str, object] = {"source_labels": ["__meta_kubernetes_service_annotation_prometheus_io_scrape"], "action": "keep", "regex": "true"}
+_LABELMAP: dict[str, object] = {"action": "labelmap", "regex": "__meta_kubernetes_service_label_(.+)"}
+
+
+def _to(source: str, target: str) -> dict[str, object]:
+    return {"source_labels": [source], "action": "replace", "target_label": target}
+
+
 # manifests-monitoring's kubernetes-service-endpoints relabelling (see the module docstring)
-RELABEL = [
-    {"source_labels": ["__meta_kubernetes_service_annotation_prometheus_io_scrape"], "action": "keep", "regex": "true"},
-    {"action": "labelmap", "regex": "__meta_kubernetes_service_label_(.+)"},
-    {"source_labels": ["__meta_kubernetes_namespace"], "action": "replace", "target_label": "kubernetes_namespace"},
-    {"source_labels": ["__meta_kubernetes_service_name"], "action": "replace", "target_label": "kubernetes_name"},
-]
+RELABEL = [_KEEP, _LABELMAP, _to("__meta_kubernetes_namespace", "kubernetes_namespace"),
+           _to("__meta_kubernetes_service_name", "kubernetes_name")]
+# Each label preset's scheme (agent.config.presets), so `preset:` in stack.yaml meets on the twin the
+# labels it meets on a cluster. kube-prometheus: a ServiceMonitor's target labels, honor_labels false
+# (the app's own `service` becomes `exported_service`); helm: the prometheus chart's
+# kubernetes-service-endpoints job, honor_labels true.
+SCHEMES: dict[str, tuple[list[dict[str, object]], bool]] = {
+    "manifests-monitoring": (RELABEL, False),
+    "kube-prometheus": ([_KEEP, _to("__meta_kubernetes_namespace", "namespace"),
+                         _to("__meta_kubernetes_service_name", "service"),
+                         _to("__meta_kubernetes_service_name", "job"),
+                         {"action": "replace", "target_label": "endpoint", "replacement": "http"}], False),
+    "helm": ([_KEEP, _LABELMAP, _to("__meta_kubernetes_namespace", "namespace"),
+              _to("__meta_kubernetes_service_name", "service")], True),
+}
 
 
-def scrape_config(twin_url: str, services: list[_Meta], *, interval: str, shift_s: float) -> str:
-    """prometheus.yml for the twin at ``twin_url``: its annotated Services, cAdvisor and
-    kube-state-metrics, every scrape stamped on the twin's clock moved back by ``shift_s``."""
+def scrape_config(twin_url: str, services: list[_Meta], *, interval: str, shift_s: float,
+                  scheme: str = "manifests-monitoring") -> str:
+    """prometheus.yml for the twin at ``twin_url``: its annotated Services labelled as the preset
+    ``scheme``'s setup labels them, cAdvisor and kube-state-metrics, every scrape stamped on the
+    twin's clock moved back by ``shift_s``."""
+    relabel, honor = SCHEMES[scheme]
     address = urlsplit(twin_url).netloc
     def params() -> dict[str, list[str]]:  # a new object each time: no YAML aliases
         return {"timestamps": ["virtual"], "shift_s": [f"{shift_s:.3f}"]}
@@ -105,7 +125,7 @@ def scrape_config(twin_url: str, services: list[_Meta], *, interval: str, shift_
         "global": {"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval},
         "scrape_configs": [
             {"job_name": "kubernetes-service-endpoints", "params": params(), "static_configs": endpoints,
-             "relabel_configs": RELABEL},
+             "honor_labels": honor, "relabel_configs": relabel},
             static("kubernetes-cadvisor", "/metrics/cadvisor"),
             static("kube-state-metrics", "/metrics/kube-state-metrics"),
         ],

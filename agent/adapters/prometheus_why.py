@@ -85,7 +85,9 @@ class Diagnosis:
 
     def _ask(self, query: str) -> object:
         try:
-            return self.metrics._client.custom_query(query)
+            line = self.metrics.timeline  # a private Prometheus on the twin's clock: ask at the run's time
+            at = None if line is None else {"time": f"{line.at(line.clock.now()):.3f}"}
+            return self.metrics._client.custom_query(query, params=at)
         except (PrometheusApiClientException, requests.RequestException, ValueError, KeyError, TypeError) as e:
             raise MetricsUnavailable(f"Prometheus at {self.metrics.url}, {query}: {type(e).__name__}: {e}") from e
 

@@ -42,12 +42,14 @@ def table(entries: list[AuditEntry], *, title: str) -> Table:
     from rich.table import Table
 
     t = Table(title=title)
-    for column in ("when (UTC)", "run clock", "run", "who", "action", "what", "result"):
+    clusters = any(e.cluster for e in entries)  # a column only where stack.yaml lists clusters
+    for column in ("when (UTC)", "run clock", "run", *(["cluster"] if clusters else []), "who", "action", "what", "result"):
         t.add_column(column, overflow="fold")
     for e in entries:
         who = f"{e.channel}:{e.who}" if e.channel else e.who
         result = e.result if e.result == "ok" else f"[red]{e.result}[/red]"
-        t.add_row(_when(e.at), _when(e.run_at), e.run_id, who, e.action, e.what, result)
+        t.add_row(_when(e.at), _when(e.run_at), e.run_id, *([e.cluster or "-"] if clusters else []), who, e.action, e.what,
+                  result)
     return t
 
 

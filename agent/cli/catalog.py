@@ -22,6 +22,7 @@ class CatalogRow:
     litmus: str  # the ChaosExperiment Litmus runs
     chaos_mesh: str | None  # "<Kind> <action>", None when Chaos Mesh cannot run it
     chaos_mesh_gap: str = ""  # why not, when it cannot
+    chaos_mesh_needs: str = ""  # what it needs besides the CRD, when it can (DNSChaos: Chaos Mesh's DNS server)
     engines: tuple[str, ...] = ()  # chaos_engine values that can run it
 
 
@@ -40,6 +41,7 @@ def rows() -> list[CatalogRow]:
         gap = "" if mesh else chaos_mesh.GAPS.get(fault.value, f"Chaos Mesh has no counterpart of {fault.value}")
         out.append(CatalogRow(fault=fault.value, tests=entry.tests, risk=entry.risk, litmus=entry.name,
                               chaos_mesh=f"{mesh.kind} {mesh.action}" if mesh else None, chaos_mesh_gap=gap,
+                              chaos_mesh_needs=chaos_mesh.NEEDS.get(mesh.kind, "") if mesh else "",
                               engines=("litmus", "chaos-mesh") if mesh else ("litmus",)))
     return out
 
@@ -60,5 +62,6 @@ def catalog(output_format: FormatOpt = Format.TABLE) -> None:
         table.add_column(column)
     for r in found:
         table.add_row(r.fault, r.tests, r.risk, f"yes ({r.litmus})",
-                      f"yes ({r.chaos_mesh})" if r.chaos_mesh else f"no: {r.chaos_mesh_gap}")
+                      f"yes ({'; '.join(filter(None, (r.chaos_mesh, r.chaos_mesh_needs)))})" if r.chaos_mesh
+                      else f"no: {r.chaos_mesh_gap}")
     console.print(table)

@@ -92,14 +92,15 @@ def load_config(path: Path) -> Settings:
     return load_settings(path)
 
 
-def cluster_binding(twin: bool, manifests: list[Path] | None) -> ClusterBinding:
-    """The cluster a command works on; ``--manifests`` files are checked here, before anything
-    (state, twin) is opened, so a bad one leaves nothing behind."""
+def cluster_binding(twin: bool, manifests: list[Path] | None, *, cluster: str | None = None) -> ClusterBinding:
+    """The cluster a command works on (``cluster``: a name of stack.yaml's clusters:); ``--manifests``
+    files are checked here, before anything (state, twin) is opened, so a bad one leaves nothing behind."""
     from agent.config.files import check_manifests
     from agent.wiring import ClusterBinding
 
     check_manifests(manifests or [])
-    return ClusterBinding(twin=twin or bool(manifests), manifests=[str(m.resolve()) for m in manifests] if manifests else None)
+    return ClusterBinding(twin=twin or bool(manifests), manifests=[str(m.resolve()) for m in manifests] if manifests else None,
+                          cluster=cluster)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     MAX_CANDIDATES,
@@ -55,23 +56,26 @@ def nothing_left_on_failure(settings: Settings) -> Iterator[None]:
 
 def inventory(
     config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None,
-    output_format: FormatOpt = Format.TABLE,
+    output_format: FormatOpt = Format.TABLE, context: ContextOpt = None,
 ) -> None:
     """Discover the stack and print it: services by tier with what each fact was inferred from,
-    and the calls between them with their evidence."""
+    and the calls between them with their evidence (every cluster of stack.yaml's clusters:, side by side)."""
+    from agent.cli.clusters import chosen, discovered, side_by_side
     from agent.cli.output import emit
-    from agent.inventory.checks import require_allowed, require_usable
-    from agent.inventory.discovery import discover
+    from agent.inventory.clusters import ClusterInventory, Clusters
     from agent.inventory.view import render_inventory
-    from agent.wiring import open_deps
 
     settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
-    require_allowed(settings.k8s.namespaces, settings.policy)
-    with nothing_left_on_failure(settings):
-        with open_deps(settings, binding, console=console) as deps:
-            inv = discover(deps)
-        require_usable(inv, settings)
+    cluster_binding(twin, manifests)  # --manifests checked before anything is opened
+    found = [(one, discovered(one, twin, manifests)) for one in chosen(settings, context)]
+    if settings.clusters and not context:
+        every = [ClusterInventory(cluster=str(one.cluster), context=one.k8s.context, inventory=i) for one, i in found]
+        if output_format != Format.TABLE:
+            emit(Clusters(clusters=every), output_format)
+        else:
+            side_by_side(every)
+        return
+    inv = found[0][1]
     if output_format != Format.TABLE:
         emit(inv, output_format)
         return
@@ -88,32 +92,35 @@ def suggest(
     force: Annotated[bool, typer.Option("--force", help="Replace spec files even where they were edited.")] = False,
     output_format: FormatOpt = Format.TABLE,
     spec_format: SpecFormatOpt = SpecFormat.NATIVE,
+    context: ContextOpt = None,
 ) -> None:
-    """Propose ranked, policy-checked experiments and save them as spec files (nothing runs)."""
+    """Propose ranked, policy-checked experiments and save them as spec files (nothing runs); with
+    stack.yaml's clusters:, ranked across every cluster, each spec naming its own."""
+    from agent.cli.clusters import chosen, designed, ranked_across
     from agent.cli.output import Suggestions, emit
     from agent.config.files import make_dirs, remove_dirs
-    from agent.design.propose import DefaultEngine, design, save
+    from agent.design.propose import save
     from agent.design.view import print_candidates
     from agent.errors import ChaosAdvisorError
-    from agent.inventory.checks import require_allowed, require_usable
-    from agent.inventory.discovery import discover
-    from agent.wiring import open_deps
+    from agent.inventory.checks import require_allowed
 
     settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
-    require_allowed(settings.k8s.namespaces, settings.policy)
+    cluster_binding(twin, manifests)  # --manifests checked before anything is opened
+    targets = chosen(settings, context)
+    for one in targets:  # every cluster's namespaces allowed by its policy before any is opened
+        require_allowed(one.k8s.namespaces, one.policy)
     directory = output or settings.path(settings.paths.experiments)
     # Before the design, so a directory that cannot be made is known in a moment (and taken
     # back should the design fail: a failed command leaves nothing behind).
     made = make_dirs([(directory, "--output" if output else f"{config} paths.experiments")]) if not dry_run else []
     try:
-        with nothing_left_on_failure(settings), open_deps(settings, binding, console=console) as deps:
-            inv = discover(deps)
-            require_usable(inv, settings)
-            result = design(inv, DefaultEngine(deps.designer, deps.settings.engines.default), deps.policy(), count=count)
+        per_cluster = [designed(one, twin, manifests, count) for one in targets]
     except BaseException:
         remove_dirs(made)
         raise
+    inv = per_cluster[0][0]
+    result = per_cluster[0][1] if len(per_cluster) == 1 else ranked_across([r for _, r in per_cluster], count)
+    inventories = {str(one.cluster): i for one, (i, _) in zip(targets, per_cluster, strict=True)}
     candidates, kept = result.candidates, list[str]()
     if not dry_run:
         try:
@@ -124,7 +131,8 @@ def suggest(
         emit(Suggestions(designer=result.proposal.designer, notice=result.proposal.notice, candidates=candidates,
                          rejected=result.rejected), output_format)
         return
-    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice, inventory=inv)
+    print_candidates(console, candidates, result.rejected, notice=result.proposal.notice, inventory=inv,
+                     inventories=inventories if len(per_cluster) > 1 else None)
     for note in kept:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     if dry_run:

@@ -54,7 +54,8 @@ def doctor(
     settings = load_config(config)
     binding = cluster_binding(twin, manifests)
     with open_doctor(settings, binding, console=console) as (deps, probe):
-        report = examine(deps, probe, twin=binding.twin, presets=preset_readers(settings, twin=binding.twin))
+        report = examine(deps, probe, twin=binding.twin, presets=preset_readers(settings, twin=binding.twin,
+                                                                          metrics=deps.metrics))
     if output_format != Format.TABLE:
         emit(report, output_format)
     else:

@@ -33,6 +33,7 @@ class RunSummary(BaseModel):
     duration_s: float | None  # first to last event, on the run's clock (virtual on the twin)
     report_path: str | None
     reason: str | None = None
+    cluster: str | None = None  # its name in stack.yaml's clusters: (None: a single-cluster stack.yaml)
 
 
 def parse_since(text: str, *, now: datetime) -> datetime:
@@ -101,7 +102,7 @@ def _summary(view: RunView, candidates: list[Candidate]) -> RunSummary:
         target=f"{chosen.target_selector.namespace}/{chosen.target_selector.service}" if chosen else None,
         started=started.replace(tzinfo=UTC) if started and started.tzinfo is None else started,
         duration_s=(events[-1].at - events[0].at).total_seconds() if events else None,
-        report_path=s.get("report_path"), reason=s.get("reason"),
+        report_path=s.get("report_path"), reason=s.get("reason"), cluster=_str((s.get("cluster") or {}).get("cluster")),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.artifacts import JunitOpt, ResultOpt, artifacts
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     MAX_CANDIDATES,
@@ -39,16 +40,19 @@ def run_graph(
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=MAX_CANDIDATES, help="How many candidates.")] = 3,
     junit: JunitOpt = None,
     result: ResultOpt = None,
+    context: ContextOpt = None,
 ) -> None:
     """Run the whole loop: discover, design, ask for approval, execute, monitor, report."""
+    from agent.config.clusters import settings_for
     from graphs import runner
 
     out = artifacts(junit, result)
-    settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
+    settings = settings_for(load_config(config), context)
+    binding = cluster_binding(twin, manifests, cluster=settings.cluster)
     with open_run(settings, binding) as (graph, deps):
         run_id = runner.new_run_id()
-        console.print(f"Run [bold]{run_id}[/bold] on {'the Sock Shop twin' if binding.twin else 'the cluster'}")
+        where = "the Sock Shop twin" if binding.twin else "the cluster"
+        console.print(f"Run [bold]{run_id}[/bold] on {where}" + (f" {settings.cluster}" if settings.cluster else ""))
         view = runner.start(graph, deps, run_id=run_id, count=count, cluster=binding.model_dump(mode="json"))
         decide(graph, deps, view, approve=approve, reject=reject, out=out)
 
@@ -129,11 +133,13 @@ def runs(
     from rich.table import Table
 
     table = Table(title="Runs (newest first)")
-    for column in ("run", "state", "outcome", "experiment", "target", "started (UTC)", "duration", "report"):
+    clusters = any(r.cluster for r in rows)  # a column only where stack.yaml lists clusters
+    for column in ("run", "state", "outcome", "experiment", *(["cluster"] if clusters else []), "target",
+                   "started (UTC)", "duration", "report"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.run_id, r.state, r.outcome or "-", r.experiment or "-", r.target or "-",
-                      r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "-",
+        table.add_row(r.run_id, r.state, r.outcome or "-", r.experiment or "-", *([r.cluster or "-"] if clusters else []),
+                      r.target or "-", r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "-",
                       f"{r.duration_s:.0f} s" if r.duration_s is not None else "-", r.report_path or "-")
     console.print(table)
 
@@ -165,8 +171,10 @@ def run(
     result: ResultOpt = None,
     control: Annotated[bool, typer.Option("--control", help="A no-fault control of the spec: the same target, duration and "
                                           "watch with nothing injected; exit 0 when nothing moved, 8 on a false alarm.")] = False,
+    context: ContextOpt = None,
 ) -> None:
     """Run one saved spec through the policy and the same graph, from the approval on."""
+    from agent.cli.clusters import for_run
     from agent.design.propose import load_spec
     from agent.run.control import as_control
 
@@ -174,7 +182,8 @@ def run(
     settings = load_config(config)
     spec = load_spec(spec_file, max_bytes=settings.paths.max_spec_bytes)
     spec = as_control(spec) if control else spec
-    bound = cluster_binding(twin, manifests)
+    settings = for_run(settings, context, spec_file, spec.cluster)  # the spec's cluster, unless --context
+    bound = cluster_binding(twin, manifests, cluster=settings.cluster)
     from graphs import runner  # langgraph takes a moment to import: a bad spec is told first
     with open_run(settings, bound) as (graph, deps):
         run_id = runner.new_run_id()
@@ -191,11 +200,15 @@ def status(
     run_id: Annotated[str, typer.Argument(help="The run's id.", callback=check_run_id)],
     config: ConfigOpt = DEFAULT_CONFIG,
     output_format: FormatOpt = Format.TABLE,
+    context: ContextOpt = None,
 ) -> None:
-    """Show a run: where it stands, its engine and verdict, and its latest signals."""
+    """Show a run: where it stands, its engine and verdict, and its latest signals (on the cluster it ran on)."""
+    from agent.cli.clusters import check_run_cluster
     from agent.cli.status import show_status
 
-    show_status(console, load_config(config), run_id, output_format)
+    settings = load_config(config)
+    check_run_cluster(settings, run_id, context)
+    show_status(console, settings, run_id, output_format)
 
 
 def abort(

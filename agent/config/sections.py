@@ -49,28 +49,30 @@ class PromQueries(Section):
     ``{namespace_label}`` and ``{window}`` are filled in. Defaults: Sock Shop's own series
     (FACTS.md section 3), labelled as the preset says (agent.config.presets). Errors are
     ``or vector(0)``: a service that never failed has no 5xx series, which is 0 %, while no
-    traffic at all stays "not measured". ``pod=~`` matches a Deployment's pods
+    traffic at all stays "not measured"; the Go services' own ``/metrics`` scrapes and kubelet
+    ``/health`` probes are not users' requests (evidence row 11). ``pod=~`` matches a Deployment's pods
     (``<svc>-<hash>-<suffix>``) and a StatefulSet's (``<svc>-<ordinal>``), not ``<svc>-db-...``."""
 
     error_rate_pct: str = (
         '100 * (sum(rate(request_duration_seconds_count{{{namespace_label}="{namespace}",'
         '{label}="{service}",status_code=~"5.."}}[{window}])) or vector(0)) / sum(rate('
         'request_duration_seconds_count{{{namespace_label}="{namespace}",{label}="{service}",'
-        'route!="metrics"}}[{window}]))'
+        'route!~"metrics|health"}}[{window}]))'
     )
     latency_p95_ms: str = (
         "1000 * histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket"
-        '{{{namespace_label}="{namespace}",{label}="{service}",route!="metrics"}}[{window}])))'
+        '{{{namespace_label}="{namespace}",{label}="{service}",route!~"metrics|health"}}[{window}])))'
     )
     cpu_millicores: str = (
         '1000 * sum(rate(container_cpu_usage_seconds_total{{namespace="{namespace}",'
         'pod=~"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}|{service}-[0-9]+",container!="",'
         'container!="POD"}}[{window}]))'
     )
-    memory_mib: str = (
-        'sum(container_memory_working_set_bytes{{namespace="{namespace}",'
+    memory_mib: str = (  # max by container: a killed container's series lingers beside the new one (cAdvisor
+        # stamps its samples, so no staleness marker) and a plain sum would count both (evidence row 7)
+        'sum(max by (pod, container) (container_memory_working_set_bytes{{namespace="{namespace}",'
         'pod=~"{service}-[a-z0-9]{{6,10}}-[a-z0-9]{{5}}|{service}-[0-9]+",container!="",'
-        'container!="POD"}}) / 1048576'
+        'container!="POD"}})) / 1048576'
     )
 
 

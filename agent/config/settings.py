@@ -17,6 +17,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from agent.config.clusters import Clusters
 from agent.config.engines import Engines
 from agent.config.journey import Journey
 from agent.config.planner import Planner
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     paths: Paths = Paths()
     web: Web = Web()
     journey: Journey = Journey()
+    clusters: Clusters = Field([], description="several clusters (agent.config.clusters); empty: the k8s section is the one cluster")
+    cluster: str | None = Field(None, exclude=True, description="the cluster of clusters these settings were narrowed to (settings_for)")
     base_dir: Path = Field(Path("."), exclude=True, description="relative paths start here")
     source: Path | None = Field(None, exclude=True, description="the file it was read from (read again for the policy in force)")
     source_sha256: str | None = Field(None, exclude=True, description="its content when read: a change means a new policy")

@@ -178,13 +178,12 @@ def _series_check(name: str, title: str, deps: Deps, namespace: str, names: list
     nothing calls: :mod:`agent.models.measure`); their missing error rate and p95 is expected."""
     def has(service: str, signal: str) -> bool:
         found = read.get(service)
-        if found is None:
-            return False
-        return getattr(found, signal) is not None or (service in silent and signal in REQUEST_SIGNALS)
+        return found is not None and getattr(found, signal) is not None
 
+    expected = {sig: [s for s in names if s not in silent or sig not in REQUEST_SIGNALS] for sig in SIGNALS}
     blind = [s for s in names if not any(has(s, sig) for sig in SIGNALS)]
-    empty = [sig for sig in SIGNALS if not any(has(s, sig) for s in names)]
-    partial = {sig: [s for s in names if not has(s, sig)] for sig in SIGNALS if sig not in empty}
+    empty = [sig for sig in SIGNALS if expected[sig] and not any(has(s, sig) for s in expected[sig])]
+    partial = {sig: [s for s in expected[sig] if not has(s, sig)] for sig in SIGNALS if sig not in empty}
     partial = {sig: missing for sig, missing in partial.items() if missing}
     example = blind[0] if blind else names[0]
     query = deps.metrics.describe(namespace, example, empty[0] if empty else SIGNALS[0])

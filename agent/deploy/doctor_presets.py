@@ -14,10 +14,12 @@ from typing import Protocol
 
 from agent.config.presets import LabelPreset
 from agent.deploy.doctor import Check
+from agent.design import measurable
 from agent.errors import ChaosAdvisorError
 from agent.models import Inventory, Signals
 
 SIGNALS = ("error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib")
+REQUEST = ("error_rate_pct", "latency_p95_ms")  # request_duration_seconds: not every target exports it
 
 
 class PresetReader(Protocol):
@@ -35,26 +37,33 @@ class PresetReader(Protocol):
 
 
 def preset_checks(inv: Inventory, readers: Sequence[PresetReader], *, selected: str) -> list[Check]:
-    """One check per preset and namespace of the targets."""
-    return [_check(reader, namespace, [t.name for t in inv.targets if t.namespace == namespace], selected=selected)
+    """One check per preset and namespace of the targets. Targets that export no request metrics
+    by design (:mod:`agent.models.measure`: data stores, queues) are not expected to have them."""
+    silent = {t.name for t in inv.targets if measurable.kind(inv, t.name) == "none"}
+    return [_check(reader, namespace, [t.name for t in inv.targets if t.namespace == namespace], selected=selected,
+                   silent=silent)
             for reader in readers for namespace in sorted({t.namespace for t in inv.targets})]
 
 
-def _check(reader: PresetReader, namespace: str, names: list[str], *, selected: str) -> Check:
+def _check(reader: PresetReader, namespace: str, names: list[str], *, selected: str, silent: set[str]) -> Check:
     p = reader.preset
     title = (f"label preset {p.name}{' (in use)' if p.name == selected else ''}: {p.namespace_label}=<namespace>, "
              f"{p.service_label}=<service>, in {namespace}")
     name = f"preset:{p.name}:{namespace}"
     try:
         read = reader.read(namespace, names)
-        empty = [(s, sig) for s in names for sig in SIGNALS if getattr(read.get(s, Signals()), sig) is None]
+        expected = {sig: [s for s in names if sig not in REQUEST or s not in silent] for sig in SIGNALS}
+        empty = [(s, sig) for sig in SIGNALS for s in expected[sig] if getattr(read.get(s, Signals()), sig) is None]
         why = {(s, sig): reader.why_empty(namespace, s, sig) for s, sig in empty}
     except ChaosAdvisorError as e:
         return Check(name=name, status="warn", title=title, detail=f"could not ask: {e}")
-    counts = ", ".join(f"{sig} {sum(getattr(read[s], sig) is not None for s in names)}/{len(names)}" for sig in SIGNALS)
+    counts = ", ".join(f"{sig} {sum(getattr(read[s], sig) is not None for s in expected[sig])}/{len(expected[sig])}"
+                       for sig in SIGNALS)
+    none = sorted(silent & set(names))
+    by_design = f" ({len(none)} targets export no request metrics by design: {', '.join(none)})" if none else ""
     if not empty:
-        return Check(name=name, status="ok", title=title, detail=f"data for every target: {counts}")
-    return Check(name=name, status="warn", title=title, detail=f"data: {counts}", notes=_grouped(why))
+        return Check(name=name, status="ok", title=title, detail=f"data for every target: {counts}{by_design}")
+    return Check(name=name, status="warn", title=title, detail=f"data: {counts}{by_design}", notes=_grouped(why))
 
 
 def _grouped(why: dict[tuple[str, str], str]) -> list[str]:

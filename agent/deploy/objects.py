@@ -8,7 +8,7 @@ server-side dry-run in the tests checks it against the real schema.
 
 from __future__ import annotations
 
-from typing import Required, TypedDict
+from typing import NotRequired, Required, TypedDict
 
 from pydantic import JsonValue
 
@@ -25,6 +25,7 @@ class ObjectMeta(TypedDict, total=False):
 class PolicyRule(TypedDict):
     apiGroups: list[str]
     resources: list[str]
+    resourceNames: NotRequired[list[str]]
     verbs: list[str]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.deploy.objects import Manifest, ObjectMeta, PolicyRule, Subject
+from agent.engines.chaos_mesh import DNS_NAMESPACE, DNS_SERVER
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -45,8 +46,11 @@ CHAOS = (  # per policy.namespaces
     # Chaos Mesh (chaos_engine: chaos-mesh): the kinds the agent renders. Dry-run + create, status, its
     # label-selected list (recover, retention), pause by annotation (a merge patch), the retention delete.
     *(Grant(CHAOS_MESH, plural, ("create", "get", "list", "patch", "delete"))
-      for plural in ("podchaos", "networkchaos", "stresschaos")),
+      for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos")),
 )
+# With engines.default: chaos-mesh, the inventory reads one Service by name: DNSChaos's DNS server.
+DNS_SERVER_READ: PolicyRule = {"apiGroups": [""], "resources": ["services"], "resourceNames": [DNS_SERVER],
+                               "verbs": ["get"]}
 
 
 def rules(grants: tuple[Grant, ...]) -> list[PolicyRule]:
@@ -90,4 +94,8 @@ def rbac(settings: Settings) -> list[Manifest]:
         out.append({"apiVersion": f"{RBAC}/v1", "kind": "Role",
                     "metadata": meta(f"{NAME}-chaos", namespace), "rules": rules(CHAOS)})
         out.append(_binding("RoleBinding", f"{NAME}-chaos", namespace, "Role"))
+    if settings.engines.default == "chaos-mesh":  # only then: a Role in a namespace a cluster may not have
+        out.append({"apiVersion": f"{RBAC}/v1", "kind": "Role", "metadata": meta(f"{NAME}-chaos-mesh-dns", DNS_NAMESPACE),
+                    "rules": [DNS_SERVER_READ]})
+        out.append(_binding("RoleBinding", f"{NAME}-chaos-mesh-dns", DNS_NAMESPACE, "Role"))
     return out

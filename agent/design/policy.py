@@ -51,6 +51,9 @@ def violations(spec: ExperimentSpec, inventory: Inventory, policy: Policy) -> li
             found.append(Violation("chaos_engine", "chaos-mesh is not installed on this cluster (no "
                                    "podchaos.chaos-mesh.org CRD; inventory lists the engines); install Chaos Mesh "
                                    "2.8 or use chaos_engine: litmus"))
+        else:
+            found += [Violation("chaos_engine", f"chaos-mesh cannot run it on this cluster: {why}")
+                      for why in chaos_mesh.cluster_refusals(spec, inventory.litmus)]
     found += _abort_violations(spec, inventory, policy)
     target, matched, target_found = _target_violations(spec, inventory)
     found += target_found

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from agent.config import Paths, Policy
 from agent.config.files import FileRefused, read_text
 from agent.design.policy import screen
-from agent.errors import SpecInvalid
+from agent.errors import SpecInvalid, SpecRejected
 from agent.models import Candidate, ExperimentSpec, Inventory, Proposal, Rejection
 from agent.ports import Designer
 
@@ -137,12 +137,15 @@ class DefaultEngine:
     """A designer whose specs that name no ``chaos_engine`` get ``engines.default`` (stack.yaml), before
     the policy sees them: so the policy checks, and the saved file names, the engine that will run it."""
 
-    def __init__(self, inner: Designer, engine: str) -> None:
-        self._inner, self._engine, self.name = inner, engine, inner.name
+    def __init__(self, inner: Designer, engine: str, *, cluster: str | None = None) -> None:
+        self._inner, self._engine, self._cluster, self.name = inner, engine, cluster, inner.name
 
     def propose(self, inventory: Inventory, count: int) -> Proposal:
         p = self._inner.propose(inventory, count)
-        return p.model_copy(update={"candidates": [
-            c if "chaos_engine" in c.spec.model_fields_set
-            else c.model_copy(update={"spec": c.spec.model_copy(update={"chaos_engine": self._engine})})
-            for c in p.candidates]})
+        for c in p.candidates:  # `run SPEC` goes to the spec's cluster: another one here is a wiring bug
+            if c.spec.cluster is not None and c.spec.cluster != self._cluster:
+                raise SpecRejected("cluster", f"{c.spec.title!r} names cluster {c.spec.cluster!r}, but this run is on "
+                                   f"{self._cluster or 'the k8s section'!r}; run it with --context {c.spec.cluster}")
+        return p.model_copy(update={"candidates": [c.model_copy(update={"spec": c.spec.model_copy(update=(
+            {} if "chaos_engine" in c.spec.model_fields_set else {"chaos_engine": self._engine})
+            | ({"cluster": self._cluster} if self._cluster else {}))}) for c in p.candidates]})  # the cluster it is designed on

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console
 
 from agent.design.path import off_path_warning
@@ -11,27 +13,29 @@ from agent.models import Candidate, Inventory, Rejection
 
 def print_candidates(
     console: Console, candidates: list[Candidate], rejected: list[Rejection], *, notice: str | None = None,
-    inventory: Inventory | None = None,
+    inventory: Inventory | None = None, inventories: Mapping[str, Inventory] | None = None,
 ) -> None:
     """The ranked list in the seed's shape: title, description, action, target, risk, duration,
     file; with each the exact selector, the pods it matches in ``inventory`` and the abort condition
-    (warned about when it watches a service off the predicted path)."""
+    (warned about when it watches a service off the predicted path). ``inventories``: each cluster's,
+    by name, when the candidates come from several (each is shown with its own)."""
     if notice:
         console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
     console.print(f"[bold]{len(candidates)} proposed experiment(s)[/bold]")
     for c in candidates:
         s = c.spec
         sel = s.target_selector
+        inv = inventories.get(s.cluster or "", inventory) if inventories else inventory
         console.print(f"\n[bold]📋 {c.rank}. {s.title}[/bold]  (score {c.score:g})", highlight=False)
         console.print(f"   {s.description}", highlight=False)
         console.print(
             f"   Action: {s.action.value} • Target: {sel.namespace}/{sel.service} ({sel.label_selector}) • "
-            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s",
+            f"Risk: {s.risk_level} • Duration: {s.parameters.duration_s}s" + (f" • Cluster: {s.cluster}" if s.cluster else ""),
             highlight=False,
         )
-        console.print(f"   Hits: {target_line(s, inventory)}", highlight=False)
+        console.print(f"   Hits: {target_line(s, inv)}", highlight=False)
         console.print(f"   Stops itself: {abort_line(s)}", highlight=False)
-        if (off := off_path_warning(s, inventory)) is not None:
+        if (off := off_path_warning(s, inv)) is not None:
             console.print(f"   [yellow]warning:[/yellow] {off}", highlight=False)
         if s.rationale.strip():  # a user-supplied spec may have none: no empty line
             console.print(f"   Why: {s.rationale}", highlight=False)

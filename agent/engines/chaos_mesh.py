@@ -11,6 +11,12 @@ Selected, AllInjected, AllRecovered and Paused, and ``status.experiment.desiredP
 (Stop once ``spec.duration`` has passed). :func:`phase` reads them the way Chaos Mesh's own
 dashboard does (``judgeCondition``) into the engine-neutral :data:`~agent.engines.backend.Phase`.
 
+DNSChaos (pod-dns-error) runs only where Chaos Mesh's DNS server does (Helm ``dnsServer.create``, on
+by default in 2.8): the controller points the selected pods' resolver at the Service
+``chaos-mesh/chaos-mesh-dns-server``. The inventory looks for it and :func:`cluster_refusals` refuses a
+DNSChaos where it is missing, instead of a run whose controller fails at injection. IOChaos maps no
+fault: the registry has no I/O latency or error fault, and its disk-fill fills a volume (``GAPS``).
+
 Abort is the ``experiment.chaos-mesh.org/pause`` annotation, not deletion: a paused object stays,
 with Paused and AllRecovered True, so the report can show the controller confirmed the recovery
 (after a deletion there is nothing left to read); retention deletes it later, like a stopped engine.
@@ -23,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from agent.engines.backend import Phase
 from agent.engines.catalog import upstream_defaults
 from agent.engines.litmus import MANAGED_BY, RUN_LABEL, engine_name
-from agent.models import ExperimentSpec, Fault, Inventory, Parameters
+from agent.models import ExperimentSpec, Fault, Inventory, LitmusInstall, Parameters
 from agent.models.faults import ChaosMeshKind, ChaosMeshMap
 
 GROUP = "chaos-mesh.org"
@@ -31,12 +37,15 @@ VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 PAUSE_ANNOTATION = "experiment.chaos-mesh.org/pause"
 PLURALS: dict[ChaosMeshKind, str] = {"PodChaos": "podchaos", "NetworkChaos": "networkchaos",
-                                     "StressChaos": "stresschaos"}
+                                     "StressChaos": "stresschaos", "DNSChaos": "dnschaos"}
+DNS_NAMESPACE, DNS_SERVER = "chaos-mesh", "chaos-mesh-dns-server"  # Helm's namespace and dnsServer.name
+# What a kind needs besides its CRD (the catalog says it; the policy refuses where the inventory shows it missing).
+NEEDS: dict[ChaosMeshKind, str] = {
+    "DNSChaos": f"needs Chaos Mesh's DNS server (Service {DNS_NAMESPACE}/{DNS_SERVER}, Helm dnsServer.create=true)"}
 # Why Chaos Mesh cannot run a fault that has no ``chaos_mesh`` mapping (the policy's refusal says it).
 GAPS: dict[str, str] = {
     "node-drain": "Chaos Mesh has no node drain (its kinds act on pods, or on a node's kernel/time)",
     "disk-fill": "Chaos Mesh has no disk fill (IOChaos delays or fails I/O, it never fills a volume)",
-    "pod-dns-error": "DNSChaos needs Chaos Mesh's own DNS server and is not mapped by the agent yet",
 }
 # Parameters Chaos Mesh has no field for: setting one would be silently ignored, so the policy refuses it.
 NOT_TAKEN: dict[str, str] = {
@@ -87,8 +96,24 @@ def refusals(spec: ExperimentSpec) -> list[str]:
         mapping(spec.action)
     except ValueError as e:
         return [f"{spec.action.value}: {e}; use chaos_engine: litmus"]
-    return [f"{name}: {why}; remove it or use chaos_engine: litmus"
-            for name, why in NOT_TAKEN.items() if not _as_chaos_mesh_does(spec.parameters, name)]
+    found = [f"{name}: {why}; remove it or use chaos_engine: litmus"
+             for name, why in NOT_TAKEN.items() if not _as_chaos_mesh_does(spec.parameters, name)]
+    wild = [h for h in spec.parameters.target_hostnames or [] if "*" in h or "?" in h]
+    if wild:  # Litmus matches names literally; DNSChaos would read these as patterns and hit other names
+        found.append(f"target_hostnames: {', '.join(map(repr, wild))} hold * or ?, which DNSChaos reads as "
+                     "wildcards; give plain names or use chaos_engine: litmus")
+    return found
+
+
+def cluster_refusals(spec: ExperimentSpec, install: LitmusInstall) -> list[str]:
+    """Why this cluster's Chaos Mesh cannot run ``spec``: a DNSChaos where the inventory found no DNS
+    server (``install.chaos_mesh_dns_server`` False; None, not known, refuses nothing)."""
+    found = spec.action.entry.chaos_mesh
+    if found is None or found.kind != "DNSChaos" or install.chaos_mesh_dns_server is not False:
+        return []
+    return [f"{spec.action.value}: DNSChaos {NEEDS['DNSChaos']} and this cluster has none; install it "
+            "(helm upgrade chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --reuse-values --set "
+            "dnsServer.create=true) or use chaos_engine: litmus"]
 
 
 def _as_chaos_mesh_does(p: Parameters, name: str) -> bool:
@@ -123,6 +148,12 @@ def render(spec: ExperimentSpec, *, run_id: str, inventory: Inventory | None = N
             body["gracePeriod"] = 0
     elif found.kind == "NetworkChaos":
         body.update(_network(spec.action, found.action, p))
+    elif found.kind == "DNSChaos":
+        body["action"] = found.action
+        if p.target_hostnames:  # none: every name fails, as with Litmus's empty TARGET_HOSTNAMES
+            # each name, and the name with any domain after it: a pod asks for carts.<namespace>.svc.cluster.local
+            # first (its search path), and a DNSChaos pattern matches the whole name asked
+            body["patterns"] = [q for h in p.target_hostnames for q in (h, f"{h}.*")]
     else:
         body["stressors"] = _stressors(spec.action, found.action, p)
     return ChaosMeshObject(kind=found.kind, name=engine_name(run_id), namespace=sel.namespace,

@@ -118,13 +118,14 @@ class Advice:
     evidence: str
 
 
-ChaosMeshKind = Literal["PodChaos", "NetworkChaos", "StressChaos"]
+ChaosMeshKind = Literal["PodChaos", "NetworkChaos", "StressChaos", "DNSChaos"]
 
 
 @dataclass(frozen=True)
 class ChaosMeshMap:
     """How Chaos Mesh (2.8) does a fault (``agent.engines.chaos_mesh`` renders it): the kind, and its
-    ``spec.action`` (StressChaos has none: ``action`` names the stressor, "cpu" or "memory")."""
+    ``spec.action`` (StressChaos has none: ``action`` names the stressor, "cpu" or "memory"). No fault maps
+    to IOChaos: it delays or fails file I/O on a volume, and the registry's one disk fault fills it."""
 
     kind: ChaosMeshKind
     action: str
@@ -229,7 +230,7 @@ _BUILT_IN = [
                chaos_mesh=ChaosMeshMap("NetworkChaos", "duplicate")),
     FaultEntry("pod-dns-error", "behaviour when service names stop resolving", "medium",
                {**_POD, "target_hostnames": "TARGET_HOSTNAMES"}, "duration", planner=PlannerHook("dns-failure"),
-               effect="caller-errors"),
+               effect="caller-errors", chaos_mesh=ChaosMeshMap("DNSChaos", "error")),
     FaultEntry("disk-fill", "ephemeral-storage limits and eviction", "high",
                {**_POD, "fill_percentage": "FILL_PERCENTAGE"}, "duration", strength="fill_percentage",
                effect="replaced"),

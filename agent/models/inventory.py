@@ -135,6 +135,9 @@ class LitmusInstall(Frozen):
     crds: list[str] = []
     experiments: dict[str, list[str]] = {}
     chaos_mesh_crds: list[str] = []  # chaos-mesh.org CRDs (podchaos.chaos-mesh.org, ...)
+    # Chaos Mesh's DNS server (Service chaos-mesh/chaos-mesh-dns-server), which DNSChaos needs: found or not;
+    # None when not known (no DNSChaos CRD, or the agent may not read that Service)
+    chaos_mesh_dns_server: bool | None = None
 
     @property
     def engines(self) -> list[str]:

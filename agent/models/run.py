@@ -229,6 +229,7 @@ class AuditEntry(Frozen):
     action: AuditAction
     what: str  # e.g. "approve #1 'Catalogue pod delete'", "ChaosEngine sock-shop/ca-1234abcd"
     result: str = "ok"  # "ok", or the error (or the refusal) in one line
+    cluster: str | None = None  # its name in stack.yaml's clusters: (None: a single-cluster stack.yaml)
 
 
 class KillSwitch(Frozen):

@@ -184,6 +184,7 @@ class SeedSpec(Frozen):
     chaos_engine: Literal["litmuschaos", "litmus"] = "litmuschaos"
     rationale: Text = ""
     hypothesis: Hypothesis | None = None
+    cluster: str | None = Field(None, description="→ cluster: the one of stack.yaml's clusters: it runs on (absent: the first)")
 
     @field_validator("action", mode="before")
     @classmethod
@@ -202,7 +203,7 @@ class SeedSpec(Frozen):
             abort_threshold=native_abort(self.abort_threshold if isinstance(self.abort_threshold, list)
                                          else [self.abort_threshold]),
             expected_impact=self.expected_impact,
-            risk_level=self.risk_level, rationale=self.rationale, hypothesis=self.hypothesis,
+            risk_level=self.risk_level, rationale=self.rationale, hypothesis=self.hypothesis, cluster=self.cluster,
         )
 
 
@@ -232,7 +233,7 @@ def to_seed(spec: ExperimentSpec) -> SeedSpec:
                                            resource_type=sel.kind, service=sel.service),
         parameters=SeedParameters.model_validate({"duration": f"{spec.parameters.duration_s}s", **params}),
         abort_threshold=seed_abort(spec.abort_threshold), expected_impact=spec.expected_impact,
-        risk_level=spec.risk_level, rationale=spec.rationale, hypothesis=spec.hypothesis,
+        risk_level=spec.risk_level, rationale=spec.rationale, hypothesis=spec.hypothesis, cluster=spec.cluster,
     )
 
 

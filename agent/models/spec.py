@@ -183,6 +183,8 @@ class ExperimentSpec(Frozen):
     risk_level: RiskLevel
     # The engine that runs it (``agent.engines.backend``); the policy refuses a fault the engine cannot do.
     chaos_engine: Literal["litmus", "chaos-mesh"] = "litmus"
+    # The cluster it runs on: a name of stack.yaml's clusters: (None: the first, or the k8s section).
+    cluster: str | None = Field(None, pattern=r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
     rationale: Text = ""
     hypothesis: Hypothesis | None = None
 
@@ -194,8 +196,9 @@ class ExperimentSpec(Frozen):
 
     @property
     def slug(self) -> str:
-        """File-name form of the title, e.g. ``catalogue-pod-delete``."""
-        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
+        """File-name form of the title, e.g. ``catalogue-pod-delete`` (``prod-catalogue-pod-delete`` on cluster prod)."""
+        named = f"{self.cluster} {self.title}" if self.cluster else self.title
+        return re.sub(r"[^a-z0-9]+", "-", named.lower()).strip("-")[:60]
 
 
 class Candidate(Frozen):

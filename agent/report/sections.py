@@ -47,6 +47,7 @@ def summary(record: RunRecord) -> str:
     rows = [
         ("Experiment", f"{spec.title} ({target})" if spec else "none chosen"),
         ("Run", record.run_id),
+        *([("Cluster", spec.cluster)] if spec and spec.cluster else []),
         ("Status", record.outcome + (f" — {record.reason}" if record.reason else "")),
         ("Started", ts(_injected_at(record) or record.start) if record.start else "never: nothing was applied"),
         ("Chaos duration", recovery.duration((end.at - record.start).total_seconds(), recovery.resolution_s(record.samples))

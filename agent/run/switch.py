@@ -11,6 +11,7 @@ import hashlib
 from datetime import datetime
 
 from agent.config import Policy, Settings, load_settings
+from agent.config.clusters import settings_for
 from agent.errors import ConfigError
 from agent.models import KillSwitch
 from agent.ports import RunStore
@@ -42,7 +43,8 @@ class LivePolicy:
         policy = self._settings.policy
         if self._changed():
             assert self._settings.source is not None
-            policy = load_settings(self._settings.source).policy
+            fresh = load_settings(self._settings.source)  # narrowed to this cluster again, if it is one of several
+            policy = settings_for(fresh, self._settings.cluster).policy if self._settings.cluster else fresh.policy
         if self._store.kill_switch().on:
             policy = policy.model_copy(update={"frozen": True})
         return policy

@@ -29,18 +29,25 @@ def open_doctor(settings: Settings, binding: ClusterBinding, *, console: Console
                                   retry=retry_policy(settings))
 
 
-def preset_readers(settings: Settings, *, twin: bool) -> list[PresetReader]:
+def preset_readers(settings: Settings, *, twin: bool, metrics: object = None) -> list[PresetReader]:
     """Every label preset's queries against ``k8s.monitoring.prometheus.url`` (the preset in use
-    as configured, labels written in stack.yaml included); none on the twin, which runs no PromQL."""
+    as configured, labels written in stack.yaml included); on the twin, against its private
+    Prometheus (``metrics``, labelled as the stack's preset expects) at the run's time, and none
+    when the twin's model is read (no PromQL to diagnose)."""
     from agent.adapters.prometheus import PrometheusMetrics
+    from agent.adapters.prometheus_local import ScrapedMetrics
     from agent.adapters.prometheus_why import Diagnosis
     from agent.config.presets import PRESETS
 
+    prom, timeline = settings.k8s.monitoring.prometheus, None
     if twin:
-        return []
-    prom = settings.k8s.monitoring.prometheus
+        if not isinstance(metrics, ScrapedMetrics):
+            return []
+        ready = metrics.ready()
+        prom, timeline = prom.model_copy(update={"url": ready.url, "window": ready._settings.window}), ready.timeline
     out: list[PresetReader] = []
     for name, preset in PRESETS.items():
         labels = {"preset": name, "service_label": preset.service_label, "namespace_label": preset.namespace_label}
-        out.append(Diagnosis(PrometheusMetrics(prom if name == prom.preset else prom.model_copy(update=labels)), preset))
+        queries = prom if name == prom.preset else prom.model_copy(update=labels)
+        out.append(Diagnosis(PrometheusMetrics(queries, timeline=timeline), preset))
     return out

@@ -16,7 +16,7 @@ def design(state: RunState, runtime: Runtime[Deps]) -> RunState:
     deps = runtime.context
     preset = state.get("preset")
     designer = DefaultEngine(Given(ExperimentSpec.model_validate(preset)) if preset else deps.designer,
-                             deps.settings.engines.default)
+                             deps.settings.engines.default, cluster=deps.settings.cluster)
     result = run_design(inventory(deps, state), designer, deps.policy(), count=state.get("count", 3))
     # A spec given as a file is already saved; designed ones are saved for `run SPEC` later.
     saved, kept = (result.candidates, []) if preset else save(result.candidates, deps.settings.path(deps.settings.paths.experiments))

@@ -1,5 +1,5 @@
 """execute: render the spec's chaos object (a Litmus ChaosEngine, or a Chaos Mesh PodChaos,
-NetworkChaos or StressChaos: the spec's ``chaos_engine``), dry-run it server-side, apply it once,
+NetworkChaos, StressChaos or DNSChaos: the spec's ``chaos_engine``), dry-run it server-side, apply it once,
 all through the run's :class:`~agent.engines.backend.ChaosBackend` (``agent.run.chaos``).
 
 Idempotent: the object's name derives from the run id, so a re-run (after a crash between

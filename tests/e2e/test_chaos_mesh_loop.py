@@ -57,10 +57,11 @@ class Mesh:
         return run
 
 
-def _mesh(workdir: Path, tmp_path: Path, *, installed: bool) -> Iterator[Mesh]:
+def _mesh(workdir: Path, tmp_path: Path, *, installed: bool, dns: bool = True) -> Iterator[Mesh]:
     with (workdir / "stack.yaml").open("a", encoding="utf-8") as f:
         f.write("\nengines:\n  default: chaos-mesh\n")
-    with TwinServer(tmp_path / "cluster.json", start_time=1_800_000_000.0, chaos_mesh=installed) as twin:
+    with TwinServer(tmp_path / "cluster.json", start_time=1_800_000_000.0, chaos_mesh=installed,
+                    chaos_mesh_dns=dns) as twin:
         env = os.environ | {"CHAOS_ADVISOR_TWIN__URL": twin.url, "CHAOS_ADVISOR_TWIN__SPEED": "1000000",
                             "CHAOS_ADVISOR_K8S__RETRY_BACKOFF_S": "0", "COLUMNS": "250"}
         yield Mesh(twin, workdir, env)
@@ -150,6 +151,48 @@ def test_a_fault_chaos_mesh_cannot_do_is_refused_with_the_reason(mesh: Mesh) -> 
     out = mesh.cli("run", str(path), "--twin", "--yes", ok=(6,))
     assert "Chaos Mesh has no disk fill" in out and "use chaos_engine: litmus" in out, out
     assert mesh.objects("podchaos") == [] and mesh.objects("chaosengines") == []
+
+
+def _dns_spec(mesh: Mesh) -> Path:
+    """pod-dns-error on front-end: its lookups of catalogue fail (what Litmus's TARGET_HOSTNAMES names)."""
+    spec = {
+        "title": "Front-end cannot resolve catalogue", "description": "x", "action": "pod-dns-error",
+        "target_selector": {"namespace": NS, "labels": {"name": "front-end"}, "service": "front-end"},
+        "parameters": {"duration_s": 30, "target_hostnames": ["catalogue"]},
+        "abort_threshold": {"service": "front-end", "error_rate_pct": 50},
+        "expected_impact": "x", "risk_level": "medium", "chaos_engine": "chaos-mesh",
+    }
+    path = mesh.workdir / "dns.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_a_dns_fault_runs_through_chaos_mesh_and_its_callers_see_errors(mesh: Mesh) -> None:
+    out = mesh.cli("run", str(_dns_spec(mesh)), "--twin", "--yes", ok=RAN)
+    run = mesh.run_id()
+    [dns] = mesh.objects("dnschaos")
+    assert dns["metadata"]["name"] == f"ca-{run}"  # type: ignore[index]
+    assert dns["spec"]["action"] == "error" and dns["spec"]["patterns"] == ["catalogue", "catalogue.*"]  # type: ignore[index]
+    conditions = {c["type"]: c["status"] for c in dns["status"]["conditions"]}  # type: ignore[index]
+    assert conditions["AllRecovered"] == "True" and dns["status"]["experiment"]["desiredPhase"] == "Stop"  # type: ignore[index]
+    assert mesh.objects("chaosengines") == []
+    tldr = next(line for line in out.splitlines() if line.startswith("Finding:"))
+    assert f"(Chaos Mesh DNSChaos {NS}/ca-{run})" in tldr, tldr
+    [report] = (mesh.workdir / "reports").glob(f"*_{run}.md")
+    effect = next(line for line in report.read_text().splitlines() if line.startswith("| Effect |"))
+    assert "observed at" in effect and "error rate" in effect, effect  # front-end's errors, from the metrics
+
+
+@pytest.fixture
+def no_dns(workdir: Path, tmp_path: Path) -> Iterator[Mesh]:
+    yield from _mesh(workdir, tmp_path, installed=True, dns=False)
+
+
+def test_dns_chaos_is_refused_where_chaos_meshs_dns_server_is_missing(no_dns: Mesh) -> None:
+    out = " ".join(no_dns.cli("run", str(_dns_spec(no_dns)), "--twin", "--yes", ok=(6,)).split())  # unwrapped
+    assert "DNSChaos needs Chaos Mesh's DNS server (Service chaos-mesh/chaos-mesh-dns-server" in out, out
+    assert "use chaos_engine: litmus" in out
+    assert no_dns.objects("dnschaos") == [] and no_dns.objects("chaosengines") == []
 
 
 @pytest.fixture

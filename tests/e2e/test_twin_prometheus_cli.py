@@ -119,3 +119,27 @@ def test_an_agent_killed_with_sigkill_leaves_no_prometheus_behind(workdir: Path)
         agent.wait()
     # Linux's parent-death signal stops it (SIGTERM), with no help from the dead agent
     poll_until(lambda: not _ours_alive(prometheus), timeout_s=30, what="Prometheus to end after the agent's SIGKILL")
+
+
+@pytest.mark.skipif(installed() is None, reason="prometheus is not on PATH; run ./scripts/system-deps.sh")
+def test_the_doctor_on_the_twin_reads_every_preset_and_the_private_prometheus_labels_as_the_stack_says(
+    workdir: Path,
+) -> None:
+    """The stack says kube-prometheus: the private Prometheus labels as a Prometheus Operator does,
+    the in-use preset finds the seven HTTP services, and manifests-monitoring's labels find none,
+    with the hint that names the preset that fits. Data stores are not counted as missing."""
+    stack = workdir / "stack.yaml"
+    text = stack.read_text()
+    assert "      preset: manifests-monitoring" in text
+    stack.write_text(text.replace("      preset: manifests-monitoring", "      preset: kube-prometheus"))
+    done = _run(workdir, "doctor", "--twin", CHAOS_ADVISOR_TWIN__METRICS="prometheus")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    in_use = next(line for line in lines if "label preset kube-prometheus (in use)" in line)
+    assert in_use.startswith("✓ ") and "error_rate_pct 7/7, latency_p95_ms 7/7" in in_use, in_use
+    assert "export no request metrics by design: carts-db, catalogue-db" in in_use
+    other = next(line for line in lines if "label preset manifests-monitoring:" in line)
+    assert other.startswith("! ") and "error_rate_pct 0/7" in other, other
+    assert "preset kube-prometheus or helm fits" in done.stdout or "preset helm or kube-prometheus fits" in done.stdout
+    metrics = next(line for line in lines if line.startswith("✓ metrics of 14 targets"))
+    assert "none, by design, for" in metrics and "carts-db" in metrics

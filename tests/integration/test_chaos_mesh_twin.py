@@ -4,7 +4,7 @@ abort by pause, orphans found by label and cleaned up; the same fault effects as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,9 @@ def test_pod_kill_runs_to_completion_and_is_cleaned_up(mesh: tuple[Twin, ChaosMe
     assert backend.installed()
     snapshot = KubeCluster(client.ApiClient(client.Configuration(host=twin.url)), retry=RETRY).snapshot([NS])
     assert snapshot.litmus.engines == ["litmus", "chaos-mesh"]  # what `inventory` reports
-    assert snapshot.litmus.chaos_mesh_crds == ["networkchaos.chaos-mesh.org", "podchaos.chaos-mesh.org",
-                                               "stresschaos.chaos-mesh.org"]
+    assert snapshot.litmus.chaos_mesh_crds == ["dnschaos.chaos-mesh.org", "networkchaos.chaos-mesh.org",
+                                               "podchaos.chaos-mesh.org", "stresschaos.chaos-mesh.org"]
+    assert snapshot.litmus.chaos_mesh_dns_server is True  # installed with it, as Helm's dnsServer.create does
     before = _uids(twin)
     obj = backend.render(_spec(Fault.POD_DELETE, "carts"), run_id="r1", inventory=INV)
 
@@ -115,6 +116,44 @@ def test_no_target_reads_as_failed(mesh: tuple[Twin, ChaosMeshBackend]) -> None:
                         dry_run=False)
     status = backend.status(ref)
     assert (status.phase, status.detail) == ("failed", "no target pods found")
+
+
+def test_dns_errors_through_chaos_mesh_show_as_litmus_pod_dns_error_does(
+        mesh: tuple[Twin, ChaosMeshBackend], make_engine: Callable[..., dict[str, Any]], tmp_path: Path) -> None:
+    twin, backend = mesh
+    obj = backend.render(_spec(Fault.POD_DNS_ERROR, "front-end", target_hostnames=["catalogue"]), run_id="r6",
+                         inventory=INV)
+    backend.apply(obj, dry_run=True)  # the twin validates it against the v2.8.3 DNSChaos CRD
+    ref = backend.apply(obj, dry_run=False)
+    assert ref.kind == "DNSChaos"
+    twin.advance(5)
+    assert backend.status(ref).phase == "running"
+    on_mesh = twin.signals()
+    with TwinServer(tmp_path / "litmus.json", start_time=1_800_000_000.0) as server:  # the same shop, Litmus's fault
+        litmus = connect(server.url)
+        litmus.create_engine(make_engine("fe-dns", "pod-dns-error", "name=front-end",
+                                         env={"TARGET_HOSTNAMES": '["catalogue"]'}))
+        litmus.advance(5)
+        on_litmus = litmus.signals()
+    assert 21.5 <= on_mesh["front-end"]["error_rate_pct"] < 23.5  # only front-end -> catalogue fails
+    for service in ("front-end", "catalogue", "orders"):
+        assert on_mesh[service]["error_rate_pct"] == pytest.approx(on_litmus[service]["error_rate_pct"], abs=1.0)
+    twin.advance(60)
+    assert backend.status(ref).phase == "completed"
+    assert twin.signals()["front-end"]["error_rate_pct"] < 1  # reverted at the end of spec.duration
+
+
+def test_without_its_dns_server_the_inventory_says_so_and_dns_chaos_fails_as_upstream(state_path: Path) -> None:
+    with TwinServer(state_path, start_time=1_800_000_000.0, chaos_mesh=True, chaos_mesh_dns=False) as server:
+        api = client.ApiClient(client.Configuration(host=server.url))
+        twin, backend = connect(server.url), ChaosMeshBackend(api, retry=RETRY)
+        assert KubeCluster(api, retry=RETRY).snapshot([NS]).litmus.chaos_mesh_dns_server is False
+        ref = backend.apply(backend.render(_spec(Fault.POD_DNS_ERROR, "front-end"), run_id="r7", inventory=INV),
+                            dry_run=False)
+        status = backend.status(ref)
+        assert (status.phase, status.detail) == ("failed", 'services "chaos-mesh-dns-server" not found')
+        twin.advance(5)
+        assert twin.signals()["front-end"]["error_rate_pct"] < 1  # nothing was injected
 
 
 def test_both_engines_behind_one_port(state_path: Path) -> None:

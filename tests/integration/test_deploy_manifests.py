@@ -69,6 +69,8 @@ CALLS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("list_namespaced_custom_object", "chaosresults"): ("list", LITMUS, "chaosresults", "chaos"),
     ("delete_namespaced_custom_object", "chaosresults"): ("delete", LITMUS, "chaosresults", "chaos"),
     ("delete_namespaced_pod", ""): ("delete", "", "pods", "chaos"),
+    # DNSChaos's DNS server, by name, in Chaos Mesh's namespace: granted with engines.default: chaos-mesh only
+    ("read_namespaced_service", ""): ("get", "", "services", "chaos-mesh-dns"),
 }
 CHAOS_POD_LIST = ("list", "", "pods", "chaos")  # list_namespaced_pod by chaosUID, in each policy namespace
 MESH = "chaos-mesh.org"
@@ -77,7 +79,7 @@ MESH_METHODS = {"create_namespaced_custom_object": "create", "get_namespaced_cus
                 "list_namespaced_custom_object": "list", "patch_namespaced_custom_object": "patch",
                 "delete_namespaced_custom_object": "delete"}
 CALLS |= {(method, plural): (verb, MESH, plural, "chaos") for method, verb in MESH_METHODS.items()
-          for plural in ("podchaos", "networkchaos", "stresschaos")}
+          for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos")}
 
 
 @pytest.fixture
@@ -283,11 +285,14 @@ def _check_least_privilege(objects: list[dict[str, Any]], settings: Settings) ->
             assert rule["apiGroups"] in ([LITMUS], [MESH]) or (
                 rule["apiGroups"] == [""] and rule["resources"] == ["pods"] and WRITE_VERBS & set(rule["verbs"]) == {"delete"}
             ), rule
-    used = {(verb, group, resource) for verb, group, resource, where in CALLS.values() if where != "all-namespaces"}
+    mesh_dns = settings.engines.default == "chaos-mesh"  # only then may the agent read the DNS server's Service
+    used = {(verb, group, resource) for verb, group, resource, where in CALLS.values()
+            if where != "all-namespaces" and (where != "chaos-mesh-dns" or mesh_dns)}
     granted = {(verb, group, resource) for _, rule in rules(objects) for group in rule["apiGroups"]
                for resource in rule["resources"] for verb in rule["verbs"]}
     assert granted == used, f"granted but never called: {granted - used}; called but not granted: {used - granted}"
-    scopes = {"discovery": settings.k8s.namespaces, "chaos": settings.policy.namespaces, "cluster": [None]}
+    scopes = {"discovery": settings.k8s.namespaces, "chaos": settings.policy.namespaces, "cluster": [None],
+              "chaos-mesh-dns": ["chaos-mesh"] if mesh_dns else []}
     for verb, group, resource, where in [*CALLS.values(), CHAOS_POD_LIST]:
         if where == "all-namespaces":
             assert not grants(objects, verb, group, resource, None), (verb, resource)
@@ -304,7 +309,7 @@ def test_the_chaos_mesh_calls_are_the_ones_granted() -> None:
     source = (ROOT / "agent/adapters/chaos_backends.py").read_text(encoding="utf-8")
     called = set(re.findall(r"self\._custom\.(\w+)\(", source))
     assert called == set(MESH_METHODS)
-    assert set(chaos_mesh.PLURALS.values()) == {"podchaos", "networkchaos", "stresschaos"}
+    assert set(chaos_mesh.PLURALS.values()) == {"podchaos", "networkchaos", "stresschaos", "dnschaos"}
     assert re.findall(r"self\._ext\.(\w+)\(", source) == ["list_custom_resource_definition"]  # granted cluster-wide
 
 
@@ -330,6 +335,21 @@ def test_more_namespaces_get_their_own_roles(settings: Settings, twin) -> None:
         "sock-shop", "shop-b", "c", "d"}
     twin.core.create_namespace({"metadata": {"name": "shop-b"}})
     for obj in (o for o in objects if o["kind"] in ("Role", "RoleBinding") and o["metadata"]["namespace"] == "shop-b"):
+        utils.create_from_dict(twin.core.api_client, copy.deepcopy(obj), dry_run="All")
+
+
+def test_with_chaos_mesh_the_agent_may_read_only_the_dns_servers_service_there(settings: Settings, twin) -> None:
+    assert not [o for o in all_objects() if o["metadata"].get("namespace") == "chaos-mesh"]  # Litmus: no such Role
+    mesh = settings.model_copy(update={"engines": settings.engines.model_copy(update={"default": "chaos-mesh"})})
+    objects = dm.render(mesh)
+    _check_least_privilege(objects, mesh)
+    there = [o for o in objects if o["metadata"].get("namespace") == "chaos-mesh"]
+    assert [(o["kind"], o["metadata"]["name"]) for o in there] == [
+        ("Role", f"{dm.NAME}-chaos-mesh-dns"), ("RoleBinding", f"{dm.NAME}-chaos-mesh-dns")]
+    assert there[0]["rules"] == [{"apiGroups": [""], "resources": ["services"],
+                                  "resourceNames": ["chaos-mesh-dns-server"], "verbs": ["get"]}]
+    twin.core.create_namespace({"metadata": {"name": "chaos-mesh"}})
+    for obj in there:
         utils.create_from_dict(twin.core.api_client, copy.deepcopy(obj), dry_run="All")
 
 

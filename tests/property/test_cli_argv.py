@@ -72,7 +72,8 @@ VALUES = {"count": INTS, "approve": INTS, "port": INTS, "timeout": FLOATS, "spee
           "status": WORDS | st.sampled_from(["aborted", "waiting"]), "dialect": WORDS | st.sampled_from(["native", "seed"]),
           "spec_format": WORDS | st.sampled_from(["native", "seed"]),
           "output_format": WORDS | st.sampled_from(["table", "json", "yaml"]), "namespace": WORDS,
-          "without": WORDS | st.sampled_from(["litmus", "experiments", "metrics", "rbac"])}
+          "without": WORDS | st.sampled_from(["litmus", "experiments", "metrics", "rbac"]),
+          "context": WORDS | st.sampled_from(["a", "b", "twin"])}
 
 
 def test_every_parameter_has_a_value_pool() -> None:

@@ -32,6 +32,7 @@ PARAMETERS = {  # a few set, the rest left to the upstream defaults
     Fault.POD_NETWORK_DUPLICATION: Parameters(duration_s=60, packet_duplication_pct=10, pods_affected_perc=100),
     Fault.POD_CPU_HOG: Parameters(duration_s=60, cpu_cores=2, cpu_load_pct=80),
     Fault.POD_MEMORY_HOG: Parameters(duration_s=60, memory_consumption_mb=256),
+    Fault.POD_DNS_ERROR: Parameters(duration_s=45, target_hostnames=["catalogue", "user-db"]),
 }
 
 
@@ -109,12 +110,61 @@ def test_fields_carry_the_parameters() -> None:
     assert rendered(Fault.POD_NETWORK_DUPLICATION)["mode"] == "all"
     assert rendered(Fault.POD_CPU_HOG)["stressors"] == {"cpu": {"workers": 2, "load": 80}}
     assert rendered(Fault.POD_MEMORY_HOG)["stressors"] == {"memory": {"workers": 1, "size": "256MB"}}
+    dns = rendered(Fault.POD_DNS_ERROR)  # each name, and the name under any domain (the pod's search path)
+    assert (dns["action"], dns["patterns"]) == ("error", ["catalogue", "catalogue.*", "user-db", "user-db.*"])
+    every = chaos_mesh.render(spec(action=Fault.POD_DNS_ERROR, parameters=Parameters(duration_s=30)), run_id="r").spec
+    assert "patterns" not in every and every["action"] == "error"  # no names: every lookup fails, as with Litmus
+
+
+def test_a_dns_chaos_has_the_shape_of_upstreams_example_and_the_schema_holds_it_to_it() -> None:
+    example = yaml.safe_load((EXAMPLES / "dns-chaos-example.yaml").read_text(encoding="utf-8"))
+    body: dict[str, Any] = chaos_mesh.render(
+        spec(action=Fault.POD_DNS_ERROR, parameters=PARAMETERS[Fault.POD_DNS_ERROR]), run_id="r1").body()
+    assert (body["apiVersion"], body["kind"]) == (example["apiVersion"], example["kind"])
+    assert set(body["spec"]) == set(example["spec"])  # action, mode, patterns, selector, duration
+    for field, bad in (("action", "spoof"), ("mode", "most"), ("patterns", "catalogue")):
+        broken = copy.deepcopy(body)
+        broken["spec"][field] = bad
+        with pytest.raises(jsonschema.ValidationError):
+            _validate(broken)
+
+
+def test_names_with_wildcards_are_refused_on_chaos_mesh_only() -> None:
+    s = spec(action=Fault.POD_DNS_ERROR, parameters=Parameters(duration_s=30, target_hostnames=["cat*", "user"]),
+             chaos_engine="chaos-mesh")
+    reasons = [v.reason for v in violations(s, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert reasons == ["chaos-mesh cannot run it: target_hostnames: 'cat*' hold * or ?, which DNSChaos reads as "
+                       "wildcards; give plain names or use chaos_engine: litmus"]
+    with pytest.raises(ValueError, match="cat"):
+        chaos_mesh.render(s, run_id="r1")
+    assert not [v for v in violations(s.model_copy(update={"chaos_engine": "litmus"}), shop(), _any_policy())
+                if v.rule == "chaos_engine"]
+
+
+@pytest.mark.parametrize(("found", "refused"), [(False, True), (True, False), (None, False)],
+                         ids=["absent", "present", "not-known"])
+def test_dns_chaos_is_refused_where_the_inventory_shows_no_dns_server(found: bool | None, refused: bool) -> None:
+    inv = _mesh_shop()
+    inv = inv.model_copy(update={"litmus": inv.litmus.model_copy(update={"chaos_mesh_dns_server": found})})
+    s = spec(action=Fault.POD_DNS_ERROR, parameters=Parameters(duration_s=30), chaos_engine="chaos-mesh")
+    reasons = [v.reason for v in violations(s, inv, _any_policy()) if v.rule == "chaos_engine"]
+    if refused:
+        assert reasons == [
+            "chaos-mesh cannot run it on this cluster: pod-dns-error: DNSChaos needs Chaos Mesh's DNS server "
+            "(Service chaos-mesh/chaos-mesh-dns-server, Helm dnsServer.create=true) and this cluster has none; "
+            "install it (helm upgrade chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --reuse-values --set "
+            "dnsServer.create=true) or use chaos_engine: litmus"]
+    else:
+        assert reasons == []
+    others = spec(action=Fault.POD_NETWORK_LOSS, parameters=Parameters(duration_s=30), chaos_engine="chaos-mesh")
+    assert not [v for v in violations(others, inv, _any_policy()) if v.rule == "chaos_engine"]  # only DNSChaos needs it
+    litmus = s.model_copy(update={"chaos_engine": "litmus"})
+    assert not [v for v in violations(litmus, inv, _any_policy()) if v.rule == "chaos_engine"]
 
 
 @pytest.mark.parametrize(("fault", "why"), [
     (Fault.NODE_DRAIN, "Chaos Mesh has no node drain"),
     (Fault.DISK_FILL, "Chaos Mesh has no disk fill"),
-    (Fault.POD_DNS_ERROR, "DNSChaos needs Chaos Mesh's own DNS server"),
 ], ids=str)
 def test_a_fault_chaos_mesh_cannot_do_is_refused_with_the_reason(fault: Fault, why: str) -> None:
     params = Parameters(duration_s=30, target_node="node-1") if fault == Fault.NODE_DRAIN else Parameters(duration_s=30)
@@ -195,6 +245,9 @@ def test_the_catalog_says_per_fault_which_engines_run_it_as_the_policy_does() ->
     assert set(by_fault) == {f.value for f in Fault}
     assert by_fault["pod-delete"].chaos_mesh == "PodChaos pod-kill" and by_fault["pod-delete"].engines == ("litmus", "chaos-mesh")
     assert by_fault["disk-fill"].engines == ("litmus",) and "no disk fill" in by_fault["disk-fill"].chaos_mesh_gap
+    dns = by_fault["pod-dns-error"]
+    assert (dns.chaos_mesh, dns.engines) == ("DNSChaos error", ("litmus", "chaos-mesh"))
+    assert "chaos-mesh-dns-server" in dns.chaos_mesh_needs and not by_fault["pod-delete"].chaos_mesh_needs
     for r in rows():  # the table and the policy agree: a fault listed without Chaos Mesh is refused there, with its words
         s = spec(action=Fault(r.fault), parameters=Parameters(duration_s=30, target_node="node-1")
                  if r.fault == "node-drain" else Parameters(duration_s=30), chaos_engine="chaos-mesh")

@@ -1,0 +1,21 @@
+"""Inventories of several clusters, side by side (``inventory`` with stack.yaml's ``clusters:``)."""
+
+from __future__ import annotations
+
+from agent.models import Inventory
+from agent.models.base import Frozen
+
+
+class ClusterInventory(Frozen):
+    """One cluster's inventory; ``inventory -o json`` with several clusters prints
+    ``{"clusters": [...]}`` of these, in stack.yaml's order."""
+
+    cluster: str  # its name in stack.yaml's clusters:
+    context: str | None  # the kube context it was reached through (None: the kubeconfig's current one)
+    inventory: Inventory
+
+
+class Clusters(Frozen):
+    """Every listed cluster's inventory."""
+
+    clusters: list[ClusterInventory]
