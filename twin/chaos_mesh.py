@@ -1,12 +1,14 @@
 """Chaos Mesh (2.8) on the twin: its CRDs, and its controller emulated over virtual time.
 
 A twin started with Chaos Mesh (``TwinServer(chaos_mesh=True)``) has upstream's CRDs for PodChaos,
-NetworkChaos, StressChaos and DNSChaos (``data/chaos-mesh``, v2.8.3), so the API server validates those
+NetworkChaos, StressChaos, DNSChaos and IOChaos (``data/chaos-mesh``, v2.8.3), so the API server validates those
 objects against their schema; the ``chaos-mesh.org`` group is served only while they are installed.
 The first install also adds what Helm's ``dnsServer.create`` (on by default) does for DNSChaos: the
 Service ``chaos-mesh/chaos-mesh-dns-server``. Without it a DNSChaos fails at injection, as upstream's
 controller does when it cannot get that Service. Its ``patterns`` reach the twin's DNS model as
 Litmus's TARGET_HOSTNAMES, each less a trailing ``.*`` (a name matches by its first label there).
+An IOChaos latency is the twin's io-latency, a fault no Litmus experiment has: its ``delay`` and
+``percent`` reach the simulation as IO_DELAY_MS and IO_PERCENT (the twin's own names).
 
 The controller does to pods what the Litmus operator does for the same fault: every kind/action
 maps to a fault of ``twin.faults.SIMULATIONS`` (``FAULTS``), and a run is a ``FaultRun`` like a
@@ -26,7 +28,7 @@ from pathlib import Path
 from twin.builtin_workloads import prepare_service
 from twin.faults import SIMULATIONS, act
 from twin.records import touch
-from twin.state import FaultRun, KObj, State, okey, rfc3339
+from twin.state import POD_KEY, FaultRun, KObj, State, Target, okey, rfc3339
 from twin.targets import FaultError, select_targets
 from twin.topology import load_yaml_documents
 from twin.workloads import stamp
@@ -35,7 +37,7 @@ GROUP = "chaos-mesh.org"
 CRD_DIR = Path(__file__).parent / "data" / "chaos-mesh"
 CRD_KEY = "apiextensions.k8s.io/v1/customresourcedefinitions"
 KINDS = {"PodChaos": "podchaos", "NetworkChaos": "networkchaos", "StressChaos": "stresschaos",
-         "DNSChaos": "dnschaos"}
+         "DNSChaos": "dnschaos", "IOChaos": "iochaos"}
 DNS_NAMESPACE, DNS_SERVER = "chaos-mesh", "chaos-mesh-dns-server"  # Helm's release namespace, dnsServer.name
 SERVICE_KEY, NAMESPACE_KEY = "core/v1/services", "core/v1/namespaces"
 PAUSE = "experiment.chaos-mesh.org/pause"
@@ -45,7 +47,7 @@ FAULTS = {("PodChaos", "pod-kill"): "pod-delete", ("PodChaos", "container-kill")
           ("NetworkChaos", "corrupt"): "pod-network-corruption",
           ("NetworkChaos", "duplicate"): "pod-network-duplication",
           ("StressChaos", "cpu"): "pod-cpu-hog", ("StressChaos", "memory"): "pod-memory-hog",
-          ("DNSChaos", "error"): "pod-dns-error"}
+          ("DNSChaos", "error"): "pod-dns-error", ("IOChaos", "latency"): "io-latency"}
 FOREVER_S = 10 * 365 * 86400.0  # no spec.duration: it runs until paused or deleted
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -147,6 +149,8 @@ def _start(state: State, kind: str, obj: KObj) -> bool:
         run.targets = select_targets(state, target_of, run.params, f"targets/{meta['uid']}")
         if kind == "DNSChaos" and okey(DNS_NAMESPACE, DNS_SERVER) not in state.bucket(SERVICE_KEY):
             raise FaultError("GENERIC_ERROR", f'services "{DNS_SERVER}" not found')  # upstream's getService error
+        if kind == "IOChaos":
+            _mounted(state, run.targets, str(spec.get("volumePath", "")))
     except FaultError as error:
         run.phase, run.stopped_at = "error", t
         run.log(t, f"{meta['name']}: {error.reason}")
@@ -157,6 +161,17 @@ def _start(state: State, kind: str, obj: KObj) -> bool:
     run.log(t, f"{meta['name']}: {fault} injected into {', '.join(x.pod for x in run.targets)}")
     _write(state, obj, run, desired="Run", paused=False)
     return True
+
+
+def _mounted(state: State, targets: list[Target], volume: str) -> None:
+    """IOChaos acts on a volume's mount point (CRD: "the mount point of volume in the target container"):
+    the first container of every target must mount ``volume``, or injection fails."""
+    for target in targets:
+        pod = state.bucket(POD_KEY).get(okey(target.namespace, target.pod)) or {"spec": {}}
+        container = (pod["spec"].get("containers") or [{}])[0]
+        if volume not in {m.get("mountPath") for m in container.get("volumeMounts") or []}:
+            raise FaultError("GENERIC_ERROR", f"volumePath {volume} is not a mount point of container "
+                             f"{container.get('name', '?')} in pod {target.namespace}/{target.pod}")
 
 
 def _write(state: State, obj: KObj, run: FaultRun, *, desired: str, paused: bool, failure: str = "") -> None:
@@ -193,6 +208,8 @@ def _params(kind: str, spec: KObj) -> dict[str, str]:
     params = {"PODS_AFFECTED_PERC": pct}
     if names := spec.get("containerNames"):
         params["TARGET_CONTAINER"] = str(names[0])
+    if kind == "IOChaos":  # its delay is a Go duration string, not NetworkChaos's block
+        return params | {"IO_DELAY_MS": str(_seconds(spec.get("delay")) * 1000), "IO_PERCENT": str(spec.get("percent", 100))}
     if (delay := spec.get("delay")) is not None:
         params["NETWORK_LATENCY"] = str(_seconds(delay.get("latency")) * 1000)
         params["JITTER"] = str(_seconds(delay.get("jitter") or "0s") * 1000) if delay.get("jitter") else "0"

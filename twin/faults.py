@@ -5,7 +5,8 @@ nothing of the agent; a test checks the agent's fault registry against it). Targ
 `targets`. A fault acts either by changing pods or nodes at an instant (`Simulation.act`:
 pod-delete, container-kill, OOM kill, disk-fill eviction; `drain` for node-drain) or through
 effects that hold while it is injected (`Simulation.effect`: latency, loss, corruption,
-duplication, CPU and memory pressure, DNS errors), which the signal model reads at time t.
+duplication, CPU and memory pressure, DNS errors, slow file I/O), which the signal model reads at time t.
+io-latency is Chaos Mesh's (an IOChaos; no Litmus experiment has it), named like the rest.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ class PodEffect:
     loss_pct: float = 0.0
     cpu_extra_m: float = 0.0
     memory_extra_mib: float = 0.0
+    handler_ms: float = 0.0  # inside the handler (slow file I/O): its own histogram shows it, unlike latency_ms
     calls: list[CallEffect] = field(default_factory=list)
 
 
@@ -228,6 +230,13 @@ def _dns(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
                                    substring=p.get("MATCH_SCHEME") == "substring", loss_pct=100.0))
 
 
+def _io_latency(effect: PodEffect, p: dict[str, str], restarted: bool) -> None:
+    """Each delayed file operation holds the request: once more than 5 % of operations are delayed,
+    more than 5 % of requests are (each does at least one), so the p95 carries the whole delay."""
+    if number(p, "IO_PERCENT", 100) > 5:
+        effect.handler_ms += number(p, "IO_DELAY_MS")
+
+
 Act = Callable[[State, FaultRun, KObj, Target, float], None]  # (state, run, target pod, target, t)
 Effect = Callable[[PodEffect, dict[str, str], bool], None]  # (effect, env params, restarted since injection)
 
@@ -254,6 +263,7 @@ SIMULATIONS: dict[str, Simulation] = {
     "pod-network-duplication": Simulation(effect=_duplication),
     "pod-dns-error": Simulation(effect=_dns),
     "disk-fill": Simulation(act=_disk_fill),
+    "io-latency": Simulation(effect=_io_latency),
     "node-drain": Simulation(),
 }
 

@@ -112,8 +112,8 @@ def _own(state: State, model: ServiceModel, pods: list[KObj], replicas: int, t: 
             delays.append(tcp.delay_ms(effect.loss_pct / 100) if serving else 0.0)
             calls += [(share, c) for c in effect.calls]
             if serving:  # a process not yet listening refuses at once: no latency sample
-                latencies.append(model.p95_ms * factor + effect.latency_ms)
-                works.append(model.p95_ms * factor)
+                latencies.append(model.p95_ms * factor + effect.handler_ms + effect.latency_ms)
+                works.append(model.p95_ms * factor + effect.handler_ms)  # slow I/O is the handler's own time
     error = 1.0 if not endpoints else sum(failing) / len(failing)
     error = 1 - (1 - model.error_pct / 100) * (1 - error)
     tcp_error = 1 - (1 - model.error_pct / 100) * (1 - (sum(tcp_failing) / len(tcp_failing) if endpoints else 1.0))

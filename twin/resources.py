@@ -106,7 +106,7 @@ RESOURCES: tuple[Resource, ...] = (
              CUSTOM_VERBS),
     *(Resource(CHAOS_MESH, "v1alpha1", plural, plural, kind, True, CUSTOM_VERBS)
       for kind, plural in (("PodChaos", "podchaos"), ("NetworkChaos", "networkchaos"), ("StressChaos", "stresschaos"),
-                           ("DNSChaos", "dnschaos"))),
+                           ("DNSChaos", "dnschaos"), ("IOChaos", "iochaos"))),
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("apps", "v1"), (RBAC, "v1"), ("apiextensions.k8s.io", "v1"), (LITMUS, "v1alpha1"),

@@ -28,8 +28,8 @@ list, delete pods              engine_retention) deletes ended engines
                                labelled ``chaosUID=<engine uid>``
 create, get, list, patch,      Chaos Mesh (``agent.adapters.chaos_        Role per
 delete podchaos, networkchaos, backends``): dry-run + create, status,     ``policy.namespaces``
-stresschaos, dnschaos          the label-selected list, pause (merge
-(chaos-mesh.org)               patch of an annotation), retention delete
+stresschaos, dnschaos,         the label-selected list, pause (merge
+iochaos (chaos-mesh.org)       patch of an annotation), retention delete
 get Service chaos-mesh-dns-    is DNSChaos's DNS server there             Role in ``chaos-mesh``,
 server (by resourceNames)      (``snapshot``; 403: not known)             with engines.default:
                                                                           chaos-mesh only

@@ -46,7 +46,7 @@ CHAOS = (  # per policy.namespaces
     # Chaos Mesh (chaos_engine: chaos-mesh): the kinds the agent renders. Dry-run + create, status, its
     # label-selected list (recover, retention), pause by annotation (a merge patch), the retention delete.
     *(Grant(CHAOS_MESH, plural, ("create", "get", "list", "patch", "delete"))
-      for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos")),
+      for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos", "iochaos")),
 )
 # With engines.default: chaos-mesh, the inventory reads one Service by name: DNSChaos's DNS server.
 DNS_SERVER_READ: PolicyRule = {"apiGroups": [""], "resources": ["services"], "resourceNames": [DNS_SERVER],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.config import Policy
-from agent.engines import chaos_mesh
+from agent.engines import chaos_mesh, litmus
 from agent.engines.catalog import unused_parameters
 from agent.errors import SpecRejected
 from agent.models import AbortCondition, Candidate, ExperimentSpec, Inventory, Pod, Rejection, Target
@@ -45,7 +45,9 @@ def violations(spec: ExperimentSpec, inventory: Inventory, policy: Policy) -> li
     unused = unused_parameters(spec)
     if unused:
         found.append(Violation("parameters", f"{', '.join(unused)} do(es) not apply to {spec.action.value}; remove them"))
-    if spec.chaos_engine == "chaos-mesh":  # every fault of the registry is a Litmus one
+    if spec.chaos_engine == "litmus":  # io-latency is Chaos Mesh's only
+        found += [Violation("chaos_engine", f"litmus cannot run it: {why}") for why in litmus.refusals(spec)]
+    if spec.chaos_engine == "chaos-mesh":
         found += [Violation("chaos_engine", f"chaos-mesh cannot run it: {why}") for why in chaos_mesh.refusals(spec)]
         if "chaos-mesh" not in inventory.litmus.engines:
             found.append(Violation("chaos_engine", "chaos-mesh is not installed on this cluster (no "

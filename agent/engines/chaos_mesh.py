@@ -14,8 +14,10 @@ dashboard does (``judgeCondition``) into the engine-neutral :data:`~agent.engine
 DNSChaos (pod-dns-error) runs only where Chaos Mesh's DNS server does (Helm ``dnsServer.create``, on
 by default in 2.8): the controller points the selected pods' resolver at the Service
 ``chaos-mesh/chaos-mesh-dns-server``. The inventory looks for it and :func:`cluster_refusals` refuses a
-DNSChaos where it is missing, instead of a run whose controller fails at injection. IOChaos maps no
-fault: the registry has no I/O latency or error fault, and its disk-fill fills a volume (``GAPS``).
+DNSChaos where it is missing, instead of a run whose controller fails at injection. IOChaos runs
+io-latency, a fault only Chaos Mesh has: ``action: latency`` on the spec's ``volume_path`` (which it
+needs: the inventory does not know where a volume is mounted), every file under it, as upstream's
+``examples/io-delay-example.yaml``; disk-fill has no counterpart (``GAPS``).
 
 Abort is the ``experiment.chaos-mesh.org/pause`` annotation, not deletion: a paused object stays,
 with Paused and AllRecovered True, so the report can show the controller confirmed the recovery
@@ -37,7 +39,7 @@ VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 PAUSE_ANNOTATION = "experiment.chaos-mesh.org/pause"
 PLURALS: dict[ChaosMeshKind, str] = {"PodChaos": "podchaos", "NetworkChaos": "networkchaos",
-                                     "StressChaos": "stresschaos", "DNSChaos": "dnschaos"}
+                                     "StressChaos": "stresschaos", "DNSChaos": "dnschaos", "IOChaos": "iochaos"}
 DNS_NAMESPACE, DNS_SERVER = "chaos-mesh", "chaos-mesh-dns-server"  # Helm's namespace and dnsServer.name
 # What a kind needs besides its CRD (the catalog says it; the policy refuses where the inventory shows it missing).
 NEEDS: dict[ChaosMeshKind, str] = {
@@ -47,6 +49,9 @@ GAPS: dict[str, str] = {
     "node-drain": "Chaos Mesh has no node drain (its kinds act on pods, or on a node's kernel/time)",
     "disk-fill": "Chaos Mesh has no disk fill (IOChaos delays or fails I/O, it never fills a volume)",
 }
+# io-latency's values when the spec leaves them unset (no Litmus default to fall back on): a delay
+# an order above a local disk's latency, on every operation (the CRD's own ``percent`` default).
+IO_DELAY_MS, IO_PERCENT = 100, 100
 # Parameters Chaos Mesh has no field for: setting one would be silently ignored, so the policy refuses it.
 NOT_TAKEN: dict[str, str] = {
     "chaos_interval_s": "a PodChaos kills once (repeating needs a Schedule, which the agent does not make)",
@@ -93,11 +98,14 @@ def refusals(spec: ExperimentSpec) -> list[str]:
     if spec.action.entry.control:
         return []
     try:
-        mapping(spec.action)
+        kind = mapping(spec.action).kind
     except ValueError as e:
         return [f"{spec.action.value}: {e}; use chaos_engine: litmus"]
     found = [f"{name}: {why}; remove it or use chaos_engine: litmus"
              for name, why in NOT_TAKEN.items() if not _as_chaos_mesh_does(spec.parameters, name)]
+    if kind == "IOChaos" and not spec.parameters.volume_path:
+        found.append(f"volume_path: {spec.action.value} needs the mount path of the target's volume (IOChaos "
+                     "volumePath, e.g. /data/db); set it")
     wild = [h for h in spec.parameters.target_hostnames or [] if "*" in h or "?" in h]
     if wild:  # Litmus matches names literally; DNSChaos would read these as patterns and hit other names
         found.append(f"target_hostnames: {', '.join(map(repr, wild))} hold * or ?, which DNSChaos reads as "
@@ -154,6 +162,8 @@ def render(spec: ExperimentSpec, *, run_id: str, inventory: Inventory | None = N
             # each name, and the name with any domain after it: a pod asks for carts.<namespace>.svc.cluster.local
             # first (its search path), and a DNSChaos pattern matches the whole name asked
             body["patterns"] = [q for h in p.target_hostnames for q in (h, f"{h}.*")]
+    elif found.kind == "IOChaos":
+        body.update(_io(found.action, p))
     else:
         body["stressors"] = _stressors(spec.action, found.action, p)
     return ChaosMeshObject(kind=found.kind, name=engine_name(run_id), namespace=sel.namespace,
@@ -198,6 +208,13 @@ def _network(fault: Fault, action: str, p: Parameters) -> dict[str, object]:
     if p.destination_hosts:
         out["externalTargets"] = [h for h in p.destination_hosts.split(",") if h]
     return out
+
+
+def _io(action: str, p: Parameters) -> dict[str, object]:
+    """IOChaos latency on every file under the volume (upstream example's ``path``); the first container."""
+    delay, percent = p.io_latency_ms or IO_DELAY_MS, p.io_percent or IO_PERCENT
+    return {"action": action, "volumePath": p.volume_path, "path": f"{p.volume_path}/**/*",
+            "delay": f"{delay}ms", "percent": percent}
 
 
 def _stressors(fault: Fault, action: str, p: Parameters) -> dict[str, object]:

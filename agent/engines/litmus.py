@@ -89,6 +89,13 @@ def result_name(engine: str, experiment: str) -> str:
     return f"{engine}-{experiment}"
 
 
+def refusals(spec: ExperimentSpec) -> list[str]:
+    """Why Litmus cannot run ``spec`` ([] when it can): a fault with no chaos-charts experiment
+    (its registry entry's ``litmus_gap``), the counterpart of ``agent.engines.chaos_mesh.refusals``."""
+    gap = spec.action.entry.litmus_gap
+    return [f"{spec.action.value}: {gap}; use chaos_engine: chaos-mesh"] if gap else []
+
+
 def env_for(fault: Fault, parameters: Parameters) -> list[EnvVar]:
     """Upstream env overrides for the set parameters that ``fault`` takes."""
     out: list[EnvVar] = []
@@ -116,7 +123,13 @@ def render(
     probes: list[Probe] | None = None,
 ) -> ChaosEngineManifest:
     """The ChaosEngine that runs ``spec`` for ``run_id`` in the target's namespace, with
-    ``probes`` (:func:`agent.engines.probes.steady_state_probes`) in its experiment."""
+    ``probes`` (:func:`agent.engines.probes.steady_state_probes`) in its experiment.
+
+    Raises:
+        ValueError: Litmus cannot run the spec (:func:`refusals` says why).
+    """
+    if reasons := refusals(spec):
+        raise ValueError("; ".join(reasons))
     sel = spec.target_selector
     return ChaosEngineManifest(
         name=engine_name(run_id),

@@ -1,4 +1,4 @@
-"""The fault registry: one entry per LitmusChaos fault, the single source of what the agent knows
+"""The fault registry: one entry per fault, the single source of what the agent knows
 about it. Everything else derives from here: the spec's ``action`` values and their JSON Schema
 (``python -m agent schema``, the LLM's answer schema), the Litmus env mapping of the engine, the
 risk and high-risk opt-in, the policy defaults, the planner's ideas, the report's chart signal and
@@ -22,21 +22,11 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from agent.models.base import RiskLevel, SignalName
-
-# The planner's idea shapes (``agent.design.ideas.SHAPES``): how it judges a fault on a target.
-IdeaShape = Literal["restart", "container-restart", "cpu-throttle", "memory-pressure", "slow-network",
-                    "packet", "dns-failure", "injection"]
-# When a fault's own recommendation applies (``agent.report.recommend``): "callers_hit" when
-# services other than the target moved; "oom" when the target has a memory limit and was down.
-AdviceWhen = Literal["callers_hit", "oom"]
-# How the agent checks that a fault took effect, from the cluster and the metrics and never from the
-# engine's word (``agent.run.effect``): "replaced" the target's pods were replaced (new uids and
-# creation times); "restarted" a target container's restartCount rose; "signal" the error rate or p95
-# of the target or a caller left its baseline band; "caller-errors" the error rate of the target (the
-# caller of the broken names) or of its callers left its band; "cpu" / "memory" the target's usage
-# rose above its band (a memory hog's OOM kill, a restart, counts too); "none" the control, which
-# injects nothing: no effect is expected, and any deviation is a false alarm (``agent.run.control``).
-EffectKind = Literal["replaced", "restarted", "signal", "caller-errors", "cpu", "memory", "none"]
+from agent.models.fault_hooks import Advice as Advice
+from agent.models.fault_hooks import AdviceWhen as AdviceWhen
+from agent.models.fault_hooks import ChaosMeshKind as ChaosMeshKind
+from agent.models.fault_hooks import ChaosMeshMap, EffectKind, PlannerHook
+from agent.models.fault_hooks import IdeaShape as IdeaShape
 
 
 class _Registered(type):
@@ -51,7 +41,7 @@ class _Registered(type):
 
 class Fault(str, metaclass=_Registered):
     """A fault's name: a LitmusChaos experiment name (chaos-charts 3.18.0 ``faults/kubernetes/<name>``)
-    and a key of ``FAULTS``. ``Fault("pod-explode")`` is a ValueError naming the known ones."""
+    where Litmus runs it, and a key of ``FAULTS``. ``Fault("pod-explode")`` is a ValueError naming the known ones."""
 
     POD_DELETE: ClassVar[Fault]
     CONTAINER_KILL: ClassVar[Fault]
@@ -63,6 +53,7 @@ class Fault(str, metaclass=_Registered):
     POD_NETWORK_DUPLICATION: ClassVar[Fault]
     POD_DNS_ERROR: ClassVar[Fault]
     DISK_FILL: ClassVar[Fault]
+    IO_LATENCY: ClassVar[Fault]
     NODE_DRAIN: ClassVar[Fault]
     CONTROL: ClassVar[Fault]
 
@@ -96,49 +87,13 @@ class Fault(str, metaclass=_Registered):
 
 
 @dataclass(frozen=True)
-class PlannerHook:
-    """How the offline planner proposes a fault: the idea shape judging it on a target, and for the
-    "packet" and "injection" shapes the strength (a percent of ``FaultEntry.strength``) and the verb
-    a title uses ("lost": "Carts packet lost 50%")."""
-
-    shape: IdeaShape
-    pct: int = 50
-    verb: str = ""
-
-
-@dataclass(frozen=True)
-class Advice:
-    """A recommendation the report makes after this fault, when ``when`` holds. ``action`` and
-    ``evidence`` are ``str.format`` templates over: ``service`` (the target), ``callers`` (the
-    other services that moved, comma-separated), ``peak`` (the target's peak error rate, %),
-    ``memory_limit_mib`` (its smallest memory limit) and ``parameters`` (the spec's Parameters)."""
-
-    when: AdviceWhen
-    action: str
-    evidence: str
-
-
-ChaosMeshKind = Literal["PodChaos", "NetworkChaos", "StressChaos", "DNSChaos"]
-
-
-@dataclass(frozen=True)
-class ChaosMeshMap:
-    """How Chaos Mesh (2.8) does a fault (``agent.engines.chaos_mesh`` renders it): the kind, and its
-    ``spec.action`` (StressChaos has none: ``action`` names the stressor, "cpu" or "memory"). No fault maps
-    to IOChaos: it delays or fails file I/O on a volume, and the registry's one disk fault fills it."""
-
-    kind: ChaosMeshKind
-    action: str
-
-
-@dataclass(frozen=True)
 class FaultEntry:
     """Everything the agent knows about one fault (see the module docstring)."""
 
-    name: str  # the Litmus experiment name, which is also the spec's ``action``
+    name: str  # the spec's ``action``; the Litmus experiment name where Litmus runs it
     tests: str  # what it tests, in a few words (the LLM reads it)
     risk: RiskLevel  # "high" needs policy.allow_high_risk
-    env: Mapping[str, str]  # Parameters field -> the upstream env variable it sets; the fields it takes
+    env: Mapping[str, str]  # Parameters field -> the upstream Litmus env variable it sets; the fields it takes
     kind: Literal["instant", "duration"]  # kills at injection (and every CHAOS_INTERVAL), or holds while injected
     chart_signal: SignalName = "error_rate_pct"  # the signal the report charts
     planner: PlannerHook | None = None  # None: never proposed by the planner (left to a person or the LLM)
@@ -151,6 +106,8 @@ class FaultEntry:
     aliases: tuple[str, ...] = ()  # the seed's names for it
     effect: EffectKind = "signal"  # how its effect is checked (see EffectKind)
     chaos_mesh: ChaosMeshMap | None = None  # None: Chaos Mesh cannot run it (the policy refuses it there)
+    litmus_gap: str = ""  # why Litmus cannot run it ("": it runs the chaos-charts experiment ``name``)
+    takes: tuple[str, ...] = ()  # Parameters fields it takes that no Litmus env variable sets (``env`` has the rest)
 
     @property
     def fault(self) -> Fault:
@@ -159,11 +116,16 @@ class FaultEntry:
     @property
     def parameters(self) -> tuple[str, ...]:
         """The Parameters fields this fault takes."""
-        return tuple(self.env)
+        return (*self.env, *self.takes)
 
     @property
     def env_names(self) -> tuple[str, ...]:
         return tuple(self.env.values())
+
+    @property
+    def litmus(self) -> bool:
+        """Whether Litmus runs it (its chaos-charts experiment; otherwise the policy refuses it there)."""
+        return not self.litmus_gap
 
     @property
     def high_risk(self) -> bool:
@@ -234,6 +196,14 @@ _BUILT_IN = [
     FaultEntry("disk-fill", "ephemeral-storage limits and eviction", "high",
                {**_POD, "fill_percentage": "FILL_PERCENTAGE"}, "duration", strength="fill_percentage",
                effect="replaced"),
+    # Chaos Mesh only: chaos-charts 3.18.0 has no I/O latency fault (pod-io-stress loads the disk, it
+    # injects no delay). Not planned: the inventory knows a workload has a volume, not where it is mounted.
+    FaultEntry("io-latency", "slow file I/O on a volume: the handler and its callers' timeouts", "medium",
+               {}, "duration", chart_signal="latency_p95_ms", advice=_CALLERS_TIMEOUTS,
+               chaos_mesh=ChaosMeshMap("IOChaos", "latency"),
+               takes=("duration_s", "pods_affected_perc", "io_latency_ms", "io_percent", "volume_path"),
+               litmus_gap="Litmus has no I/O latency fault in chaos-charts 3.18.0: pod-io-stress loads the disk, "
+                          "it delays nothing"),
     FaultEntry("node-drain", "rescheduling, PodDisruptionBudgets and spread across nodes", "high",
                {"duration_s": "TOTAL_CHAOS_DURATION", "target_node": "TARGET_NODE"}, "duration", node_level=True,
                effect="replaced"),

@@ -87,6 +87,10 @@ class Parameters(Frozen):
     target_hostnames: list[Name] | None = Field(  # a JSON list upstream; empty = all
         None, max_length=100, description="pod-dns-error: names that stop resolving")
     target_node: Name | None = Field(None, pattern=r"^[a-z0-9.-]*$", description="node-drain: the node")
+    io_latency_ms: Int | None = Field(None, gt=0, le=10_000, description="io-latency: delay added to each file I/O, ms")
+    io_percent: Int | None = Field(None, gt=0, le=100, description="io-latency: % of I/O operations delayed; null = 100")
+    volume_path: str | None = Field(  # IOChaos's volumePath: a mount point of the target container
+        None, max_length=255, pattern=r"^/[A-Za-z0-9._/-]*$", description="io-latency: mount path of the volume, e.g. /data/db")
 
     def set_fields(self) -> list[str]:
         """Names of the parameters given a value (``duration_s`` always is)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -211,3 +212,38 @@ def test_the_in_process_twin_has_chaos_mesh_when_it_is_the_default_engine(workdi
     with (workdir / "stack.yaml").open("a", encoding="utf-8") as f:
         f.write("\nengines:\n  default: chaos-mesh\n")
     assert "engines: litmus, chaos-mesh" in cli("inventory", "--twin").stdout
+
+
+def test_io_latency_runs_as_an_iochaos_and_the_report_shows_the_callers_slower(mesh: Mesh) -> None:
+    stack = mesh.workdir / "stack.yaml"  # io-latency is no default action: allow it, as a person would
+    stack.write_text(stack.read_text().replace("pod-dns-error]", "pod-dns-error, io-latency]", 1))
+    spec = {
+        "title": "Slow disk under carts-db", "description": "x", "action": "io-latency",
+        "target_selector": {"namespace": NS, "labels": {"name": "carts-db"}, "service": "carts-db"},
+        "parameters": {"duration_s": 30, "io_latency_ms": 400, "volume_path": "/tmp"},  # its emptyDir
+        "abort_threshold": {"service": "front-end", "error_rate_pct": 50},
+        "expected_impact": "x", "risk_level": "medium",  # no chaos_engine: engines.default (chaos-mesh)
+    }
+    path = mesh.workdir / "io.json"
+    path.write_text(json.dumps(spec | {"chaos_engine": "litmus"}))
+    refused = " ".join(mesh.cli("run", str(path), "--twin", "--yes", ok=(6,)).split())
+    assert "litmus cannot run it: io-latency: Litmus has no I/O latency fault" in refused, refused
+    assert "use chaos_engine: chaos-mesh" in refused and mesh.objects("chaosengines") == []
+    path.write_text(json.dumps(spec))
+    out = mesh.cli("run", str(path), "--twin", "--yes", ok=RAN)
+    run = re.search(r"^Run (\w+):", out, re.M).group(1)  # type: ignore[union-attr]  # the refused run has one too
+    [io] = mesh.objects("iochaos")
+    assert io["metadata"]["name"] == f"ca-{run}"  # type: ignore[index]
+    assert {k: io["spec"][k] for k in ("action", "volumePath", "path", "delay", "percent")} == {  # type: ignore[index]
+        "action": "latency", "volumePath": "/tmp", "path": "/tmp/**/*", "delay": "400ms", "percent": 100}
+    conditions = {c["type"]: c["status"] for c in io["status"]["conditions"]}  # type: ignore[index]
+    assert conditions["AllRecovered"] == "True" and io["status"]["experiment"]["desiredPhase"] == "Stop"  # type: ignore[index]
+    assert mesh.objects("chaosengines") == []
+    tldr = next(line for line in out.splitlines() if line.startswith("Finding:"))
+    assert f"(Chaos Mesh IOChaos {NS}/ca-{run})" in tldr, tldr
+    [report] = (mesh.workdir / "reports").glob(f"*_{run}.md")
+    text = report.read_text()
+    for caller in ("carts", "orders"):  # carts-db's direct caller, and its caller: slower by about the delay
+        before, peak = map(float, re.search(rf"- {caller} p95 latency: ([\d.]+) ms before, peak ([\d.]+) ms", text).groups())  # type: ignore[union-attr]
+        assert peak - before > 300, (caller, before, peak)
+    assert "Give the callers of carts-db (carts" in text  # io-latency's advice: timeouts and a breaker

@@ -52,8 +52,9 @@ def test_pod_kill_runs_to_completion_and_is_cleaned_up(mesh: tuple[Twin, ChaosMe
     assert backend.installed()
     snapshot = KubeCluster(client.ApiClient(client.Configuration(host=twin.url)), retry=RETRY).snapshot([NS])
     assert snapshot.litmus.engines == ["litmus", "chaos-mesh"]  # what `inventory` reports
-    assert snapshot.litmus.chaos_mesh_crds == ["dnschaos.chaos-mesh.org", "networkchaos.chaos-mesh.org",
-                                               "podchaos.chaos-mesh.org", "stresschaos.chaos-mesh.org"]
+    assert snapshot.litmus.chaos_mesh_crds == ["dnschaos.chaos-mesh.org", "iochaos.chaos-mesh.org",
+                                               "networkchaos.chaos-mesh.org", "podchaos.chaos-mesh.org",
+                                               "stresschaos.chaos-mesh.org"]
     assert snapshot.litmus.chaos_mesh_dns_server is True  # installed with it, as Helm's dnsServer.create does
     before = _uids(twin)
     obj = backend.render(_spec(Fault.POD_DELETE, "carts"), run_id="r1", inventory=INV)

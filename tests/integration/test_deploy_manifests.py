@@ -79,7 +79,7 @@ MESH_METHODS = {"create_namespaced_custom_object": "create", "get_namespaced_cus
                 "list_namespaced_custom_object": "list", "patch_namespaced_custom_object": "patch",
                 "delete_namespaced_custom_object": "delete"}
 CALLS |= {(method, plural): (verb, MESH, plural, "chaos") for method, verb in MESH_METHODS.items()
-          for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos")}
+          for plural in ("podchaos", "networkchaos", "stresschaos", "dnschaos", "iochaos")}
 
 
 @pytest.fixture
@@ -309,7 +309,7 @@ def test_the_chaos_mesh_calls_are_the_ones_granted() -> None:
     source = (ROOT / "agent/adapters/chaos_backends.py").read_text(encoding="utf-8")
     called = set(re.findall(r"self\._custom\.(\w+)\(", source))
     assert called == set(MESH_METHODS)
-    assert set(chaos_mesh.PLURALS.values()) == {"podchaos", "networkchaos", "stresschaos", "dnschaos"}
+    assert set(chaos_mesh.PLURALS.values()) == {"podchaos", "networkchaos", "stresschaos", "dnschaos", "iochaos"}
     assert re.findall(r"self\._ext\.(\w+)\(", source) == ["list_custom_resource_definition"]  # granted cluster-wide
 
 

@@ -458,7 +458,7 @@ LLM_ITEM: dict[str, Any] = {
         "pods_affected_perc", "chaos_interval_s", "force", "network_latency_ms", "jitter_ms", "packet_loss_pct",
         "packet_corruption_pct", "packet_duplication_pct", "destination_hosts", "cpu_cores", "cpu_load_pct",
         "memory_consumption_mb", "number_of_workers", "fill_percentage", "signal", "target_hostnames",
-        "target_node")}, "duration_s": 30},
+        "target_node", "io_latency_ms", "io_percent", "volume_path")}, "duration_s": 30},
     "abort_threshold": {"service": "web", "error_rate_pct": 50.0, "latency_p95_ms": None},
     "risk_level": "low", "expected_impact": "api degraded", "rationale": "r",
     "hypothesis": {"statement": "s", "affected_services": ["web"],

@@ -33,6 +33,7 @@ PARAMETERS = {  # a few set, the rest left to the upstream defaults
     Fault.POD_CPU_HOG: Parameters(duration_s=60, cpu_cores=2, cpu_load_pct=80),
     Fault.POD_MEMORY_HOG: Parameters(duration_s=60, memory_consumption_mb=256),
     Fault.POD_DNS_ERROR: Parameters(duration_s=45, target_hostnames=["catalogue", "user-db"]),
+    Fault.IO_LATENCY: Parameters(duration_s=40, io_latency_ms=250, io_percent=50, volume_path="/data/db"),
 }
 
 
@@ -249,8 +250,8 @@ def test_the_catalog_says_per_fault_which_engines_run_it_as_the_policy_does() ->
     assert (dns.chaos_mesh, dns.engines) == ("DNSChaos error", ("litmus", "chaos-mesh"))
     assert "chaos-mesh-dns-server" in dns.chaos_mesh_needs and not by_fault["pod-delete"].chaos_mesh_needs
     for r in rows():  # the table and the policy agree: a fault listed without Chaos Mesh is refused there, with its words
-        s = spec(action=Fault(r.fault), parameters=Parameters(duration_s=30, target_node="node-1")
-                 if r.fault == "node-drain" else Parameters(duration_s=30), chaos_engine="chaos-mesh")
+        extra = {"node-drain": {"target_node": "node-1"}, "io-latency": {"volume_path": "/tmp"}}.get(r.fault, {})
+        s = spec(action=Fault(r.fault), parameters=Parameters(duration_s=30, **extra), chaos_engine="chaos-mesh")
         reasons = chaos_mesh.refusals(s)
         assert ("chaos-mesh" in r.engines) == (not reasons), (r.fault, reasons)
         if reasons:
@@ -266,3 +267,71 @@ def test_a_chaos_mesh_phase_reads_in_the_runs_engine_fields(phase: str, state: s
 
     read = engine_status(ChaosStatus(engine="chaos-mesh", phase=phase, detail="why"))  # type: ignore[arg-type]
     assert (read.engine_state, read.engine_status, read.finished, read.experiment_status) == (state, status, finished, "why")
+
+
+def test_an_io_latency_renders_an_iochaos_with_the_shape_of_upstreams_example() -> None:
+    example = yaml.safe_load((EXAMPLES / "io-delay-example.yaml").read_text(encoding="utf-8"))
+    body: dict[str, Any] = chaos_mesh.render(
+        spec(action=Fault.IO_LATENCY, parameters=PARAMETERS[Fault.IO_LATENCY]), run_id="r1").body()
+    _validate(body)
+    assert (body["apiVersion"], body["kind"]) == (example["apiVersion"], example["kind"])
+    assert set(body["spec"]) == set(example["spec"])  # action, mode, selector, volumePath, path, delay, percent, duration
+    assert {k: body["spec"][k] for k in ("action", "volumePath", "path", "delay", "percent", "duration", "mode")} == {
+        "action": "latency", "volumePath": "/data/db", "path": "/data/db/**/*", "delay": "250ms", "percent": 50,
+        "duration": "40s", "mode": "one"}
+    unset = chaos_mesh.render(spec(action=Fault.IO_LATENCY, parameters=Parameters(duration_s=30, volume_path="/tmp")),
+                              run_id="r2").spec
+    assert (unset["delay"], unset["percent"]) == ("100ms", 100)  # IO_DELAY_MS; the CRD's own percent default
+    for field, bad in (("action", "slow"), ("percent", "50"), ("volumePath", None)):
+        broken = copy.deepcopy(body)
+        broken["spec"][field] = bad
+        with pytest.raises(jsonschema.ValidationError):
+            _validate(broken)
+    del broken["spec"]["volumePath"]
+    with pytest.raises(jsonschema.ValidationError, match="volumePath"):  # required upstream
+        _validate(broken)
+
+
+def test_io_latency_needs_a_volume_path_on_chaos_mesh() -> None:
+    s = spec(action=Fault.IO_LATENCY, parameters=Parameters(duration_s=30), chaos_engine="chaos-mesh")
+    reasons = [v.reason for v in violations(s, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert reasons == ["chaos-mesh cannot run it: volume_path: io-latency needs the mount path of the target's "
+                       "volume (IOChaos volumePath, e.g. /data/db); set it"]
+    with pytest.raises(ValueError, match="volume_path"):
+        chaos_mesh.render(s, run_id="r1")
+
+
+def test_io_latency_is_refused_on_litmus_with_the_reason() -> None:
+    from agent.engines import litmus
+
+    s = spec(action=Fault.IO_LATENCY, parameters=PARAMETERS[Fault.IO_LATENCY])  # chaos_engine: litmus
+    refused = [v.reason for v in violations(s, _mesh_shop(), _any_policy()) if v.rule == "chaos_engine"]
+    assert refused == ["litmus cannot run it: io-latency: Litmus has no I/O latency fault in chaos-charts 3.18.0: "
+                       "pod-io-stress loads the disk, it delays nothing; use chaos_engine: chaos-mesh"]
+    with pytest.raises(ValueError, match="Litmus has no I/O latency fault"):
+        litmus.render(s, run_id="r1", service_account="litmus-admin", cleanup="delete")
+    mesh = s.model_copy(update={"chaos_engine": "chaos-mesh"})
+    assert violations(mesh, _mesh_shop(), _any_policy()) == []  # the same spec runs on Chaos Mesh
+    assert not litmus.refusals(spec(action=Fault.POD_NETWORK_LATENCY, parameters=Parameters(duration_s=30)))
+
+
+def test_the_catalog_lists_io_latency_for_chaos_mesh_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli.catalog import catalog, rows
+
+    io = next(r for r in rows() if r.fault == "io-latency")
+    assert (io.engines, io.chaos_mesh, io.litmus) == (("chaos-mesh",), "IOChaos latency", "")
+    assert io.litmus_gap.startswith("Litmus has no I/O latency fault")
+    catalog()
+    line = " ".join(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("io-latency")).split())
+    assert "no (Litmus has no I/O latency fault" in line and "yes (IOChaos latency)" in line
+
+
+def test_the_planner_never_proposes_io_latency() -> None:
+    """The inventory knows a workload has a volume (``persistent``), not where it is mounted: a spec file,
+    a template or the LLM designer names ``volume_path``."""
+    from agent.design.planner import PlannerDesigner
+
+    inv = shop()
+    inv = inv.model_copy(update={"workloads": [w.model_copy(update={"persistent": True}) for w in inv.workloads]})
+    assert Fault.IO_LATENCY.entry.planner is None
+    assert not [c for c in PlannerDesigner().rank(inv, 100) if c.spec.action == Fault.IO_LATENCY]
