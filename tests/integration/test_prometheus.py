@@ -8,7 +8,6 @@ tests first wait until the stack is healthy again, so their order does not matte
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import threading
@@ -25,20 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from kubernetes import client
-from langgraph.checkpoint.memory import InMemorySaver
-from rich.console import Console
 
-from agent.adapters.audit_file import MemoryAuditLog
-from agent.adapters.kube import connect
 from agent.adapters.prometheus import PrometheusMetrics
-from agent.adapters.terminal import TerminalNotifier
 from agent.adapters.twin import TwinClock
 from agent.config import Prometheus, Settings, load_settings
 from agent.engines.litmus import render
 from agent.errors import ConfigError, MetricsUnavailable
 from agent.models import (
     AbortThreshold,
-    Decision,
     ExperimentSpec,
     Fault,
     Parameters,
@@ -46,10 +39,7 @@ from agent.models import (
     TargetSelector,
 )
 from agent.ports import Deps
-from agent.run.files import FileRunStore
-from graphs import runner
-from graphs.builder import build
-from tests.factories import OneSpec, catalogue_delete
+from tests.factories import catalogue_delete
 from tests.integration.prometheus_fixture import (
     RunningPrometheus,
     free_port,
@@ -97,7 +87,15 @@ class Stack:
         return bool(found) and float(found[0]["value"][1]) >= 2 * WINDOW_S + 1  # type: ignore[index]
 
     def wait_healthy(self) -> None:
-        """Until the window holds no outage: the twin serves and Prometheus has forgotten errors."""
+        """Until the window holds no outage: no chaos left injecting by an earlier test (each runs
+        120 s of twin time; a payment latency now times out orders at front-end, intermittently),
+        the twin serves and Prometheus has forgotten errors."""
+        found: Any = self.custom.list_namespaced_custom_object(*LITMUS, NS, "chaosengines")
+        for engine in found["items"]:
+            if engine["spec"].get("engineState") != "stop":
+                self.custom.patch_namespaced_custom_object(*LITMUS, NS, "chaosengines", engine["metadata"]["name"],
+                                                           {"spec": {"engineState": "stop"}})
+
         def healthy() -> bool:
             if not self.window_full() or any(s["ready_replicas"] < s["replicas"] for s in self.signals().values()):
                 return False
@@ -257,34 +255,6 @@ def run_settings(tmp_path: Path, prometheus: Prometheus) -> Settings:
     settings = load_settings(tmp_path / "stack.yaml")
     monitoring = settings.k8s.monitoring.model_copy(update={"prometheus": prometheus})
     return settings.model_copy(update={"k8s": settings.k8s.model_copy(update={"monitoring": monitoring})})
-
-
-def test_breach_seen_through_prometheus_aborts_the_run(stack: Stack, tmp_path: Path) -> None:
-    stack.wait_healthy()
-    settings = run_settings(tmp_path, stack.settings)
-    deps = Deps(
-        settings=settings,
-        cluster=connect(host=stack.twin_url, kubeconfig=None, context=None),
-        metrics=PrometheusMetrics(settings.k8s.monitoring.prometheus),
-        clock=FollowClock(stack.twin_url),
-        notifier=TerminalNotifier(Console(file=io.StringIO())),
-        designer=OneSpec(catalogue_delete(duration_s=240)),
-        store=FileRunStore(tmp_path / "runs"),
-        audit=MemoryAuditLog(),
-        metrics_source=stack.prometheus.url,
-    )
-    graph = build(InMemorySaver())
-    paused = runner.start(graph, deps, run_id="prom0002", count=1, cluster={"twin": True})
-    assert paused.waiting is not None
-    decision = Decision(verdict="approve", choice=1, approver="tester", channel="cli", at=deps.clock.now())
-    state = runner.resume(graph, deps, "prom0002", decision).state
-    timeline = "\n".join(f"{e['at']} {e['kind']} {e['detail']}" for e in state["events"])
-    assert state["outcome"] == "aborted", timeline
-    assert str(state["reason"]).startswith("front-end error rate")
-    kinds = [e["kind"] for e in state["events"]]
-    assert kinds.index("threshold_breached") < kinds.index("abort_requested") < kinds.index("stopped")
-    engine = stack.custom.get_namespaced_custom_object(*LITMUS, NS, "chaosengines", "ca-prom0002")
-    assert engine["spec"]["engineState"] == "stop"  # type: ignore[index]
 
 
 # --- broken Prometheus: every failure is MetricsUnavailable with its cause -----------------------
