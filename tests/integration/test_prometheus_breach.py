@@ -1,10 +1,12 @@
 """A breach seen through a real Prometheus aborts the run, on a Sock Shop of its own.
 
-Its own module, so its own twin and Prometheus (the ``stack`` fixture is module-scoped): in
-test_prometheus.py it followed a carts container-kill, and its baseline then read front-end at
-~11 % errors although the twin's model and Prometheus read healthy before the run started (cause
-not found; noted in the closing note of 2026-12-06). A run's test starts from a Sock Shop nothing
-else has touched.
+Its own module, so its own twin and Prometheus (the ``stack`` fixture is module-scoped). In
+test_prometheus.py it followed the carts container-kill test, which ends right after the kill:
+``wait_healthy`` could pass before the failed requests reached Prometheus's rate window, and the
+run's baseline then read front-end at ~11 % and, rightly, refused to start ("steady state already
+breaches the abort threshold before any chaos"). Measured: two seconds after that kill, the same
+run starts from a healthy baseline and aborts on the breach as expected. A run's test starts from
+a Sock Shop nothing else has touched.
 """
 
 from __future__ import annotations
