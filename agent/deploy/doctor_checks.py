@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from agent.config import PromQueries
 from agent.deploy.doctor import Check
-from agent.deploy.doctor_presets import preset_checks
+from agent.deploy.doctor_presets import expected_series, preset_checks, silent_targets
 from agent.deploy.doctor_ready import readiness_checks
-from agent.design import measurable
 from agent.errors import ChaosAdvisorError, Forbidden
 from agent.inventory.discovery import discover
 from agent.models import Inventory, Signals
@@ -32,7 +31,6 @@ CRDS = ("chaosengines.litmuschaos.io", "chaosexperiments.litmuschaos.io", "chaos
 TAGS = {"3.x": "3.18.0", "2.14": "2.14.0"}
 RAW = "https://raw.githubusercontent.com/litmuschaos"
 SIGNALS = tuple(PromQueries.model_fields)  # the monitor reads one query per signal and target
-REQUEST_SIGNALS = ("error_rate_pct", "latency_p95_ms")  # from request_duration_seconds: not every target exports it
 
 
 def cluster_checks(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[PresetReader] = ()) -> list[Check]:
@@ -167,7 +165,7 @@ def metrics_checks(inv: Inventory, deps: Deps, *, twin: bool) -> list[Check]:
                    "(docs/real-cluster.md, make k8s-install-prometheus)")
             out.append(Check(name=name, status="fail", title=title, detail=str(e), fix=fix))
             continue
-        silent = [n for n in names if measurable.kind(inv, n) == "none"]
+        silent = sorted(silent_targets(inv) & set(names), key=names.index)
         out.append(_series_check(name, title, deps, namespace, names, read, twin=twin, silent=silent))
     return out
 
@@ -180,7 +178,7 @@ def _series_check(name: str, title: str, deps: Deps, namespace: str, names: list
         found = read.get(service)
         return found is not None and getattr(found, signal) is not None
 
-    expected = {sig: [s for s in names if s not in silent or sig not in REQUEST_SIGNALS] for sig in SIGNALS}
+    expected = expected_series(names, set(silent))
     blind = [s for s in names if not any(has(s, sig) for sig in SIGNALS)]
     empty = [sig for sig in SIGNALS if expected[sig] and not any(has(s, sig) for s in expected[sig])]
     partial = {sig: [s for s in expected[sig] if not has(s, sig)] for sig in SIGNALS if sig not in empty}

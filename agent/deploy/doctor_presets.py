@@ -22,6 +22,17 @@ SIGNALS = ("error_rate_pct", "latency_p95_ms", "cpu_millicores", "memory_mib")
 REQUEST = ("error_rate_pct", "latency_p95_ms")  # request_duration_seconds: not every target exports it
 
 
+def silent_targets(inv: Inventory) -> set[str]:
+    """Targets that export no request metrics by design (:mod:`agent.models.measure`: data stores,
+    queues, services nothing calls): their missing error rate and p95 is expected."""
+    return {t.name for t in inv.targets if measurable.kind(inv, t.name) == "none"}
+
+
+def expected_series(names: list[str], silent: set[str]) -> dict[str, list[str]]:
+    """Per signal, the targets of ``names`` that should have a series for it."""
+    return {sig: [s for s in names if sig not in REQUEST or s not in silent] for sig in SIGNALS}
+
+
 class PresetReader(Protocol):
     """One preset's queries against the configured Prometheus."""
 
@@ -39,7 +50,7 @@ class PresetReader(Protocol):
 def preset_checks(inv: Inventory, readers: Sequence[PresetReader], *, selected: str) -> list[Check]:
     """One check per preset and namespace of the targets. Targets that export no request metrics
     by design (:mod:`agent.models.measure`: data stores, queues) are not expected to have them."""
-    silent = {t.name for t in inv.targets if measurable.kind(inv, t.name) == "none"}
+    silent = silent_targets(inv)
     return [_check(reader, namespace, [t.name for t in inv.targets if t.namespace == namespace], selected=selected,
                    silent=silent)
             for reader in readers for namespace in sorted({t.namespace for t in inv.targets})]
@@ -52,7 +63,7 @@ def _check(reader: PresetReader, namespace: str, names: list[str], *, selected: 
     name = f"preset:{p.name}:{namespace}"
     try:
         read = reader.read(namespace, names)
-        expected = {sig: [s for s in names if sig not in REQUEST or s not in silent] for sig in SIGNALS}
+        expected = expected_series(names, silent)
         empty = [(s, sig) for sig in SIGNALS for s in expected[sig] if getattr(read.get(s, Signals()), sig) is None]
         why = {(s, sig): reader.why_empty(namespace, s, sig) for s, sig in empty}
     except ChaosAdvisorError as e:
