@@ -21,6 +21,7 @@ from rich.console import Console
 from agent.adapters.prometheus import PrometheusMetrics
 from agent.config import Prometheus, load_settings
 from agent.deploy.doctor import Check, examine
+from agent.errors import MetricsUnavailable
 from agent.models import Target, Workload
 from agent.run.watch import with_readiness
 from agent.wire.doctor import open_doctor
@@ -136,9 +137,20 @@ def test_a_target_without_series_falls_back_to_the_kubernetes_api(stack) -> None
     assert (filled["basket"].ready_replicas, filled["basket"].replicas) == (2, 3)
 
 
+def _answers(url: str) -> bool:
+    """Whether Prometheus has scraped enough for a rate over the doctor's window (two scrapes, not one)."""
+    try:
+        PrometheusMetrics(Prometheus(url=url, window="2s", timeout_s=2)).read(NS, ["front-end"])
+    except MetricsUnavailable:
+        return False
+    return True
+
+
 def test_without_kube_state_metrics_scraped_the_doctor_warns_with_the_fix(tmp_path: Path, stack) -> None:
     twin, _, kubeconfig = stack
     with run_prometheus(tmp_path / "bare", _config(twin, kube_state=False), targets=2) as bare:
+        # under load the doctor could ask after one scrape, when no rate has two samples yet (seen in CI)
+        poll_until(lambda: _answers(bare.url), timeout_s=30, what="the services' signals from the bare Prometheus")
         [check] = [c for c in _doctor(tmp_path, kubeconfig, bare.url) if c.name == f"readiness:{NS}"]
     assert check.status == "warn"
     assert check.detail.startswith("no series for ") and check.detail.count(",") == TARGETS - 1
