@@ -22,7 +22,7 @@ JunitOpt = Annotated[Path | None, typer.Option(
     "--junit", help="When the run ends, write a JUnit XML file here (one test case per steady-state check and per "
                     "prediction; Jenkins xUnit's junit-10 schema).")]
 ResultOpt = Annotated[Path | None, typer.Option(
-    "--result", help="When the run ends, write its result JSON here (schema_version 1.0; python -m agent schema "
+    "--result", help="When the run ends, write its result JSON here (schema_version 1.1; python -m agent schema "
                      "--result).")]
 
 

@@ -19,6 +19,8 @@ from agent.report.result import (
     BlastRadiusError,
     Check,
     Cleanup,
+    Confounder,
+    Confounders,
     Effect,
     PeakError,
     PredictionError,
@@ -72,7 +74,7 @@ def build(record: RunRecord, *, report: Path | None = None) -> RunResult:
         injected_at=record.start, executed=_executed(record), skipped=_skipped(record), effect=effect,
         steady_state=steady, hypothesis=checks.hypothesis(record),
         abort_reason=(record.reason or (abort.detail if abort else None)) if record.outcome == "aborted" else None,
-        cleanup=cleanup, prediction_error=prediction_error(record), report=str(report) if report else None,
+        cleanup=cleanup, confounders=_confounders(record), prediction_error=prediction_error(record), report=str(report) if report else None,
     )
 
 
@@ -90,6 +92,14 @@ def _cleanup(record: RunRecord) -> Cleanup | None:
         return None
     return Cleanup(verified=c.verified, at_s=checks.offset(record, c.at) if record.start else None,
                    leftovers=list(c.leftovers))
+
+
+def _confounders(record: RunRecord) -> Confounders | None:
+    c = record.confounders
+    if c is None:
+        return None
+    return Confounders(found=[Confounder(kind=f.kind, detail=f.detail, services=list(f.services)) for f in c.found],
+                       explained=list(c.explained))
 
 
 def waiting(run_id: str) -> RunResult:

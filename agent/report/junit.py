@@ -5,7 +5,9 @@ so (refuted, aborted, refused, rejected; an error for a failed run; skipped when
 stopped by a person or waiting); ``steady state``, what the verdict rests on; and ``hypothesis``,
 the spec's predictions, graded (a wrong prediction fails its case but not the run). One test case
 per check; a failed check is a ``<failure>`` whose message carries the numbers, an unmeasured one
-is ``<skipped>``.
+is ``<skipped>``. Times are seconds of the run's clock (experiment time; the twin's is virtual): a
+check's case spans the samples it read, a suite the span of its cases, the run's case from the
+injection to the last sample read (0 when nothing was measured).
 
 Written with the standard library's ElementTree: the format is a handful of elements, escaping is
 ElementTree's, and the tests hold the output against the XSD and read it back with junitparser.
@@ -34,7 +36,7 @@ def render(result: RunResult) -> str:
     totals = [s for s in root if s.tag == "testsuite"]
     for key in ("tests", "failures", "errors"):
         root.set(key, str(sum(int(s.get(key, "0")) for s in totals)))
-    root.set("time", "0")
+    root.set("time", next(s.get("time", "0") for s in totals if s.get("id") == "run"))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -42,9 +44,10 @@ def render(result: RunResult) -> str:
 def _suite(root: ET.Element, result: RunResult, name: str, classname: str, checks: list[Check]) -> None:
     suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(checks)),
                           failures=str(sum(c.verdict == "failed" for c in checks)), errors="0",
-                          skipped=str(sum(c.verdict == "not measured" for c in checks)), time="0", id=classname)
+                          skipped=str(sum(c.verdict == "not measured" for c in checks)), time=_seconds(_span(checks)),
+                          id=classname)
     for c in checks:
-        case = ET.SubElement(suite, "testcase", name=c.name, classname=f"chaos.{classname}", time="0")
+        case = ET.SubElement(suite, "testcase", name=c.name, classname=f"chaos.{classname}", time=_seconds(_span([c])))
         if c.verdict == "failed":
             ET.SubElement(case, "failure", type=classname, message=c.message).text = _details(c)
         elif c.verdict == "not measured":
@@ -58,10 +61,12 @@ def _ending_suite(root: ET.Element, result: RunResult, title: str) -> None:
     failed = [c.message for c in result.steady_state if c.verdict == "failed"]
     why = "; ".join(failed) if result.verdict in ("refuted", "false_alarm") and failed else result.reason or result.outcome or ""
     message = f"{result.verdict} (exit {result.exit_code})" + (f": {why}" if why else "")
+    ends = [c.window.to_s for c in result.steady_state + result.hypothesis if c.window.to_s is not None]
+    watched = _seconds(max(ends, default=0.0))
     suite = ET.SubElement(root, "testsuite", name=f"{title}: run", tests="1", failures=str(int(kind == "failure")),
-                          errors=str(int(kind == "error")), skipped=str(int(kind == "skipped")), time="0", id="run")
+                          errors=str(int(kind == "error")), skipped=str(int(kind == "skipped")), time=watched, id="run")
     _properties(suite, result)
-    case = ET.SubElement(suite, "testcase", name="run", classname="chaos.run", time="0")
+    case = ET.SubElement(suite, "testcase", name="run", classname="chaos.run", time=watched)
     if kind != "passed":
         attrs: dict[str, str] = {"message": message} | ({"type": str(result.verdict)} if kind != "skipped" else {})
         ET.SubElement(case, kind, attrs)
@@ -77,8 +82,22 @@ def _properties(suite: ET.Element, result: RunResult) -> None:
         pairs += [("approver", result.approval.approver), ("approved_at", result.approval.at.isoformat())]
     if result.abort_reason:
         pairs.append(("abort_reason", result.abort_reason))
+    if result.confounders is not None:  # a finding on a service one of them moved is not the fault's alone
+        pairs += [("confounders", str(len(result.confounders.found))),
+                  *((f"confounder.{i}", f"{c.kind}: {c.detail}") for i, c in enumerate(result.confounders.found, 1))]
     for name, value in pairs:
         ET.SubElement(props, "property", name=name, value=value)
+
+
+def _span(checks: list[Check]) -> float:
+    """Seconds from the first sample any of ``checks`` read to the last (0 when none read one)."""
+    starts = [c.window.from_s for c in checks if c.window.from_s is not None]
+    ends = [c.window.to_s for c in checks if c.window.to_s is not None]
+    return max(0.0, max(ends) - min(starts)) if starts and ends else 0.0
+
+
+def _seconds(value: float) -> str:
+    return f"{max(0.0, value):.3f}"  # junit-10.xsd's SUREFIRE_TIME: at most 3 decimals, no sign
 
 
 def _details(c: Check) -> str:

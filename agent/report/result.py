@@ -18,7 +18,7 @@ from pydantic import Field, JsonValue
 from agent.models.base import Frozen
 from agent.report.verdict import Verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: confounders
 SCHEMA_ID = "urn:chaos-advisor:result:1"  # a name, not a URL: the schema ships in the package
 
 CheckVerdict = Literal["passed", "failed", "not measured"]
@@ -115,6 +115,22 @@ class Cleanup(Frozen):
     leftovers: list[str] = []
 
 
+class Confounder(Frozen):
+    """Something else that changed the namespace during the run (agent.run.confounders)."""
+
+    kind: Literal["engine", "rollout", "pod-replaced", "pod-restarted"]
+    detail: str
+    services: list[str] = Field(description="the services whose signals it may have moved; empty: every service")
+
+
+class Confounders(Frozen):
+    """What else changed the namespace between the apply and the verify step: a finding on a service
+    it may have moved is not the fault's alone."""
+
+    found: list[Confounder]
+    explained: list[str] = Field(description="changes the fault's predicted blast radius explains (not confounders)")
+
+
 class PeakError(Frozen):
     service: str
     signal: str
@@ -149,7 +165,7 @@ class PredictionError(Frozen):
 class RunResult(Frozen):
     """A run's result: what was planned, approved and done, and how each check came out."""
 
-    schema_version: Literal["1.0"] = "1.0"  # SCHEMA_VERSION
+    schema_version: Literal["1.1"] = "1.1"  # SCHEMA_VERSION
     run_id: str
     verdict: Verdict = Field(description="held 0, refuted 3, aborted 4, inconclusive/stopped 5, refused/rejected 6, "
                                          "waiting 7, dry_run 0, failed 1, false_alarm 8 (a control moved) (the exit code)")
@@ -167,6 +183,7 @@ class RunResult(Frozen):
     hypothesis: list[Check]
     abort_reason: str | None
     cleanup: Cleanup | None = None
+    confounders: Confounders | None = Field(None, description="None: not checked (the run never reached verify)")
     prediction_error: PredictionError | None
     report: str | None = Field(description="the Markdown report's path")
 

@@ -62,6 +62,13 @@ def test_held_refuted_and_aborted_runs_write_valid_artifacts_and_exit_0_3_4(cli:
     assert all(c.endswith("Passed") for c, _ in suites["steady state"])
     assert str(data["plan_hash"]).startswith("sha256:") and data["approval"]["channel"] == "cli"  # type: ignore[index]
     assert [a["action"] for a in data["executed"]] == ["dry_run", "apply"]  # type: ignore[index,union-attr]
+    # times: the run's case from the injection to the last sample read, each check's case its samples' span
+    ends = [c["window"]["to_s"] for c in data["steady_state"] if c["window"]["to_s"] is not None]  # type: ignore[index,union-attr]
+    xml = junitparser.JUnitXml.fromfile(str(junit))
+    [run_case] = [case for suite in xml if suite.name.endswith(": run") for case in suite]
+    assert run_case.time == round(max(ends), 3) > 0
+    steady = [case for suite in xml if suite.name.endswith(": steady state") for case in suite]
+    assert all(0 < case.time <= run_case.time for case in steady)
 
     # carts-db has one replica: users see errors at front-end (a weakness), below the 50% abort.
     junit, result = artifacts(workdir, "refuted")

@@ -3,6 +3,7 @@ run's clock advances) is named by the report as a confounder; a quiet run names 
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from kubernetes import client
 
 from agent.models.verify import ConfounderResult
 from agent.ports import Clock, Deps
+from agent.report import junit
+from agent.report.result import RunResult
 from tests.integration.test_agent_on_twin import run_to_end
 
 NS = "sock-shop"
@@ -55,6 +58,12 @@ def test_a_pod_of_another_service_deleted_during_the_run_is_named_as_a_confounde
     assert any(x.startswith("  - carts error rate: off from") for x in marked)  # the finding on carts itself
     assert any(x.startswith("- recovery, from the kill") for x in marked)  # and the recovery of the radius
     assert not any(x.startswith("- carts-db error rate:") for x in marked)  # carts-db does not call carts
+    # and a pipeline reads it: the result JSON beside the report, and the JUnit properties
+    result = RunResult.model_validate_json(Path(str(view.state["report_path"])).with_suffix(".result.json").read_text())
+    assert result.confounders is not None and [c.kind for c in result.confounders.found] == ["pod-replaced"]
+    assert clock.deleted[:8] in result.confounders.found[0].detail and "front-end" in result.confounders.found[0].services
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(junit.render(result)).iter("property")}
+    assert props["confounders"] == "1" and props["confounder.1"].startswith("pod-replaced: carts: ")
 
 
 def test_a_quiet_run_reports_no_confounder(deps: Deps) -> None:
@@ -63,3 +72,5 @@ def test_a_quiet_run_reports_no_confounder(deps: Deps) -> None:
     assert found.found == [], found
     text = Path(str(view.state["report_path"])).read_text(encoding="utf-8")
     assert "| Confounders | none: no other ChaosEngine, rollout or pod change outside the target" in text
+    result = RunResult.model_validate_json(Path(str(view.state["report_path"])).with_suffix(".result.json").read_text())
+    assert result.confounders is not None and result.confounders.found == []
