@@ -45,6 +45,7 @@ from agent.models.run import (  # noqa: F401
     RunEvent,
     Sample,
     Signals,
+    StopRequest,
 )
 from agent.models.spec import (  # noqa: F401
     AbortCondition,
@@ -96,6 +97,7 @@ __all__ = [
     "LitmusInstall",
     "KillSwitch",
     "Outcome",
+    "StopRequest",
     "Parameters",
     "Pod",
     "PredictedSignal",

@@ -240,3 +240,11 @@ class KillSwitch(Frozen):
     by: str = ""
     at: datetime | None = None
     reason: str = ""
+
+
+class StopRequest(Frozen):
+    """A person's request, from another process, to stop a run that has no engine to patch (a no-fault
+    control): the watching process reads it each tick (``agent.run.abort``)."""
+
+    by: str  # channel:who, e.g. "cli:alice"
+    at: datetime  # the run's clock

@@ -173,7 +173,7 @@ def _apply(
 def _control(deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec) -> RunState:
     """A no-fault control (``agent.run.control``): the lease, the baseline and every gate of a fault
     run, then the watch starts with nothing applied. Replayed after a crash, it keeps its baseline."""
-    run_id, now = state["run_id"], deps.clock.now().isoformat()
+    run_id = state["run_id"]
     if not _has_baseline(deps, run_id):
         if deps.recovering:
             raise ChaosAdvisorError("the agent stopped before the control's baseline; recover starts no new watch: "
@@ -195,6 +195,7 @@ def _control(deps: Deps, state: RunState, inv: Inventory, spec: ExperimentSpec) 
         broken = refusals(deps, spec, discover(deps))
         if broken:
             return _refused(deps, state, None, explain(broken), [], has_baseline=True)
+    now = deps.clock.now().isoformat()  # after the baseline: the watch is the spec's whole duration
     return {"has_baseline": True, "phase": "running", "tick": 0, "chaos_started_at": now, "last_cluster_at": now,
             "last_metrics_at": now, "last_progress_at": now, "deviated": False,
             "events": [event(deps, "applied", control.APPLIED)]}

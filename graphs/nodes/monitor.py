@@ -19,6 +19,7 @@ from agent.errors import ClusterError, MetricsUnavailable, NotFound
 from agent.models import EngineRef, ExperimentSpec, Sample
 from agent.ports import Deps
 from agent.run import chaos, control
+from agent.run.abort import asked_elsewhere
 from agent.run.band import band_of, baseline_window
 from agent.run.monitor import summary_line
 from agent.run.phases import (
@@ -49,7 +50,8 @@ def monitor(state: RunState, runtime: Runtime[Deps]) -> RunState:
     plan = _plan(deps, state, spec, before)
     first = on_sample(before, _read(deps, state, spec, tick=before.tick + 1), now=deps.clock.now(), plan=plan)
     if first.listening:
-        first = on_user(first, deps.stop_requested(), now=deps.clock.now())
+        who = deps.stop_requested() or (asked_elsewhere(deps, state["run_id"]) if control.is_control(spec) else None)
+        first = on_user(first, who, now=deps.clock.now())
     events = _act(deps, state, first.steps)  # a breach's stop goes out before the engine is read
     engine = _engine(deps, state, spec, first.after.phase, planned_end(before, plan))
     d = on_engine(first, engine, now=deps.clock.now(), plan=plan)

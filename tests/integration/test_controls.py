@@ -9,17 +9,22 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.models import Decision, Fault
+from agent.config import Settings
+from agent.models import Decision, ExperimentSpec, Fault
 from agent.ports import Deps
 from agent.report import ci
+from agent.run.abort import abort
+from agent.run.chaos import derived
 from agent.run.control import as_control
+from agent.wiring import build_audit, open_store
 from graphs import runner
 from graphs.builder import build
 from tests.factories import OneSpec, catalogue_delete
@@ -62,7 +67,47 @@ def test_twenty_control_runs_raise_no_alarm_and_apply_nothing(deps: Deps) -> Non
     assert verdicts == [("held", 0)] * 20  # 0 false alarms (exit 8), 0 weaknesses "confirmed" (3), 0 aborts (4)
     assert engines(deps) == []  # not one ChaosEngine was applied
     assert not any(e.action == "engine_apply" for n in range(20) for e in deps.audit.entries(f"c{n:07d}"))
-    assert (deps.clock.now() - start).total_seconds() >= 20 * 20  # each watched its duration (virtual)
+    assert (deps.clock.now() - start).total_seconds() >= 20 * (30 + 20)  # each its baseline, then its duration
+    for n in range(20):  # watched after the baseline, for the whole duration: 20 s at a 2 s tick
+        assert max(s.tick for s in deps.store.samples(f"c{n:07d}")) >= 20 / deps.settings.monitor.poll_interval_s
+
+
+@dataclass
+class AbortFromElsewhere:
+    """The run's clock; once the control has watched 3 ticks, a person runs ``abort`` on it from another
+    process (its own store object on the same state directory, its own audit)."""
+
+    deps: Deps
+    settings: Settings
+    run_id: str
+    spec: ExperimentSpec
+    said: str = ""
+
+    def now(self) -> datetime:
+        return self.deps.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.deps.clock.sleep(seconds)
+        with open_store(self.settings) as store:
+            if self.said or not any(s.tick >= 3 for s in store.samples(self.run_id)):
+                return
+            other = replace(self.deps, store=store, audit=build_audit(self.settings, store))
+            self.said = abort(other, self.run_id, derived(self.run_id, self.spec), Fault.CONTROL.value, who="bob",
+                              channel="cli", timeout_s=5).detail
+
+
+def test_a_control_stops_when_someone_aborts_it_from_another_process(deps: Deps, settings: Settings) -> None:
+    clock = AbortFromElsewhere(deps, settings, "c0000077", as_control(catalogue_delete(5, duration_s=20)))
+    view, result = control_run(replace(deps, clock=clock), "c0000077")
+    assert clock.said.startswith("control run: nothing injected; the process watching it stops at its next tick")
+    assert view.state["outcome"] == "aborted" and str(view.state["reason"]).startswith("aborted by the user (cli:bob via abort)")
+    assert (result["verdict"], result["exit_code"]) == ("stopped", 5)  # a person's stop, not an alarm
+    actions = {a["action"]: datetime.fromisoformat(a["at"]) for a in result["executed"]}
+    assert (actions["stop"] - actions["apply"]).total_seconds() == 4 * deps.settings.monitor.poll_interval_s
+    # asked after tick 3: stopped at tick 4, not at the planned 20 s
+    asked = [e for e in deps.audit.entries("c0000077") if e.action == "abort_requested"]
+    assert [(e.who, e.channel) for e in asked] == [("bob", "cli")]
+    assert engines(deps) == []
 
 
 def test_the_report_is_titled_as_a_control_and_says_no_effect_was_expected(deps: Deps) -> None:
