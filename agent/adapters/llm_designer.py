@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
 from agent.adapters.openai_errors import cause, usage_of
 from agent.config import LLM, Policy
+from agent.design.measurable import measurable_only, unmeasurable
 from agent.design.planner import score_spec
 from agent.design.risk import assessed_risk
 from agent.design.templates import held_to, prompt_lines
@@ -153,10 +154,13 @@ class LLMDesigner:
                               max_tokens=self._settings.max_prompt_tokens, templates=list(self._templates.values()))
         messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
         model, problem = self._model(), ""
-        for _attempt in range(2):
+        usable: list[ExperimentSpec] = []  # a valid answer whose predictions could not all be measured
+        for attempt in range(2):
             try:
                 answer = self._ask(model, messages)
             except _EndpointFailed as e:
+                if usable:
+                    break
                 return self._fall_back(inventory, count, str(e), usage)
             usage = usage.plus(answer.usage)
             try:
@@ -165,11 +169,19 @@ class LLMDesigner:
                 problem = str(e)
                 messages += [AIMessage(answer.text), HumanMessage(render("design_retry", errors=problem))]
                 continue
+            blind = [f"experiments[{i}].{w}" for i, spec in enumerate(specs) for w in unmeasurable(spec, inventory)]
+            if blind and attempt == 0:  # asked once to fix them; the answer is kept if the second is worse
+                usable = specs
+                messages += [AIMessage(answer.text), HumanMessage(render("design_retry", errors="\n".join(blind)))]
+                continue
             return self._ranked(inventory, specs, count, usage)
+        if usable:
+            return self._ranked(inventory, usable, count, usage)
         short = clean(problem.splitlines()[0] if problem else "no answer", 160)
         return self._fall_back(inventory, count, f"output invalid twice ({short})", usage, prefix="LLM")
 
     def _ranked(self, inventory: Inventory, specs: list[ExperimentSpec], count: int, usage: LLMUsage) -> Proposal:
+        specs = [measurable_only(spec, inventory) for spec in specs]
         scored = sorted(((score_spec(inventory, s), s) for s in specs), key=lambda x: (-x[0][0], x[1].title))
         candidates = [
             Candidate(rank=n, score=round(score, 2),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Literal, NotRequired, TypedDict
 
-from agent.design.path import off_path_warning
+from agent.design.measurable import abort_warning
 from agent.design.targets import abort_line, target_line
 from agent.models import Candidate, ExperimentSpec, Inventory, Rejection
 
@@ -130,9 +130,9 @@ def decided_blocks(text: str, detail: str | None = None) -> list[Block]:
 
 def _run_button(run_id: str, c: Candidate, inventory: Inventory | None) -> Button:
     button = _button(f"Run {c.spec.title}", f"run_{c.rank}", run_id, c.rank, style="primary" if c.rank == 1 else None)
-    # The abort condition beside the selector (half the dialog at most), and a flag when it watches
-    # a service off the predicted path (the section above says why).
-    off = " ⚠ It watches a service off the predicted path." if off_path_warning(c.spec, inventory) else ""
+    # The abort condition beside the selector (half the dialog at most), and a flag when it may never
+    # fire (off the predicted path, or a signal that cannot show a failure: the section above says why).
+    off = " ⚠ Its abort condition may never fire." if abort_warning(c.spec, inventory) else ""
     tail = _fit(f". Runs {c.spec.parameters.duration_s} s; {abort_line(c.spec)}.", CONFIRM_LIMIT // 2 - len(off)) + off
     line = target_line(c.spec, inventory, limit=CONFIRM_LIMIT - len(tail))
     button["confirm"] = {
@@ -154,7 +154,7 @@ def _fit(text: str, n: int) -> str:
 
 
 def _warning(spec: ExperimentSpec, inventory: Inventory | None) -> str:
-    off = off_path_warning(spec, inventory)
+    off = abort_warning(spec, inventory)
     return f"⚠️ warning: {off}\n" if off else ""
 
 

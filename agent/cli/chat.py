@@ -127,7 +127,7 @@ class GraphRuns:
 
     def plan(self, run_id: str, choice: int) -> str | None:
         """What choice ``choice`` of ``run_id`` hits (selector, pods) and when it stops itself."""
-        from agent.design.path import off_path_warning
+        from agent.design.measurable import abort_warning
         from agent.design.targets import abort_line, target_line
         from agent.errors import ChaosAdvisorError
 
@@ -136,7 +136,7 @@ class GraphRuns:
             inventory = self._deps.store.inventory(run_id)
         except (ChaosAdvisorError, IndexError):
             return None
-        off = off_path_warning(spec, inventory)
+        off = abort_warning(spec, inventory)
         return f"{target_line(spec, inventory)}; {abort_line(spec)}" + (f"; warning: {off}" if off else "")
 
     def start(self, count: int) -> RunSummary:

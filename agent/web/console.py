@@ -137,7 +137,7 @@ class WebConsole:
     def suggestions(self, count: int) -> Suggestions:
         """``python -m agent suggest --dry-run -n COUNT``: discover, design and policy-check now;
         nothing is saved or applied (the same ``design`` the CLI and the suggest tool call)."""
-        from agent.design.path import off_path_warning
+        from agent.design.measurable import abort_warning
         from agent.design.propose import design
         from agent.design.targets import abort_line, target_line
         from agent.inventory.checks import require_allowed, require_usable
@@ -150,7 +150,7 @@ class WebConsole:
             result = design(inv, deps.designer, deps.policy(), count=count)
         return Suggestions(
             designer=result.proposal.designer, notice=result.proposal.notice, rejected=result.rejected,
-            candidates=[Suggested(c, target_line(c.spec, inv), abort_line(c.spec), off_path_warning(c.spec, inv))
+            candidates=[Suggested(c, target_line(c.spec, inv), abort_line(c.spec), abort_warning(c.spec, inv))
                         for c in result.candidates],
         )
 

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from agent.adapters.llm_designer import LLMDesigner
 from agent.adapters.llm_schema import LLMParameters, strict_schema
 from agent.config import LLM, Policy, Settings
+from agent.design.measurable import abort_warning
 from agent.design.planner import PlannerDesigner, score_spec
 from agent.design.propose import design
 from agent.models import Fault, Inventory, Parameters
@@ -310,3 +311,60 @@ def test_the_models_risk_word_is_overruled_by_the_catalog_and_the_target(server:
     server.answer({"experiments": [said]})
     [candidate] = designer(server.base_url).propose(inv, 1).candidates
     assert candidate.spec.risk_level == "high"  # the only pod of a stateful store
+
+
+# --- what nothing can measure (agent.design.measurable) ------------------------------------------
+
+
+def blind_db_delete() -> dict[str, Any]:
+    """A db pod delete watched and predicted at db itself: a data store has no request series."""
+    blind = experiment("Db pod delete", "db", watch="db")
+    blind["hypothesis"]["expected"] = [{"service": "db", "signal": "error_rate_pct", "peak": 80},
+                                       {"service": "web", "signal": "error_rate_pct", "peak": 20}]
+    return blind
+
+
+def test_a_signal_nothing_can_measure_is_sent_back_once_with_where_to_look(server: OpenAIServer) -> None:
+    server.answer({"experiments": [blind_db_delete()]})
+    server.answer({"experiments": [experiment("Db pod delete", "db", watch="web")]})
+
+    proposal = designer(server.base_url).propose(shop(), 3)
+
+    assert server.count == 2 and proposal.designer == "llm" and proposal.notice is None
+    retry = server.requests[1]["messages"][-1]["content"]
+    assert ("experiments[0].abort_threshold (db error_rate_pct): db exports no request metrics (a data store or "
+            "queue, or nothing sends it requests): its error rate has no series; watch api") in retry
+    assert "experiments[0].hypothesis.expected[0] (db error_rate_pct)" in retry
+    assert "expected[1]" not in retry  # web counts failures: its prediction stands
+    [chosen] = proposal.candidates
+    assert chosen.spec.abort_threshold is not None and chosen.spec.abort_threshold.service == "web"
+    assert abort_warning(chosen.spec, shop()) is None
+    # and the model was told, with the data, which services cannot show a failure themselves
+    lines = [json.loads(x) for x in user_message(server.requests[0]).splitlines() if x.startswith('{"service"')]
+    said = {x["service"]: x.get("request_metrics") for x in lines}
+    assert said["db"] == said["queue"] == "none" and said["web"] is None and said["api"] is None
+
+
+def test_blind_twice_keeps_the_experiment_without_the_unmeasurable_prediction_and_warns(server: OpenAIServer) -> None:
+    server.answer({"experiments": [blind_db_delete()]})
+    server.answer({"experiments": [blind_db_delete()]})
+
+    proposal = designer(server.base_url).propose(shop(), 3)
+
+    assert server.count == 2 and proposal.designer == "llm"
+    [chosen] = proposal.candidates
+    assert chosen.spec.hypothesis is not None
+    assert [(x.service, x.signal) for x in chosen.spec.hypothesis.expected] == [("web", "error_rate_pct")]
+    assert "[predictions dropped, nothing can measure them: db error_rate_pct]" in chosen.spec.rationale
+    warning = abort_warning(chosen.spec, shop())  # the abort is the model's; the person is told
+    assert warning is not None and "the abort condition may never fire: db exports no request metrics" in warning
+
+
+def test_an_endpoint_failing_on_the_retry_keeps_the_first_valid_answer(server: OpenAIServer) -> None:
+    server.answer({"experiments": [blind_db_delete()]})
+    server.fail(500)
+
+    proposal = designer(server.base_url).propose(shop(), 3)
+
+    assert server.count == 2 and proposal.designer == "llm"  # not the planner: the first answer was valid
+    assert [c.spec.title for c in proposal.candidates] == ["Db pod delete"]

@@ -8,9 +8,26 @@ from datetime import timedelta
 
 import pytest
 
-from agent.design.measurable import abort_service, failure_witness, kind, latency_witnesses
+from agent.design.measurable import (
+    abort_service,
+    abort_warning,
+    failure_witness,
+    kind,
+    latency_witnesses,
+    unmeasurable,
+)
 from agent.design.planner import PlannerDesigner
-from agent.models import ExpectedSignal, Fault, Hypothesis, Inventory, Sample, Signals, Target
+from agent.models import (
+    AbortThreshold,
+    ExpectedSignal,
+    Fault,
+    Hypothesis,
+    Inventory,
+    Sample,
+    Signals,
+    Target,
+    TargetSelector,
+)
 from agent.models.measure import request_metrics
 from agent.report.findings import BlastRadius, signal_findings
 from agent.report.recommend import recommend
@@ -146,3 +163,28 @@ def test_planner_predictions_name_only_pods_with_a_probe_for_readiness() -> None
     assert not any(e.signal == "ready_replicas" for e in titles["carts-db pod delete"].hypothesis.expected)  # type: ignore[union-attr]
     # carts-db has no readiness probe: its new pod is Ready as soon as its container runs
     assert "measured at front-end" in titles["carts-db pod delete"].hypothesis.statement  # type: ignore[union-attr]
+
+
+def test_an_abort_on_a_signal_that_cannot_show_a_failure_is_warned_about_with_where_to_look() -> None:
+    inv = sock_shop()
+    on = {"carts": AbortThreshold(service="carts", error_rate_pct=5),  # Java: counts successes only
+          "carts-db": AbortThreshold(service="carts-db", latency_p95_ms=500),  # a store: no series at all
+          "front-end": AbortThreshold(service="front-end", error_rate_pct=5),
+          "carts latency": AbortThreshold(service="carts", latency_p95_ms=500)}  # successes' latency: fine
+    target = TargetSelector(service="carts-db", namespace="sock-shop", labels={"name": "carts-db"})
+    warned = {name: abort_warning(spec(target_selector=target, abort_threshold=a), inv) for name, a in on.items()}
+    assert warned["front-end"] is None and warned["carts latency"] is None
+    assert warned["carts"] == ("the abort condition may never fire: carts's own error rate counts successes only "
+                               "(recorded after a handler returns): it stays 0% while carts fails; watch front-end "
+                               "(its nearest caller that counts failures)")
+    assert warned["carts-db"] is not None and "carts-db exports no request metrics" in warned["carts-db"]
+    assert "its p95 latency has no series; watch front-end" in warned["carts-db"]
+    # any service ('*') and a falling condition are not judged
+    anywhere = spec(target_selector=target, abort_threshold=AbortThreshold(service="*", error_rate_pct=5))
+    assert unmeasurable(anywhere, inv) == []
+
+
+def test_the_planners_specs_are_all_measurable() -> None:
+    inv = sock_shop()
+    for c in PlannerDesigner(actions=list(Fault)).propose(inv, 30).candidates:
+        assert unmeasurable(c.spec, inv) == [], c.spec.title

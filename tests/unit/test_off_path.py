@@ -67,5 +67,5 @@ def test_slack_shows_the_abort_condition_and_the_warning_in_the_message_and_the_
     assert "Stops itself: abort when web error rate &gt; 50%\nRisk:" in sections[1]
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]  # type: ignore[typeddict-item]
     first, second = (json.loads(json.dumps(b["confirm"]["text"]["text"])) for b in buttons[:2])
-    assert first.endswith("Runs 30 s; abort when slow error rate &gt; 5%. ⚠ It watches a service off the predicted path.")
+    assert first.endswith("Runs 30 s; abort when slow error rate &gt; 5%. ⚠ Its abort condition may never fire.")
     assert second.endswith("Runs 30 s; abort when web error rate &gt; 50%.") and len(first) <= 300

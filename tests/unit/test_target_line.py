@@ -31,7 +31,7 @@ def test_many_pods_are_cut_to_the_limit_with_and_n_more() -> None:
 
 
 def test_the_slack_confirm_dialog_stays_within_300_characters_and_names_the_selector() -> None:
-    inv = inventory(target("api", replicas=120), target("web"), deps=[("web", "api")])  # web watches api's path
+    inv = inventory(target("api", replicas=120), target("web", tier="edge"), deps=[("web", "api")])  # web watches api's path
     blocks = approval_blocks("r1", [Candidate(rank=1, score=1.0, spec=spec())], [], inventory=inv)
     [button] = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "run_1"]  # type: ignore[typeddict-item]
     confirm = button["confirm"]["text"]["text"]
