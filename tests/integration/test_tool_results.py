@@ -4,9 +4,15 @@ the argument bounds in the schema the model reads (the bodies still check them, 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+
+import pytest
 
 from agent.chat.agent import result_text
+from agent.errors import ChaosAdvisorError
 from agent.inventory.summary import count_tokens
+from agent.models import Inventory, Proposal
+from agent.ports import Designer
 from tests.integration import test_chat
 from tests.integration.test_chat import USER, World
 from tools import build_chat_tools
@@ -53,3 +59,27 @@ def test_argument_bounds_are_in_the_schema_the_model_reads(world: World) -> None
     assert bounds("approve_experiment", "choice") == (1, 20)
     assert bounds("explain_candidate", "rank") == (1, 20)
     assert bounds("abort_run", "timeout_s") == (1, 600)
+
+
+class CountingDesigner:
+    """The stack's designer (the planner), counting how often it is asked."""
+
+    def __init__(self, inner: Designer) -> None:
+        self.name, self.calls, self._inner = inner.name, 0, inner
+
+    def propose(self, inventory: Inventory, count: int) -> Proposal:
+        self.calls += 1
+        return self._inner.propose(inventory, count)
+
+
+def test_explain_without_a_run_explains_the_last_suggestion_without_asking_again(world: World) -> None:
+    counting = CountingDesigner(world.deps.designer)
+    deps = replace(world.deps, designer=counting)  # discovery through the real client, on the twin
+    tools = {t.name: t for t in build_chat_tools(deps, world.runs, ChatSession(approver=USER))}
+    shown = tools["suggest_experiments"].invoke({"count": 3})
+    explained = tools["explain_candidate"].invoke({"rank": 3})
+    assert explained.title == shown.candidates[2].spec.title
+    assert explained.source == "the last suggestion (planner)"
+    assert counting.calls == 1
+    with pytest.raises(ChaosAdvisorError, match=r"has no candidate 9; choose 1\.\.3"):
+        tools["explain_candidate"].invoke({"rank": 9})

@@ -32,6 +32,7 @@ from agent.adapters.audit_file import MemoryAuditLog
 from agent.adapters.llm_designer import LLMDesigner, _Answer, _specs
 from agent.adapters.slack_signature import SlackSignature
 from agent.config import HIGH_RISK_FAULTS, LLM, Policy, Settings, load_settings
+from agent.design.measurable import unmeasurable
 from agent.design.planner import PlannerDesigner
 from agent.design.policy import check as policy_check
 from agent.design.propose import load_spec
@@ -54,6 +55,7 @@ from agent.slack.decisions import Decisions
 from agent.slack.ports import Answer, Result, Waiting
 from agent.slack.workers import Workers
 from tests import factories
+from tests.integration.openai_server import OpenAIServer
 from tests.property.strategies import JSON, mutated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -500,23 +502,26 @@ def test_model_output_becomes_specs_or_llm_output_invalid(parsed: object) -> Non
 
 @settings(PROPS, max_examples=60)
 @given(parsed=st.one_of(mutated(LLM_DESIGN), JSON), error=st.sampled_from([None, "boom"]))
-def test_propose_never_raises_and_falls_back_on_bad_output(
-    monkeypatch: pytest.MonkeyPatch, parsed: object, error: str | None
-) -> None:
-    answer = _Answer(text="{}", parsed=parsed, parse_error=error, usage=LLMUsage(calls=1))
-    designer = LLMDesigner(LLM(enabled=True, api_key=SecretStr("k")), fallback=PlannerDesigner(),
-                           policy=Policy(namespaces=["shop"]))
-    monkeypatch.setattr(LLMDesigner, "_model", lambda self: None)
-    monkeypatch.setattr(LLMDesigner, "_ask", lambda self, model, messages: answer)
-    proposal = designer.propose(SHOP, 3)
+def test_propose_never_raises_and_falls_back_on_bad_output(parsed: object, error: str | None) -> None:
+    # over the wire: a loopback OpenAI-compatible server answers the same thing to the first ask and the retry
+    with OpenAIServer() as server:
+        for _ in range(2):
+            server.answer_text("{not json") if error else server.answer(parsed)
+        designer = LLMDesigner(LLM(enabled=True, api_key=SecretStr("k"), base_url=server.base_url, model="m",
+                                   timeout_s=5), fallback=PlannerDesigner(), policy=Policy(namespaces=["shop"]))
+        proposal = designer.propose(SHOP, 3)
     assert isinstance(proposal, Proposal)
+    answer = _Answer(text="{}", parsed=None if error else parsed, parse_error=error, usage=LLMUsage(calls=1))
     try:
-        _specs(answer, SHOP)
+        specs = _specs(answer, SHOP)
     except LLMOutputInvalid:
         assert proposal.designer == "planner" and proposal.notice and "output invalid twice" in proposal.notice
         assert proposal.usage.calls == 2
     else:
+        blind = any(unmeasurable(s, SHOP) for s in specs)  # sent back once, then kept without them
         assert proposal.designer == "llm" and 1 <= len(proposal.candidates) <= 3
+        assert proposal.usage.calls == (2 if blind else 1)
+        assert not any(w.startswith("hypothesis") for c in proposal.candidates for w in unmeasurable(c.spec, SHOP))
 
 
 def test_to_spec_maps_only_validation_errors() -> None:

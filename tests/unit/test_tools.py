@@ -199,20 +199,6 @@ def test_explain_a_run_candidate_with_reasons_hypothesis_and_verdict(deps: Deps)
     assert refused.policy_verdict.startswith("refused by policy.namespaces: namespace 'shop' is not allowed")
 
 
-def test_explain_without_a_run_explains_the_last_suggestion_without_asking_again(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> None:
-    # discover() needs a live cluster; the twin tests cover it. Here the inventory is given.
-    monkeypatch.setattr("tools.suggest.discover", lambda d: shop())
-    monkeypatch.setattr("tools.explain.discover", lambda d: shop())
-    tools = tools_of(deps)
-    shown = tools["suggest_experiments"].invoke({"count": 3})  # type: ignore[attr-defined]
-    explained = tools["explain_candidate"].invoke({"rank": 3})  # type: ignore[attr-defined]
-    assert explained.title == shown.candidates[2].spec.title
-    assert explained.source == "the last suggestion (planner)"
-    assert deps.designer.calls == 1  # type: ignore[attr-defined]
-    with pytest.raises(ChaosAdvisorError, match=r"has no candidate 9; choose 1\.\.3"):
-        tools["explain_candidate"].invoke({"rank": 9})  # type: ignore[attr-defined]
-
-
 def test_report_reads_the_latest_or_a_runs_report_and_says_when_there_is_none(deps: Deps) -> None:
     runs = FakeRuns(deps)
     tools = tools_of(deps, runs)
