@@ -8,8 +8,9 @@ Each cluster is worked on alone, with the single-cluster settings of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -18,8 +19,10 @@ from agent.cli.common import cluster_binding, console
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.design.propose import Design
-    from agent.inventory.clusters import ClusterInventory
+    from agent.inventory.clusters import ClusterInventory, Unreached
     from agent.models import Inventory
+
+T = TypeVar("T")
 
 ContextOpt = Annotated[str | None, typer.Option("--context", help=(
     "The cluster (its name in stack.yaml's clusters:) to work on; default: every one for inventory and suggest, "
@@ -51,6 +54,35 @@ def for_run(settings: Settings, context: str | None, spec_file: Path, named: str
         return settings_for(settings, named, where="cluster")
     except ConfigError as e:
         raise SpecInvalid(f"{spec_file} {e}; fix the spec's cluster or drop it (then: the first cluster)") from None
+
+
+def reached(targets: list[Settings], work: Callable[[Settings], T]) -> tuple[list[tuple[Settings, T]], list[Unreached]]:
+    """``work`` on each cluster of ``targets``; with several, a cluster whose API fails (ClusterError:
+    unreachable, forbidden, ...) is left out and said, so one cluster down does not hide the others.
+    Every one failing raises the first's error; so does the one cluster of ``--context``."""
+    from agent.errors import ClusterError
+    from agent.inventory.clusters import Unreached
+
+    done: list[tuple[Settings, T]] = []
+    missed: list[tuple[Settings, ClusterError]] = []
+    for one in targets:
+        try:
+            done.append((one, work(one)))
+        except ClusterError as e:
+            if len(targets) == 1:
+                raise
+            missed.append((one, e))
+    if not done:
+        raise missed[0][1]
+    return done, [Unreached(cluster=str(one.cluster), context=one.k8s.context, error=str(e)) for one, e in missed]
+
+
+def unreached_note(missed: list[Unreached]) -> str | None:
+    """One sentence naming each cluster left out, with how to try it alone; None when none was."""
+    if not missed:
+        return None
+    return "; ".join(f"cluster {m.cluster} not reached ({m.error}): left out; --context {m.cluster} tries it alone"
+                     for m in missed)
 
 
 def discovered(one: Settings, twin: bool, manifests: list[Path] | None) -> Inventory:
@@ -107,13 +139,13 @@ def designed(one: Settings, twin: bool, manifests: list[Path] | None, count: int
         return inv, design(inv, engine, deps.policy(), count=count)
 
 
-def ranked_across(designs: list[Design], count: int) -> Design:
+def ranked_across(designs: list[Design], count: int, *, also: str | None = None) -> Design:
     """One design of every cluster's candidates ranked by score (the planner's expected harm: the
-    same scale on every cluster), the best ``count``; every refusal and notice kept."""
+    same scale on every cluster), the best ``count``; every refusal and notice kept, and ``also``."""
     from agent.design.propose import Design
 
     pool = sorted((c for d in designs for c in d.candidates), key=lambda c: -c.score)[:count]  # ties: file order
-    notes = [f"{d.proposal.notice}" for d in designs if d.proposal.notice]
+    notes = [f"{d.proposal.notice}" for d in designs if d.proposal.notice] + ([also] if also else [])
     ranked = [c.model_copy(update={"rank": i}) for i, c in enumerate(pool, 1)]
     proposal = designs[0].proposal.model_copy(update={"candidates": ranked, "notice": "; ".join(notes) or None})
     return Design(candidates=ranked, rejected=[r for d in designs for r in d.rejected], proposal=proposal)

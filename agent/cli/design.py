@@ -60,20 +60,22 @@ def inventory(
 ) -> None:
     """Discover the stack and print it: services by tier with what each fact was inferred from,
     and the calls between them with their evidence (every cluster of stack.yaml's clusters:, side by side)."""
-    from agent.cli.clusters import chosen, discovered, side_by_side
+    from agent.cli.clusters import chosen, discovered, reached, side_by_side, unreached_note
     from agent.cli.output import emit
     from agent.inventory.clusters import ClusterInventory, Clusters
     from agent.inventory.view import render_inventory
 
     settings = load_config(config)
     cluster_binding(twin, manifests)  # --manifests checked before anything is opened
-    found = [(one, discovered(one, twin, manifests)) for one in chosen(settings, context)]
+    found, missed = reached(chosen(settings, context), lambda one: discovered(one, twin, manifests))
     if settings.clusters and not context:
         every = [ClusterInventory(cluster=str(one.cluster), context=one.k8s.context, inventory=i) for one, i in found]
         if output_format != Format.TABLE:
-            emit(Clusters(clusters=every), output_format)
+            emit(Clusters(clusters=every, unreached=missed), output_format)
         else:
             side_by_side(every)
+        if missed:
+            typer.echo(f"warning: {unreached_note(missed)}", err=True)  # stdout stays the inventory
         return
     inv = found[0][1]
     if output_format != Format.TABLE:
@@ -96,7 +98,7 @@ def suggest(
 ) -> None:
     """Propose ranked, policy-checked experiments and save them as spec files (nothing runs); with
     stack.yaml's clusters:, ranked across every cluster, each spec naming its own."""
-    from agent.cli.clusters import chosen, designed, ranked_across
+    from agent.cli.clusters import chosen, designed, ranked_across, reached, unreached_note
     from agent.cli.output import Suggestions, emit
     from agent.config.files import make_dirs, remove_dirs
     from agent.design.propose import save
@@ -114,13 +116,15 @@ def suggest(
     # back should the design fail: a failed command leaves nothing behind).
     made = make_dirs([(directory, "--output" if output else f"{config} paths.experiments")]) if not dry_run else []
     try:
-        per_cluster = [designed(one, twin, manifests, count) for one in targets]
+        worked, missed = reached(targets, lambda one: designed(one, twin, manifests, count))
     except BaseException:
         remove_dirs(made)
         raise
+    per_cluster = [r for _, r in worked]
     inv = per_cluster[0][0]
-    result = per_cluster[0][1] if len(per_cluster) == 1 else ranked_across([r for _, r in per_cluster], count)
-    inventories = {str(one.cluster): i for one, (i, _) in zip(targets, per_cluster, strict=True)}
+    result = per_cluster[0][1] if len(targets) == 1 else ranked_across([r for _, r in per_cluster], count,
+                                                                       also=unreached_note(missed))
+    inventories = {str(one.cluster): i for one, (i, _) in worked}
     candidates, kept = result.candidates, list[str]()
     if not dry_run:
         try:

@@ -15,7 +15,16 @@ class ClusterInventory(Frozen):
     inventory: Inventory
 
 
+class Unreached(Frozen):
+    """A listed cluster whose API failed: left out of the rest, said with its error."""
+
+    cluster: str
+    context: str | None
+    error: str
+
+
 class Clusters(Frozen):
-    """Every listed cluster's inventory."""
+    """Every listed cluster's inventory; ``unreached``: those whose API failed (the rest still shown)."""
 
     clusters: list[ClusterInventory]
+    unreached: list[Unreached] = []

@@ -33,6 +33,7 @@ from agent.models import Decision
 from agent.wiring import ClusterBinding, open_checkpointer, open_deps
 from graphs import runner
 from graphs.builder import build
+from tests.integration.prometheus_fixture import free_port
 from twin import DEFAULT_MANIFESTS, TwinServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,3 +162,28 @@ def test_a_run_on_cluster_b_applies_on_twin_b_only_and_records_its_cluster(two: 
     print("TL;DR (cluster b):", sidecar["tldr"])
     mismatch = two.cli("status", "b0000001", "--context", "a")
     assert mismatch.returncode == 2 and "ran on cluster 'b'" in mismatch.stdout + mismatch.stderr
+
+
+def test_one_cluster_down_leaves_it_out_and_says_so_and_the_other_is_still_shown(two: Two) -> None:
+    kubeconfig = yaml.safe_load((two.workdir / "kubeconfig").read_text())
+    for c in kubeconfig["clusters"]:
+        if c["name"] == "twin-b":
+            c["cluster"]["server"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    (two.workdir / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
+
+    shown = two.cli("inventory", "-o", "json")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    found = json.loads(shown.stdout)
+    assert [c["cluster"] for c in found["clusters"]] == ["a"]
+    [missed] = found["unreached"]
+    assert (missed["cluster"], missed["context"]) == ("b", "ctx-b") and "127.0.0.1" in missed["error"]
+    assert "warning: cluster b not reached (" in shown.stderr and "--context b tries it alone" in shown.stderr
+
+    suggested = two.cli("suggest", "-n", "4", "-o", "json", "--dry-run")
+    assert suggested.returncode == 0, suggested.stdout + suggested.stderr
+    design = json.loads(suggested.stdout)
+    assert {c["spec"]["cluster"] for c in design["candidates"]} == {"a"} and design["candidates"]
+    assert "cluster b not reached (" in design["notice"] and "--context b tries it alone" in design["notice"]
+
+    alone = two.cli("inventory", "--context", "b")  # asked for by name: its failure is the command's
+    assert alone.returncode == 1 and "127.0.0.1" in alone.stdout + alone.stderr
