@@ -99,7 +99,8 @@ def _limits(spec: ExperimentSpec, policy: Policy) -> list[Violation]:
         found.append(Violation("policy.frozen", "the kill switch is on: no chaos is applied until `python -m agent unfreeze`"))
     if sel.namespace not in policy.namespaces:
         found.append(Violation(
-            "policy.namespaces", f"namespace {sel.namespace!r} is not allowed (allowed: {', '.join(policy.namespaces)})"
+            "policy.namespaces", f"namespace {sel.namespace!r} is not allowed"
+            + (f" on cluster {spec.cluster}" if spec.cluster else "") + f" (allowed: {', '.join(policy.namespaces)})"
         ))
     if spec.action.entry.high_risk and not policy.allow_high_risk:
         found.append(Violation("policy.allow_high_risk", f"{spec.action.value} is high-risk and needs explicit opt-in"))

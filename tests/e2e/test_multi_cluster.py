@@ -125,7 +125,7 @@ def test_a_spec_is_refused_on_a_cluster_whose_policy_does_not_allow_its_namespac
     moved.write_text(json.dumps(spec | {"cluster": "b"}), encoding="utf-8")
     refused = two.cli("run", str(moved), "--yes")
     assert refused.returncode == 6, refused.stdout + refused.stderr
-    assert "namespace 'sock-shop' is not allowed (allowed: shop-b)" in refused.stdout
+    assert "namespace 'sock-shop' is not allowed on cluster b (allowed: shop-b)" in refused.stdout
     unknown = path.with_name("unknown.json")
     unknown.write_text(json.dumps(spec | {"cluster": "c"}), encoding="utf-8")
     bad = two.cli("run", str(unknown), "--yes")
