@@ -57,7 +57,7 @@ class BlockActions(_Lenient):
 class ButtonValue(BaseModel):
     """A button's ``value`` as the Slack notifier wrote it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # "1", 1.0 or true are not a choice
 
     run: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     choice: int | None = Field(None, ge=1)

@@ -222,6 +222,9 @@ def test_a_user_outside_policy_approvers_is_told_and_nothing_changes(h: Harness)
                 "actions": [{"action_id": "run_2", "value": '{"run": "slk00008", "choice": 1}'}]}), "is not one of run_<N>"),
     (form_body({"type": "block_actions", "user": {"id": APPROVER},
                 "actions": [{"action_id": "delete_all", "value": '{"run": "slk00008", "choice": null}'}]}), "is not one of"),
+    *((form_body({"type": "block_actions", "user": {"id": APPROVER},  # type confusion: never read as choice 1
+                  "actions": [{"action_id": "run_1", "value": '{"run": "slk00008", "choice": %s}' % lax}]}),
+       "malformed button value of 'run_1'") for lax in ('"1"', "1.0", "true")),
 ])
 def test_a_malformed_payload_is_a_400_that_says_what_is_wrong(h: Harness, body: bytes, expected: str) -> None:
     message = h.start("slk00008")
