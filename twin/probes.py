@@ -13,6 +13,8 @@ What litmus-go 3.18.0 does (``pkg/probe``, ``pkg/result/chaosresult.go``), and t
   compares the first sample with ``comparator``; no answer fails the probe, as it does upstream.
   ``k8sProbe``/``cmdProbe``/``sloProbe`` are not evaluated: they end ``N/A``, "Either probe is
   not executed or not evaluated", as probes litmus-go never finished.
+- attempts: a probe is tried ``attempt`` times (else ``retry``, else once), ``interval`` apart, and
+  fails only when every try does (``getAttempts``, ``retry.Times``).
 - the result: descriptions are litmus-go's comparator wording ("Actual value: 500. Expected
   value: should be equal to 200"); a passed probe has none.
 """
@@ -111,14 +113,33 @@ def finish(run: FaultRun, engine: KObj | None, *, ended: bool) -> None:
             run.probes[name] = ("Passed", "")
 
 
+def attempts(run_properties: Mapping[str, Any]) -> int:
+    """How often a probe is tried before it fails: litmus-go pkg/probe/probe.go ``getAttempts``
+    (``attempt``, else the older ``retry``, else 1)."""
+    def count(key: str) -> int:
+        try:
+            return max(0, int(run_properties.get(key) or 0))
+        except (TypeError, ValueError):
+            return 0
+
+    return count("attempt") or count("retry") or 1
+
+
 def _check(state: State, run: FaultRun, probe: Probe, t: float) -> str | None:
-    kind = probe.get("type")
-    timeout = _seconds((probe.get("runProperties") or {}).get("probeTimeout"), 5.0)
-    if kind == "httpProbe":
-        return _http(state, run, probe.get("httpProbe/inputs") or {}, t, timeout)
-    if kind == "promProbe":
-        return _prom(probe.get("promProbe/inputs") or {}, timeout)
-    return None
+    """None when one of the probe's attempts passes (``interval`` apart, as litmus-go's
+    ``retry.Times(...).Wait(interval)``), else the last attempt's failure."""
+    kind, props = probe.get("type"), probe.get("runProperties") or {}
+    timeout, interval = _seconds(props.get("probeTimeout"), 5.0), _seconds(props.get("interval"), 1.0)
+    failure = None
+    for k in range(attempts(props)):
+        at = t + k * interval
+        if kind == "httpProbe":
+            failure = _http(state, run, probe.get("httpProbe/inputs") or {}, at, timeout)
+        elif kind == "promProbe":
+            failure = _prom(probe.get("promProbe/inputs") or {}, timeout)
+        if failure is None:
+            return None
+    return failure
 
 
 def _draw(seed: int, url: str, t: float) -> float:

@@ -111,3 +111,19 @@ def test_an_abort_leaves_unfinished_probes_not_evaluated(twin, make_engine) -> N
     assert done["probeStatuses"][0]["status"] == {
         "verdict": "N/A", "description": "Either probe is not executed or not evaluated"}
     assert done["history"]["stoppedRuns"] == 1
+
+
+def test_a_probe_tried_several_times_fails_only_when_every_attempt_does(twin, make_engine) -> None:
+    # litmus-go pkg/probe/probe.go getAttempts and httpprobe.go retry.Times(attempts).Wait(interval):
+    # front-end is back ~30 s after its delete, so 60 attempts 1 s apart outlast the outage; 3 do not
+    env = {"TOTAL_CHAOS_DURATION": "60", "CHAOS_INTERVAL": "60", "FORCE": "false"}
+    patient, impatient = _http("edge-patient", "OnChaos"), _http("edge-up", "OnChaos")
+    patient["runProperties"] = {"probeTimeout": "2s", "interval": "1s", "attempt": 60}
+    impatient["runProperties"] = {"probeTimeout": "2s", "interval": "1s", "attempt": 3}
+    twin.create_engine(_with_probes(make_engine("fe", "pod-delete", "name=front-end", env=env), [patient, impatient]))
+    twin.advance(120)
+    done = _result(twin, "fe")
+    statuses = {p["name"]: p["status"] for p in done["probeStatuses"]}
+    assert statuses["edge-patient"] == {"verdict": "Passed"}
+    assert statuses["edge-up"]["verdict"] == "Failed" and "connection refused" in statuses["edge-up"]["description"]
+    assert done["experimentStatus"]["probeSuccessPercentage"] == "50"
