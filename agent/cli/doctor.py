@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     ConfigOpt,
@@ -42,25 +43,35 @@ WithoutOpt = Annotated[
 
 def doctor(
     config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None,
-    output_format: FormatOpt = Format.TABLE,
+    output_format: FormatOpt = Format.TABLE, context: ContextOpt = None,
 ) -> None:
     """Check that a run could start: the API, the agent's RBAC, Litmus (CRDs, operator,
-    experiments, service account), the metrics of every target, the pods Ready. Each failed
-    check prints its fix; exits 0 only when a run could start (a warning does not stop it), else 1."""
+    experiments, service account), the metrics of every target, the pods Ready (on every cluster of
+    stack.yaml's clusters:, or the --context one). Each failed check prints its fix; exits 0 only
+    when a run could start (a warning does not stop it), else 1."""
+    from agent.cli.clusters import chosen
     from agent.cli.output import emit
-    from agent.deploy.doctor import examine
+    from agent.deploy.doctor import ClusterDoctor, ClustersDoctor, examine
     from agent.wire.doctor import open_doctor, preset_readers
 
     settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
-    with open_doctor(settings, binding, console=console) as (deps, probe):
-        report = examine(deps, probe, twin=binding.twin, presets=preset_readers(settings, twin=binding.twin,
-                                                                          metrics=deps.metrics))
+    cluster_binding(twin, manifests)  # --manifests checked before anything is opened
+    reports = []
+    for one in chosen(settings, context):
+        binding = cluster_binding(twin, manifests, cluster=one.cluster)
+        with open_doctor(one, binding, console=console) as (deps, probe):
+            reports.append(ClusterDoctor(cluster=str(one.cluster), report=examine(
+                deps, probe, twin=binding.twin, presets=preset_readers(one, twin=binding.twin, metrics=deps.metrics))))
+    every = ClustersDoctor(clusters=reports)
+    several = bool(settings.clusters) and not context
     if output_format != Format.TABLE:
-        emit(report, output_format)
+        emit(every if several else reports[0].report, output_format)
     else:
-        show(report)
-    raise typer.Exit(0 if report.ready else 1)
+        for n, r in enumerate(reports):
+            if several:
+                console.print(("\n" if n else "") + f"[bold]cluster {r.cluster}[/bold]", highlight=False)
+            show(r.report)
+    raise typer.Exit(0 if every.ready else 1)
 
 
 def show(report: DoctorReport) -> None:

@@ -79,6 +79,29 @@ class DoctorReport(BaseModel):
         return all(c.status in ("ok", "warn") for c in self.checks)
 
 
+class ClusterDoctor(BaseModel):
+    """One cluster's report, by its name in stack.yaml's ``clusters:``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cluster: str
+    report: DoctorReport
+
+
+class ClustersDoctor(BaseModel):
+    """``doctor -o json`` with several clusters: each cluster's report, in stack.yaml's order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clusters: list[ClusterDoctor]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ready(self) -> bool:
+        """True when a run could start on every cluster."""
+        return all(c.report.ready for c in self.clusters)
+
+
 def examine(deps: Deps, probe: Probe, *, twin: bool, presets: Sequence[PresetReader] = ()) -> DoctorReport:
     """Run every check against the cluster (and metrics) of ``deps``; ``presets``: every label
     preset's queries against the same Prometheus, compared (none on the twin)."""

@@ -187,3 +187,18 @@ def test_one_cluster_down_leaves_it_out_and_says_so_and_the_other_is_still_shown
 
     alone = two.cli("inventory", "--context", "b")  # asked for by name: its failure is the command's
     assert alone.returncode == 1 and "127.0.0.1" in alone.stdout + alone.stderr
+
+
+def test_doctor_checks_every_cluster_or_the_context_one(two: Two) -> None:
+    both = two.cli("doctor", "-o", "json")
+    found = json.loads(both.stdout)
+    assert [(c["cluster"], c["report"]["cluster"]) for c in found["clusters"]] == [("a", two.a.url), ("b", two.b.url)]
+    for c in found["clusters"]:  # each cluster's own API and Litmus answered
+        checks = {x["name"]: x["status"] for x in c["report"]["checks"]}
+        assert checks["api"] == checks["litmus-crds"] == "ok", c
+    assert both.returncode == (0 if found["ready"] else 1)
+    table = two.cli("doctor")
+    assert "cluster a" in table.stdout and "cluster b" in table.stdout
+    assert f"Checking {two.a.url}" in table.stdout and f"Checking {two.b.url}" in table.stdout
+    only_b = two.cli("doctor", "--context", "b", "-o", "json")
+    assert json.loads(only_b.stdout)["cluster"] == two.b.url  # one cluster: its report itself
