@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     ConfigOpt,
@@ -38,15 +39,18 @@ if TYPE_CHECKING:
     from tools.runs import ChatSession, RunSummary
 
 
-def chat(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None) -> None:
+def chat(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: ManifestsOpt = None,
+         context: ContextOpt = None) -> None:
     """Talk to the advisor: /commands always; plain words too when llm.enabled. Approvals still
-    pause the run for you, exactly as `resume` does (approver chat:<you>, see policy.approvers)."""
+    pause the run for you, exactly as `resume` does (approver chat:<you>, see policy.approvers).
+    With stack.yaml's clusters:, it works on the --context cluster, else the first."""
     from agent.chat.reader import line_reader
+    from agent.config.clusters import settings_for
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
-    settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
+    settings = settings_for(load_config(config), context)
+    binding = cluster_binding(twin, manifests, cluster=settings.cluster)
     model, offline = None, "llm.enabled is false in the config"
     if settings.llm.enabled and settings.llm.api_key is None:
         offline = "llm.enabled, but no API key: set llm.api_key or OPENAI_API_KEY"

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     ConfigOpt,
@@ -26,6 +27,7 @@ def web(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8090,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
+    context: ContextOpt = None,
 ) -> None:
     """Serve the web console: runs, a run live, approvals, reports, history, audit log, inventory, /metrics.
 
@@ -33,11 +35,13 @@ def web(
     CHAOS_ADVISOR_WEB__TOKEN) and a name, or from a trusted proxy's X-Forwarded-User /
     X-Auth-Request-User (web.trust_proxy_header). Approvers: web:<user> in policy.approvers.
     Approved runs execute in this server; Ctrl-C stops their chaos and writes their reports first.
+    With stack.yaml's clusters:, its new runs go to the --context cluster, else the first.
     """
+    from agent.config.clusters import settings_for
     from agent.web.server import serve
 
-    settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
+    settings = settings_for(load_config(config), context)
+    binding = cluster_binding(twin, manifests, cluster=settings.cluster)
     if settings.web.token is None and not settings.web.trust_proxy_header:
         console.print("[yellow]warning:[/yellow] neither web.token nor web.trust_proxy_header is set: "
                       "the console is read-only (set CHAOS_ADVISOR_WEB__TOKEN)", highlight=False)

@@ -202,3 +202,14 @@ def test_doctor_checks_every_cluster_or_the_context_one(two: Two) -> None:
     assert f"Checking {two.a.url}" in table.stdout and f"Checking {two.b.url}" in table.stdout
     only_b = two.cli("doctor", "--context", "b", "-o", "json")
     assert json.loads(only_b.stdout)["cluster"] == two.b.url  # one cluster: its report itself
+
+
+def test_chat_works_on_the_context_cluster(two: Two) -> None:
+    said = subprocess.run([sys.executable, "-m", "agent", "chat", "--context", "b", "--config", str(two.workdir / "stack.yaml")],
+                          cwd=two.workdir, env=os.environ | {"COLUMNS": "200"}, input="/inventory\n/quit\n",
+                          capture_output=True, text=True, timeout=240)
+    assert said.returncode == 0, said.stdout + said.stderr
+    assert "shop-b" in said.stdout and "sock-shop" not in said.stdout.replace("sock-shop twin", ""), said.stdout
+    wrong = subprocess.run([sys.executable, "-m", "agent", "chat", "--context", "c", "--config", str(two.workdir / "stack.yaml")],
+                           cwd=two.workdir, input="/quit\n", capture_output=True, text=True, timeout=240)
+    assert wrong.returncode == 2 and "no such cluster" in wrong.stdout + wrong.stderr  # as every --context
