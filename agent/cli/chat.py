@@ -49,8 +49,8 @@ def chat(config: ConfigOpt = DEFAULT_CONFIG, twin: TwinOpt = False, manifests: M
     from agent.wiring import open_checkpointer, open_deps
     from graphs.builder import build
 
-    settings = settings_for(load_config(config), context)
-    binding = cluster_binding(twin, manifests, cluster=settings.cluster)
+    settings = load_config(config)  # whole: a run of another cluster resumed here is narrowed to its own
+    binding = cluster_binding(twin, manifests, cluster=settings_for(settings, context).cluster)
     model, offline = None, "llm.enabled is false in the config"
     if settings.llm.enabled and settings.llm.api_key is None:
         offline = "llm.enabled, but no API key: set llm.api_key or OPENAI_API_KEY"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from agent.cli.clusters import ContextOpt
 from agent.cli.common import (
     DEFAULT_CONFIG,
     ConfigOpt,
@@ -104,6 +105,7 @@ def serve(
     ] = True,
     twin: TwinOpt = False,
     manifests: ManifestsOpt = None,
+    context: ContextOpt = None,
 ) -> None:
     """Answer Slack until Ctrl-C (or SIGTERM): the approval buttons and /craterctl (suggest, status, abort, runs, help).
 
@@ -113,11 +115,13 @@ def serve(
     resumes the run here, exactly once; /craterctl suggest starts runs on the cluster (or --twin).
     At start-up it first recovers what a previous server left (a restarted pod): interrupted runs are
     watched to their end without new chaos, stale claims released, orphaned engines stopped.
+    With stack.yaml's clusters:, /craterctl suggest starts runs on the --context cluster, else the first.
     """
+    from agent.config.clusters import settings_for
     from agent.wiring import open_store
 
-    settings = load_config(config)
-    binding = cluster_binding(twin, manifests)
+    settings = load_config(config)  # whole: a run of another cluster resumed here is narrowed to its own
+    binding = cluster_binding(twin, manifests, cluster=settings_for(settings, context).cluster)
     with open_store(settings) as store:  # for the audit log and the kill switch, while serving
         try:
             listener = build_listener(settings, store, binding=binding, port=port, host=host)

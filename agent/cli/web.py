@@ -40,8 +40,8 @@ def web(
     from agent.config.clusters import settings_for
     from agent.web.server import serve
 
-    settings = settings_for(load_config(config), context)
-    binding = cluster_binding(twin, manifests, cluster=settings.cluster)
+    settings = load_config(config)  # whole: a run of another cluster resumed here is narrowed to its own
+    binding = cluster_binding(twin, manifests, cluster=settings_for(settings, context).cluster)
     if settings.web.token is None and not settings.web.trust_proxy_header:
         console.print("[yellow]warning:[/yellow] neither web.token nor web.trust_proxy_header is set: "
                       "the console is read-only (set CHAOS_ADVISOR_WEB__TOKEN)", highlight=False)
