@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 ContextOpt = Annotated[str | None, typer.Option("--context", help=(
-    "The cluster (its name in stack.yaml's clusters:) to work on; default: every one for inventory and suggest, "
-    "the spec's for run, else the first."))]
+    "The cluster (its name in stack.yaml's clusters:) to work on; default: every one for inventory, suggest and "
+    "doctor, the spec's for run, else the first (chat, web and slack serve: where new runs go)."))]
 
 
 def chosen(settings: Settings, context: str | None) -> list[Settings]:
