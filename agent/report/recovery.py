@@ -167,7 +167,9 @@ def finding_line(f: RecoveryFinding) -> str:
     """The key finding on recovery, saying which interval the prediction was compared with."""
     head = f"recovery, from {f.measured_from} to every affected service back within its baseline band: predicted ≤ {f.predicted_s:.0f} s"
     if f.observed_s is not None:
-        lag = f" (read through a {f.lag_s:g} s rate window: up to that late)" if f.lag_s else ""
+        low, high = max(0.0, f.observed_s - f.resolution_s - f.lag_s), f.observed_s + f.resolution_s
+        lag = (f" (read through a {f.lag_s:g} s rate window, which shows a recovery up to that late: it took "
+               f"between {_s(low)} and {_s(high)} s)") if f.lag_s else ""
         return f"{head}, measured {duration(f.observed_s, f.resolution_s)}{lag}: {f.verdict}"
     if f.watched_s is not None:
         still = f"not back {duration(f.watched_s, f.resolution_s)} after {f.measured_from}, when the watch ended"

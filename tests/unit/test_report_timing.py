@@ -40,7 +40,8 @@ def test_recovery_is_timed_from_the_range_read_at_its_step() -> None:
     assert (coarse.observed_s, coarse.resolution_s) == (10.0, 5.0)  # back at the T+10s tick, ± 5 s
     assert (fine.observed_s, fine.resolution_s) == (10.0, 1.0)
     md = render(record(history=MetricsRange(samples=scraped(), step_s=1.0, window="1m")))
-    assert "measured ≈ 10 s ± 1 s (read through a 60 s rate window: up to that late): confirmed" in md
+    assert ("measured ≈ 10 s ± 1 s (read through a 60 s rate window, which shows a recovery up to that late: "
+            "it took between 0 and 11 s): confirmed") in md
     assert "- timed from Prometheus's range read over the run at its scrape interval (1 s, 71 points)" in md
     assert "with rate over 1m, a change shows in the error rate and p95 gradually over up to 60 s: recovery can read up to 60 s late" in md
     # Without a range read the window still comes from the queries, and the resolution is the ticks'.
