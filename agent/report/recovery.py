@@ -170,7 +170,8 @@ def finding_line(f: RecoveryFinding) -> str:
         low, high = max(0.0, f.observed_s - f.resolution_s - f.lag_s), f.observed_s + f.resolution_s
         lag = (f" (read through a {f.lag_s:g} s rate window, which shows a recovery up to that late: it took "
                f"between {_s(low)} and {_s(high)} s)") if f.lag_s else ""
-        return f"{head}, measured {duration(f.observed_s, f.resolution_s)}{lag}: {f.verdict}"
+        rule = f" (the rule: confirmed while the earliest it can have taken is ≤ {_s(f.predicted_s * SLACK)} s, the prediction + 20 %)"
+        return f"{head}, measured {duration(f.observed_s, f.resolution_s)}{lag}: {f.verdict}{rule}"
     if f.watched_s is not None:
         still = f"not back {duration(f.watched_s, f.resolution_s)} after {f.measured_from}, when the watch ended"
         return f"{head}; {still}: {f.verdict}"
