@@ -6,9 +6,11 @@ Flow of :meth:`LLMDesigner.propose`::
       -> one structured-output call (json_schema, strict)
       -> valid?  -> ExperimentSpecs (selectors from the inventory) -> ranked by score_spec
       -> invalid -> ONE retry carrying the validation errors -> still invalid -> fallback
+      -> valid, but an abort or prediction on a signal nothing can measure (agent.design.measurable)
+         -> ONE retry naming where to look -> still so, or failing -> the valid answer, those predictions dropped
     endpoint down / timeout / HTTP 429, 5xx, auth -> fallback at once (max_retries=0)
 
-The fallback (the offline planner) answers with a notice naming the cause, so the user always
+The prompt is built in :mod:`agent.adapters.llm_prompt`. The fallback (the offline planner) answers with a notice naming the cause, so the user always
 gets candidates and knows who designed them. At most two requests are made per proposal.
 
 Errors met here, and what becomes of them (none leaves this module)::
@@ -27,7 +29,6 @@ raises a pydantic error before LangChain hands back the raw message and its toke
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -40,16 +41,16 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 
+from agent.adapters.llm_prompt import build_prompt
 from agent.adapters.llm_schema import LLMDesign, LLMExperiment, strict_schema
 from agent.adapters.openai_errors import cause, usage_of
 from agent.config import LLM, Policy
 from agent.design.measurable import measurable_only, unmeasurable
 from agent.design.planner import score_spec
 from agent.design.risk import assessed_risk
-from agent.design.templates import held_to, prompt_lines
-from agent.engines.catalog import CATALOG
+from agent.design.templates import held_to
 from agent.errors import ChaosAdvisorError, LLMOutputInvalid
-from agent.inventory.summary import clean, count_tokens, summarise
+from agent.inventory.summary import clean
 from agent.models import (
     Candidate,
     ExperimentSpec,
@@ -63,32 +64,10 @@ from agent.ports import Designer
 from prompts import render
 
 MAX_ERRORS = 8  # validation errors quoted back to the model
-MIN_SUMMARY_TOKENS = 300  # the inventory always gets this much, even under a tiny budget
-# Counts are cl100k's; gpt-4o's o200k came within 1% of them on these prompts, and chat framing
-# adds a few tokens per message: keep 5% of llm.max_prompt_tokens in hand.
-HEADROOM = 0.95
 
 
 class _EndpointFailed(ChaosAdvisorError):
     """The endpoint gave no usable answer (never leaves this module: the fallback takes over)."""
-
-
-@dataclass(frozen=True)
-class DesignPrompt:
-    """The two messages of a design request, and what the response schema costs on top."""
-
-    system: str
-    user: str
-    schema_tokens: int
-
-    @property
-    def message_tokens(self) -> int:
-        return count_tokens(self.system) + count_tokens(self.user)
-
-    @property
-    def tokens(self) -> int:
-        """Everything the request sends: messages and schema (what ``llm.max_prompt_tokens`` bounds)."""
-        return self.message_tokens + self.schema_tokens
 
 
 @dataclass(frozen=True)
@@ -97,41 +76,6 @@ class _Answer:
     parsed: object | None
     parse_error: str | None
     usage: LLMUsage
-
-
-def build_prompt(inventory: Inventory, *, policy: Policy, count: int, max_tokens: int,
-                 templates: Sequence[ExperimentTemplate] = ()) -> DesignPrompt:
-    """The design prompt; the inventory summary gets whatever ``max_tokens`` leaves over after the
-    instructions and the response schema."""
-    system, actions = render("design_system"), allowed_actions(policy) + prompt_lines(templates, policy)
-
-    def user(summary: str) -> str:
-        return render("design", inventory=summary, count=count, actions=actions,
-                      max_duration_s=policy.max_duration_s)
-
-    schema = count_tokens(json.dumps(strict_schema([t.name for t in templates])))
-    overhead = count_tokens(system) + count_tokens(user("")) + schema
-    budget = int(max_tokens * HEADROOM) - overhead
-    summary = summarise(inventory, budget_tokens=max(MIN_SUMMARY_TOKENS, budget))
-    return DesignPrompt(system=system, user=user(summary), schema_tokens=schema)
-
-
-def allowed_actions(policy: Policy) -> str:
-    """One line per fault the policy allows: what it tests and the parameters it takes."""
-    lines = []
-    for info in CATALOG.values():
-        if info.name not in policy.actions or (info.high_risk and not policy.allow_high_risk):
-            continue
-        params = ", ".join(_bounded(p, policy) for p in info.parameters)
-        lines.append(f"- {info.name} (risk {info.risk}): tests {info.tests}. Parameters: {params}")
-    return "\n".join(lines) or "- none: the policy allows no action; answer with no experiments"
-
-
-def _bounded(parameter: str, policy: Policy) -> str:
-    if parameter == "pods_affected_perc":
-        return (f"pods_affected_perc (0 = one pod; at most {policy.max_pods_affected_perc} % "
-                f"and {policy.max_pods_affected} pods)")
-    return parameter
 
 
 class LLMDesigner:
