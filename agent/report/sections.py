@@ -17,7 +17,7 @@ from agent.report.findings import (
     signal_findings,
 )
 from agent.report.recommend import recommend
-from agent.report.record import RunRecord, impacts, measured, recovery_of
+from agent.report.record import Peak, RunRecord, impacts, measured, recovery_of
 from agent.report.verified import cleanup_line, effect_line
 from agent.run import confounders
 from agent.run.band import RULE
@@ -79,9 +79,11 @@ def what_happened(record: RunRecord) -> str:
     peaks = impacts(record)
     for p in peaks[:8]:
         lines.append(
-            f"- {p.service} {p.label}: {n(p.baseline)}{p.unit} before, peak {n(p.peak)}{p.unit} at "
-            f"{rel(record, p.at)}, {n(p.end)}{p.unit} at the end."
+            f"- {p.service} {p.label}: {n(p.baseline)}{p.unit} before, peak {n(p.peak)}{p.unit}"
+            f"{MARK if _lingering(record, p) else ''} at {rel(record, p.at)}, {n(p.end)}{p.unit} at the end."
         )
+    if any(_lingering(record, p) for p in peaks[:8]):
+        lines.append(f"{MARK} {LINGERING}")
     if not peaks:
         lines.append("- No signal moved beyond the deviation limits (5 points of errors, 1.5x p95).")
     ended = first(record.events, "threshold_breached", "metrics_lost", "cluster_lost", "overrun")
@@ -159,14 +161,29 @@ def impact(record: RunRecord) -> str:
     if not peaks:
         return f"## Impact analysis\n\nNo service moved beyond its baseline over {len(record.samples)} samples."
     rows = "\n".join(
-        f"| {p.service} | {p.label} | {n(p.baseline)}{p.unit} | {n(p.peak)}{p.unit} | {n(p.end)}{p.unit} | "
-        f"`{record.queries.get(f'{p.service}.{p.signal}', record.source)}` |"
+        f"| {p.service} | {p.label} | {n(p.baseline)}{p.unit} | {n(p.peak)}{p.unit}{MARK if _lingering(record, p) else ''} "
+        f"| {n(p.end)}{p.unit} | `{record.queries.get(f'{p.service}.{p.signal}', record.source)}` |"
         for p in peaks
     )
+    foot = f"\n\n{MARK} {LINGERING}" if any(_lingering(record, p) for p in peaks) else ""
     return (
         f"## Impact analysis\n\n{len(record.samples)} samples (baseline window included) from {record.source}.\n\n"
-        f"| service | signal | baseline | peak | end | measured by |\n|---|---|---|---|---|---|\n{rows}"
+        f"| service | signal | baseline | peak | end | measured by |\n|---|---|---|---|---|---|\n{rows}{foot}"
     )
+
+
+MARK = "\\*"  # a literal asterisk in Markdown
+LINGERING = ("while the target's pods were replaced, its memory may count a deleted pod and its replacement together: a cAdvisor "
+             "series carries its own timestamps, so Prometheus marks no staleness when the pod goes and keeps its last "
+             "sample for the query lookback (5 min by default)")
+
+
+def _lingering(record: RunRecord, p: Peak) -> bool:
+    """Whether ``p`` is a replaced target's memory summed from cAdvisor series, which adds the gone pod's last sample."""
+    e, spec = record.effect, record.spec
+    return (p.signal == "memory_mib" and spec is not None and p.service == spec.target_selector.service
+            and e is not None and e.kind == "replaced" and e.observed
+            and "container_memory" in record.queries.get(f"{p.service}.memory_mib", ""))
 
 
 def recommendations(record: RunRecord) -> str:

@@ -3,11 +3,13 @@ and the user journey: key findings, TL;DR and the evidence the number check hold
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from agent.models import Sample
 from agent.models.history import MetricsRange
 from agent.models.journey import JourneyHit, JourneyLog
+from agent.models.verify import EffectCheck, EffectResult
 from agent.report.evidence import bundle
 from agent.report.number_check import check
 from agent.report.record import RunRecord, measured, tldr
@@ -65,3 +67,24 @@ def test_the_user_journey_is_a_key_finding_a_tldr_clause_and_evidence() -> None:
     prose = "Users lost the cart for 7500 ms, 37.5% of its requests failed. It took 9000 ms."
     kept = check(prose, evidence)
     assert "7500 ms" in kept.kept and "37.5%" in kept.kept and kept.dropped == ["It took 9000 ms."]
+
+
+def test_a_replaced_targets_cadvisor_memory_peak_is_marked_as_counting_both_pods() -> None:
+    # api's pod deleted at T0; while the old pod's last cAdvisor sample lingers, the sum holds both pods
+    ticks = [t.model_copy(update={"services": {**t.services, "api": t.services["api"].model_copy(update={
+        "memory_mib": 128.0 if 1 <= (t.at - T0).total_seconds() < 10 else 64.0})}})
+        for t in run(Clock(), tick_s=5, until_s=60, off=OFF, off_for=(1, 10))]
+    base = replace(record(), samples=ticks, baseline=steady_state([x for x in ticks if x.tick <= 0]))
+    replaced = EffectResult(fault="pod-delete", kind="replaced", what="target pods replaced", observed=True,
+                            checks=[EffectCheck(at=T0 + timedelta(seconds=5), seen=True, detail="1 of 1 pods replaced")],
+                            window_s=10)
+    memory = 'sum(max by (pod, container) (container_memory_working_set_bytes{pod=~"api-.*"})) / 1048576'
+    marked = render(replace(base, effect=replaced, queries={**base.queries, "api.memory_mib": memory}))
+    assert "- api memory: 64.0 MiB before, peak 128 MiB\\* at T+5s, 64.0 MiB at the end." in marked
+    assert "| api | memory | 64.0 MiB | 128 MiB\\* |" in marked
+    assert marked.count("\\* while the target's pods were replaced, its memory may count a deleted pod and its "
+                        "replacement together") == 2  # under What happened and under the impact table
+    # the model reader (no cAdvisor query), or no pod replaced: nothing to mark
+    plain = render(replace(base, effect=replaced))
+    unreplaced = render(replace(base, queries={**base.queries, "api.memory_mib": memory}))
+    assert "128 MiB\\*" not in plain and "128 MiB\\*" not in unreplaced and "128 MiB" in plain
