@@ -12,7 +12,7 @@ watches a signal that exists.
 from __future__ import annotations
 
 from agent.design.path import off_path_warning, path_from
-from agent.models import ExperimentSpec, Inventory
+from agent.models import AbortCondition, ExpectedSignal, ExperimentSpec, Inventory
 from agent.models.measure import RequestMetrics, request_metrics
 
 
@@ -68,22 +68,26 @@ def blind_spot(inv: Inventory, service: str, signal: str) -> str | None:
     return None
 
 
+def _blind_aborts(spec: ExperimentSpec, inv: Inventory) -> list[tuple[AbortCondition, str]]:
+    """Each rising abort condition on a named service whose signal cannot show a failure, with why."""
+    conditions = spec.abort_threshold.all_conditions() if spec.abort_threshold else []
+    found = [(c, blind_spot(inv, c.service, c.signal)) for c in conditions if c.service != "*" and c.op in (">", ">=")]
+    return [(c, why) for c, why in found if why]
+
+
+def _blind_predictions(spec: ExperimentSpec, inv: Inventory) -> list[tuple[int, ExpectedSignal, str]]:
+    """Each predicted rise (not an ``at_most`` fall) on a signal that cannot show a failure, with its index and why."""
+    expected = spec.hypothesis.expected if spec.hypothesis else []
+    found = [(i, x, blind_spot(inv, x.service, x.signal)) for i, x in enumerate(expected) if x.op != "at_most"]
+    return [(i, x, why) for i, x, why in found if why]
+
+
 def unmeasurable(spec: ExperimentSpec, inv: Inventory) -> list[str]:
     """Each abort condition and prediction of ``spec`` on a signal that cannot show a failure, with
     its field and why (``abort_threshold``: the run refuses before chaos, or never stops itself;
     ``hypothesis.expected[i]``: it would be graded "not measured")."""
-    found = []
-    if spec.abort_threshold is not None:
-        for c in spec.abort_threshold.all_conditions():
-            rising = c.op in (">", ">=")
-            why = blind_spot(inv, c.service, c.signal) if c.service != "*" and rising else None
-            if why:
-                found.append(f"abort_threshold ({c.service} {c.signal}): {why}")
-    for i, x in enumerate(spec.hypothesis.expected if spec.hypothesis else []):
-        why = blind_spot(inv, x.service, x.signal) if x.op != "at_most" else None
-        if why:
-            found.append(f"hypothesis.expected[{i}] ({x.service} {x.signal}): {why}")
-    return found
+    return ([f"abort_threshold ({c.service} {c.signal}): {why}" for c, why in _blind_aborts(spec, inv)]
+            + [f"hypothesis.expected[{i}] ({x.service} {x.signal}): {why}" for i, x, why in _blind_predictions(spec, inv)])
 
 
 def abort_warning(spec: ExperimentSpec, inv: Inventory | None) -> str | None:
@@ -93,8 +97,7 @@ def abort_warning(spec: ExperimentSpec, inv: Inventory | None) -> str | None:
     if inv is None:
         return None
     off = off_path_warning(spec, inv)
-    blind = [w.split(": ", 1)[1] for w in unmeasurable(spec, inv) if w.startswith("abort_threshold")]
-    reasons = [*([off] if off else []), *(f"the abort condition may never fire: {b}" for b in blind)]
+    reasons = [*([off] if off else []), *(f"the abort condition may never fire: {why}" for _, why in _blind_aborts(spec, inv))]
     return "; ".join(reasons) or None
 
 
@@ -102,12 +105,11 @@ def measurable_only(spec: ExperimentSpec, inventory: Inventory) -> ExperimentSpe
     """``spec`` without the predictions nothing can measure (:func:`unmeasurable`), said in its
     rationale; its abort condition is kept as the model wrote it (a person sees the warning)."""
     h = spec.hypothesis
-    if h is None:
+    gone = {i for i, _, _ in _blind_predictions(spec, inventory)}
+    if h is None or not gone:
         return spec
-    dropped = [x for x in h.expected if x.op != "at_most" and blind_spot(inventory, x.service, x.signal)]
-    if not dropped:
-        return spec
-    kept = [x for x in h.expected if x not in dropped]
+    dropped = [x for i, x in enumerate(h.expected) if i in gone]
+    kept = [x for i, x in enumerate(h.expected) if i not in gone]
     note = "predictions dropped, nothing can measure them: " + ", ".join(f"{x.service} {x.signal}" for x in dropped)
     return spec.model_copy(update={"hypothesis": h.model_copy(update={"expected": kept}),
                                    "rationale": f"{spec.rationale} [{note}]".strip()})
