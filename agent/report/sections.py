@@ -76,13 +76,14 @@ def what_happened(record: RunRecord) -> str:
         return "## What happened\n\n" + record.narrative.what_happened + note
     lines = [f"The agent applied {spec.action.value} to {spec.target_selector.service} at {ts(_injected_at(record))}"  # type: ignore[arg-type]
              f" for {spec.parameters.duration_s} s. Expected: {spec.expected_impact}."]
-    peaks = impacts(record)
-    for p in peaks[:8]:
+    peaks = impacts(record)[:8]
+    marked = [_lingering(record, p) for p in peaks]
+    for p, mark in zip(peaks, marked, strict=True):
         lines.append(
             f"- {p.service} {p.label}: {n(p.baseline)}{p.unit} before, peak {n(p.peak)}{p.unit}"
-            f"{MARK if _lingering(record, p) else ''} at {rel(record, p.at)}, {n(p.end)}{p.unit} at the end."
+            f"{MARK if mark else ''} at {rel(record, p.at)}, {n(p.end)}{p.unit} at the end."
         )
-    if any(_lingering(record, p) for p in peaks[:8]):
+    if any(marked):
         lines.append(f"{MARK} {LINGERING}")
     if not peaks:
         lines.append("- No signal moved beyond the deviation limits (5 points of errors, 1.5x p95).")
@@ -160,12 +161,13 @@ def impact(record: RunRecord) -> str:
     peaks = impacts(record)
     if not peaks:
         return f"## Impact analysis\n\nNo service moved beyond its baseline over {len(record.samples)} samples."
+    marked = [_lingering(record, p) for p in peaks]
     rows = "\n".join(
-        f"| {p.service} | {p.label} | {n(p.baseline)}{p.unit} | {n(p.peak)}{p.unit}{MARK if _lingering(record, p) else ''} "
+        f"| {p.service} | {p.label} | {n(p.baseline)}{p.unit} | {n(p.peak)}{p.unit}{MARK if mark else ''} "
         f"| {n(p.end)}{p.unit} | `{record.queries.get(f'{p.service}.{p.signal}', record.source)}` |"
-        for p in peaks
+        for p, mark in zip(peaks, marked, strict=True)
     )
-    foot = f"\n\n{MARK} {LINGERING}" if any(_lingering(record, p) for p in peaks) else ""
+    foot = f"\n\n{MARK} {LINGERING}" if any(marked) else ""
     return (
         f"## Impact analysis\n\n{len(record.samples)} samples (baseline window included) from {record.source}.\n\n"
         f"| service | signal | baseline | peak | end | measured by |\n|---|---|---|---|---|---|\n{rows}{foot}"
