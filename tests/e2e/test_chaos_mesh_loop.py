@@ -57,6 +57,16 @@ class Mesh:
         [run] = [p.name for p in (self.workdir / ".chaos-advisor" / "runs").iterdir() if not p.name.startswith("_")]
         return run
 
+    def killed_after_apply(self) -> str:
+        """The id of a run-graph SIGKILLed once its PodChaos landed but before the answer reached it."""
+        held = self.twin.inject("POST", "/podchaos", dry_run=False, hold=True, after=True)  # lands, answer lost
+        agent = self.spawn("run-graph", "--twin", "--approve", "1")
+        assert held.seen.wait(WAIT_S)
+        agent.send_signal(signal.SIGKILL)
+        assert agent.wait(timeout=30) == -signal.SIGKILL
+        self.twin.heal()
+        return self.run_id()
+
 
 def _mesh(workdir: Path, tmp_path: Path, *, installed: bool, dns: bool = True) -> Iterator[Mesh]:
     with (workdir / "stack.yaml").open("a", encoding="utf-8") as f:
@@ -104,13 +114,7 @@ def test_the_whole_loop_runs_on_chaos_mesh_and_the_tldr_names_its_object(mesh: M
 
 
 def test_a_crash_after_the_apply_leaves_an_object_recover_finds_by_label_and_stops(mesh: Mesh) -> None:
-    held = mesh.twin.inject("POST", "/podchaos", dry_run=False, hold=True, after=True)  # lands, answer lost
-    agent = mesh.spawn("run-graph", "--twin", "--approve", "1")
-    assert held.seen.wait(WAIT_S)
-    agent.send_signal(signal.SIGKILL)
-    assert agent.wait(timeout=30) == -signal.SIGKILL
-    mesh.twin.heal()
-    run = mesh.run_id()
+    run = mesh.killed_after_apply()
     [orphan] = mesh.objects("podchaos")
     assert orphan["metadata"]["name"] == f"ca-{run}" and not _paused(orphan)  # type: ignore[index]
     plan = mesh.cli("recover", "--twin", "--stop", "--dry-run")
@@ -124,13 +128,7 @@ def test_a_crash_after_the_apply_leaves_an_object_recover_finds_by_label_and_sto
 
 
 def test_abort_pauses_the_runs_chaos_mesh_object(mesh: Mesh) -> None:
-    held = mesh.twin.inject("POST", "/podchaos", dry_run=False, hold=True, after=True)
-    agent = mesh.spawn("run-graph", "--twin", "--approve", "1")
-    assert held.seen.wait(WAIT_S)
-    agent.send_signal(signal.SIGKILL)
-    assert agent.wait(timeout=30) == -signal.SIGKILL
-    mesh.twin.heal()
-    run = mesh.run_id()
+    run = mesh.killed_after_apply()
     out = mesh.cli("abort", run)
     assert f"ca-{run}" in out and PAUSE in out, out
     [obj] = mesh.objects("podchaos")
